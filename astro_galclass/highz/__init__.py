@@ -1,0 +1,12 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+High-redshift selection in JWST/NIRCam imaging: low-z galaxy, high-z
+(z >= 4) galaxy or brown dwarf, from seven-band cutouts.
+"""
+
+from .classifier import *  # noqa: F403
+from .flags import *  # noqa: F403
+from .model import *  # noqa: F403
+from .nircam import *  # noqa: F403
+from .normalization import *  # noqa: F403
+from .resample import *  # noqa: F403

@@ -1,0 +1,164 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Turn the cutout inputs users have into one array in nJy per model pixel."""
+
+import warnings
+from collections.abc import Mapping, Sequence
+
+import astropy.units as u
+import numpy as np
+from astropy.nddata import NDData
+from astropy.wcs import WCS
+from astropy.wcs.utils import proj_plane_pixel_scales
+
+from astro_galclass.exceptions import AstroGalclassUserWarning
+from astro_galclass.utils._images import unpack_image
+from astro_galclass.utils._units import flux_conversion
+
+__all__ = ['DEFAULT_CUTOUT_UNIT', 'cutouts_to_array']
+
+#: Unit assumed for plain arrays: flux density per pixel of the model grid.
+DEFAULT_CUTOUT_UNIT = u.nJy
+
+#: Relative tolerance on the pixel scale of cutouts that carry a WCS.
+_SCALE_TOLERANCE = 0.02
+
+
+def _resolve_unit(data_units, unit, what):
+    """
+    Common rule for units: all or none; ``unit`` applies to unitless data.
+
+    Returns one unit per entry of ``data_units`` (a dict label -> unit or None).
+    """
+    given = {k: v for k, v in data_units.items() if v is not None}
+    if given and len(given) != len(data_units):
+        described = ', '.join(f'{k}: {v}' for k, v in data_units.items())
+        msg = f'units must be given for all {what} or for none; got {described}'
+        raise ValueError(msg)
+    if not given:
+        return dict.fromkeys(data_units, DEFAULT_CUTOUT_UNIT if unit is None
+                             else u.Unit(unit))
+    if unit is not None:
+        warnings.warn(f'unit={unit!s} is ignored: the {what} carry their own '
+                      'units, which are used', AstroGalclassUserWarning,
+                      stacklevel=5)
+    return given
+
+
+def _to_model_flux(data, unit, pixel_scale, what):
+    """Values in ``unit`` to nJy per model pixel (float32)."""
+    factor = flux_conversion(unit, pixel_scale ** 2, what=what)
+    return (np.asarray(data, dtype=np.float64) * factor).astype(np.float32)
+
+
+def _check_cube_shape(shape, n_bands, size, what):
+    expected = f'(N, {n_bands}, {size}, {size}) or ({n_bands}, {size}, {size})'
+    if len(shape) not in (3, 4) or tuple(shape[-3:]) != (n_bands, size, size):
+        msg = f'{what} must have shape {expected}, got {tuple(shape)}'
+        raise ValueError(msg)
+
+
+def _array_input(values, data_unit, mask, *, bands, size, pixel_scale, unit,
+                 what):
+    shape = np.shape(values)
+    _check_cube_shape(shape, len(bands), size, what)
+    if not (np.issubdtype(np.asarray(values).dtype, np.number)
+            and not np.iscomplexobj(values)):
+        msg = f'{what} must hold real numbers, got dtype {np.asarray(values).dtype}'
+        raise TypeError(msg)
+    resolved = _resolve_unit({what: data_unit}, unit, what)[what]
+    out = _to_model_flux(values, resolved, pixel_scale, what)
+    if mask is not None:
+        out = np.where(np.broadcast_to(mask, out.shape), np.nan, out)
+    return out.reshape((-1, len(bands), size, size))
+
+
+def _check_wcs_scale(image, pixel_scale, what):
+    wcs = image.wcs
+    if not isinstance(wcs, WCS):
+        return
+    scale = proj_plane_pixel_scales(wcs.celestial).mean() * 3600
+    if abs(scale / pixel_scale - 1) > _SCALE_TOLERANCE:
+        msg = (f'{what} has a pixel scale of {scale:.4f} arcsec/pix but the '
+               f'model expects {pixel_scale:.4f} arcsec/pix; resample it, or '
+               'pass the mosaics to classify_catalog, which does')
+        raise ValueError(msg)
+
+
+def _dict_input(source, *, bands, size, pixel_scale, unit, what):
+    keys = list(source)
+    missing = [b for b in bands if b not in source]
+    extra = [k for k in keys if k not in bands]
+    if missing or extra:
+        msg = (f'{what} must have exactly the bands {list(bands)}; got '
+               f'{keys} (missing {missing}, unexpected {extra})')
+        raise ValueError(msg)
+    images = {b: unpack_image(source[b], f'{what}[{b!r}]') for b in bands}
+    for band, image in images.items():
+        if image.data.shape != (size, size):
+            msg = (f'{image.label} must be a {size}x{size} image, got shape '
+                   f'{image.data.shape}')
+            raise ValueError(msg)
+        if image.wcs is not None:
+            _check_wcs_scale(image, pixel_scale, image.label)
+    units = _resolve_unit({b: im.unit for b, im in images.items()}, unit,
+                          f'bands of {what}')
+    out = np.empty((len(bands), size, size), dtype=np.float32)
+    for i, band in enumerate(bands):
+        image = images[band]
+        out[i] = _to_model_flux(image.data, units[band], pixel_scale, image.label)
+        if image.mask is not None:
+            out[i][image.mask] = np.nan
+    return out
+
+
+def cutouts_to_array(cutouts, *, bands, size, pixel_scale, unit=None):
+    """
+    Cutouts in any accepted form -> ``(N, n_bands, size, size)`` float32.
+
+    The result is in nJy per model pixel, with NaN where a pixel is NaN,
+    infinite or masked in the input. The input is never modified.
+
+    Parameters
+    ----------
+    cutouts : array, `~astropy.units.Quantity`, `~astropy.nddata.NDData`, \
+dict or sequence of dict
+        ``(N, n_bands, size, size)`` or ``(n_bands, size, size)`` arrays, or
+        one dict band -> 2-D image per source.
+    bands : tuple of str
+        The model's band order.
+    size : int
+        The model's cutout size.
+    pixel_scale : float
+        The model's pixel scale, arcsec per pixel.
+    unit : `~astropy.units.Unit`, optional
+        Unit of unitless data (default nJy per model pixel).
+    """
+    kw = {'bands': bands, 'size': size, 'pixel_scale': pixel_scale,
+          'unit': unit}
+    if isinstance(cutouts, Mapping):
+        return _dict_input(cutouts, what='cutouts', **kw)[None]
+    if isinstance(cutouts, u.Quantity):
+        return _array_input(cutouts.value, cutouts.unit, None,
+                            what='cutouts', **kw)
+    if isinstance(cutouts, NDData):
+        data = np.asanyarray(cutouts.data)
+        data_unit = cutouts.unit
+        if isinstance(data, u.Quantity):
+            data, data_unit = data.value, data.unit
+        return _array_input(data, data_unit, cutouts.mask, what='cutouts', **kw)
+    if isinstance(cutouts, np.ndarray):
+        return _array_input(cutouts, None, None, what='cutouts', **kw)
+    if (isinstance(cutouts, Sequence) and not isinstance(cutouts, str)
+            and len(cutouts) > 0 and all(isinstance(c, Mapping) for c in cutouts)):
+        arrays = [_dict_input(c, what=f'cutouts[{i}]', **kw)
+                  for i, c in enumerate(cutouts)]
+        return np.stack(arrays)
+    if isinstance(cutouts, Sequence) and not isinstance(cutouts, str):
+        if len(cutouts) == 0:
+            return np.empty((0, len(bands), size, size), dtype=np.float32)
+        return _array_input(np.asarray(cutouts), None, None, what='cutouts',
+                            **kw)
+    msg = ('cutouts must be an array or Quantity of shape (N, n_bands, size, '
+           'size), NDData, a dict band -> 2-D image, or a sequence of such '
+           f'dicts; got {type(cutouts).__name__}')
+    raise TypeError(msg)

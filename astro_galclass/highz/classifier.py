@@ -1,0 +1,511 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""The Astropy-facing high-redshift classifier."""
+
+import os
+from collections.abc import Sequence
+
+import astropy.units as u
+import numpy as np
+import torch
+from astropy.table import Column, MaskedColumn
+
+from astro_galclass.highz._inputs import cutouts_to_array
+from astro_galclass.highz.flags import UNCLASSIFIED, HighZFlag, cutout_flags
+from astro_galclass.highz.model import LymanBreakCNN
+from astro_galclass.highz.nircam import DEFAULT_PIXEL_SCALE, NIRCAM_BANDS
+from astro_galclass.highz.normalization import (
+    AsinhNormalization,
+    normalization_from_dict,
+)
+from astro_galclass.highz.resample import (
+    _pixel_scale_arcsec,
+    prepare_images,
+    sample_chunk,
+)
+from astro_galclass.utils._device import resolve_device
+from astro_galclass.utils._positions import catalog_positions
+from astro_galclass.utils._tables import append_columns, provenance
+from astro_galclass.utils._weights import (
+    load_weights,
+    save_weights,
+    state_dict_checksum,
+)
+
+__all__ = ['HIGHZ_CLASSES', 'HighZClassifier']
+
+#: Class order of the network's outputs.
+HIGHZ_CLASSES = ('low_z', 'high_z', 'brown_dwarf')
+
+#: Architectures a weights file may name, by name (never by import path).
+_ARCHITECTURES = {'LymanBreakCNN': LymanBreakCNN}
+
+_META_KEY = 'astro_galclass_highz'
+
+
+def _check_names(name, values):
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        msg = f'{name} must be a sequence of str, got {type(values).__name__}'
+        raise TypeError(msg)
+    values = tuple(values)
+    if not values or not all(isinstance(v, str) and v.isidentifier()
+                             for v in values):
+        msg = f'{name} must be non-empty identifiers, got {values}'
+        raise ValueError(msg)
+    if len(set(values)) != len(values):
+        msg = f'{name} must be unique, got {values}'
+        raise ValueError(msg)
+    return values
+
+
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        msg = f'{name} must be an int, got {type(value).__name__}'
+        raise TypeError(msg)
+    if value < 1:
+        msg = f'{name} must be >= 1, got {value}'
+        raise ValueError(msg)
+    return int(value)
+
+
+class HighZClassifier:
+    """
+    Classify JWST/NIRCam sources as low-z galaxy, high-z galaxy or brown dwarf.
+
+    The classifier wraps a `~astro_galclass.highz.LymanBreakCNN` with
+    everything the network needs to be applied to astronomical data: band
+    order, cutout size and pixel scale, flux unit and normalisation, class
+    names and probability calibration. It takes cutouts as arrays,
+    Quantities, NDData or Cutout2D objects, or a catalog of sky positions with
+    one mosaic per band, and returns `~astropy.table.QTable` columns.
+
+    Parameters
+    ----------
+    weights : str, path-like or `~astro_galclass.highz.LymanBreakCNN`
+        A weights file written by `save`, or a model instance (trained by
+        you, or freshly initialised).
+    device : str or `torch.device`, optional
+        ``'auto'`` (CUDA when available, else the CPU), ``'cpu'``,
+        ``'cuda'`` or ``'cuda:N'``.
+    batch_size : int, optional
+        Cutouts per forward pass.
+    bands : sequence of str, optional
+        Band order of the network's input channels. With a weights file,
+        given only to check that the file matches.
+    classes : sequence of str, optional
+        Class order of the network's outputs. With a weights file, given
+        only to check that the file matches.
+    pixel_scale : `~astropy.units.Quantity`, optional
+        Pixel scale of the cutouts the model expects (model instance only;
+        default 0.03 arcsec/pix).
+    cutout_size : int, optional
+        Side in pixels of the cutouts the model expects (model instance
+        only; default 64).
+    normalization : `~astro_galclass.highz.AsinhNormalization`, optional
+        Normalisation applied to cutouts in nJy per pixel (model instance
+        only; default ``AsinhNormalization()``).
+    name : str, optional
+        Model name recorded in output tables and saved files (model instance
+        only).
+    training : str, optional
+        Description of the training data and recipe, stored by `save`
+        (model instance only).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from astro_galclass import HighZClassifier
+    >>> from astro_galclass.highz import LymanBreakCNN
+    >>> _ = torch.manual_seed(0)
+    >>> clf = HighZClassifier(LymanBreakCNN(), device='cpu')
+    >>> clf.classes
+    ('low_z', 'high_z', 'brown_dwarf')
+    >>> clf.pixel_scale
+    <Quantity 0.03 arcsec / pix>
+    >>> cutouts = np.random.default_rng(0).normal(0, 0.05, (2, 7, 64, 64))
+    >>> t = clf.classify(cutouts)
+    >>> t.colnames
+    ['p_low_z', 'p_high_z', 'p_brown_dwarf', 'highz_class', 'highz_flags']
+    >>> np.allclose(t['p_low_z'] + t['p_high_z'] + t['p_brown_dwarf'], 1)
+    True
+    """
+
+    def __init__(self, weights, *, device='auto', batch_size=64, bands=None,
+                 classes=None, pixel_scale=None, cutout_size=None,
+                 normalization=None, name=None, training=None):
+        self.batch_size = _check_positive_int('batch_size', batch_size)
+        self.device = resolve_device(device)
+        if isinstance(weights, torch.nn.Module):
+            self._init_from_model(weights, bands=bands, classes=classes,
+                                  pixel_scale=pixel_scale,
+                                  cutout_size=cutout_size,
+                                  normalization=normalization, name=name,
+                                  training=training)
+        elif isinstance(weights, (str, os.PathLike)):
+            given = {'pixel_scale': pixel_scale, 'cutout_size': cutout_size,
+                     'normalization': normalization,
+                     'name': name, 'training': training}
+            given = [k for k, v in given.items() if v is not None]
+            if given:
+                msg = (f'{given} are read from the weights file and cannot be '
+                       'passed with it; they apply only to a model instance')
+                raise ValueError(msg)
+            self._init_from_file(weights, bands=bands, classes=classes)
+        else:
+            msg = ('weights must be a weights file path or a LymanBreakCNN '
+                   f'instance, got {type(weights).__name__}')
+            raise TypeError(msg)
+        self.model.to(self.device).eval()
+        self.weights_sha256 = state_dict_checksum(self.model.state_dict())
+
+    # -- construction ---------------------------------------------------
+
+    def _init_from_model(self, model, *, bands, classes, pixel_scale,
+                         cutout_size, normalization, name, training):
+        if not isinstance(model, tuple(_ARCHITECTURES.values())):
+            msg = ('the model must be a LymanBreakCNN (or a subclass), got '
+                   f'{type(model).__name__}')
+            raise TypeError(msg)
+        bands = _check_names('bands', NIRCAM_BANDS if bands is None else bands)
+        classes = _check_names('classes',
+                               HIGHZ_CLASSES if classes is None else classes)
+        if model.n_bands != len(bands):
+            msg = (f'the model takes {model.n_bands} bands but {len(bands)} '
+                   f'band names were given: {bands}')
+            raise ValueError(msg)
+        if model.n_classes != len(classes):
+            msg = (f'the model has {model.n_classes} outputs but '
+                   f'{len(classes)} class names were given: {classes}')
+            raise ValueError(msg)
+        if normalization is None:
+            normalization = AsinhNormalization()
+        if not hasattr(normalization, 'to_dict'):
+            msg = ('normalization must be a normalisation object such as '
+                   f'AsinhNormalization, got {type(normalization).__name__}')
+            raise TypeError(msg)
+        if name is not None and not isinstance(name, str):
+            msg = f'name must be a str, got {type(name).__name__}'
+            raise TypeError(msg)
+        if training is not None and not isinstance(training, str):
+            msg = f'training must be a str, got {type(training).__name__}'
+            raise TypeError(msg)
+        scale = _pixel_scale_arcsec(DEFAULT_PIXEL_SCALE if pixel_scale is None
+                                    else pixel_scale)
+        size = _check_positive_int('cutout_size',
+                                   64 if cutout_size is None else cutout_size)
+        if size % 8:
+            msg = ('cutout_size must be a multiple of 8 (three 2x2 poolings), '
+                   f'got {size}')
+            raise ValueError(msg)
+        self.model = model
+        self.metadata = {
+            'name': name or type(model).__name__,
+            'architecture': type(model).__name__,
+            'architecture_kwargs': dict(model.config),
+            'bands': list(bands),
+            'classes': list(classes),
+            'pixel_scale': scale,
+            'pixel_scale_unit': 'arcsec / pix',
+            'cutout_size': size,
+            'unit': 'nJy / pix',
+            'normalization': normalization.to_dict(),
+            'temperature': 1.0,
+            'training': training or 'not recorded',
+        }
+        self.normalization = normalization
+
+    def _init_from_file(self, path, *, bands, classes):
+        state_dict, metadata = load_weights(path)
+        required = ('architecture', 'architecture_kwargs', 'bands', 'classes',
+                    'pixel_scale', 'cutout_size', 'normalization')
+        missing = [k for k in required if k not in metadata]
+        if missing:
+            msg = f'{path!s} is missing the metadata entries {missing}'
+            raise ValueError(msg)
+        arch = metadata['architecture']
+        if arch not in _ARCHITECTURES:
+            msg = (f'{path!s} names the architecture {arch!r}; known '
+                   f'architectures: {sorted(_ARCHITECTURES)}')
+            raise ValueError(msg)
+        for what, given in (('bands', bands), ('classes', classes)):
+            if given is not None and tuple(given) != tuple(metadata[what]):
+                msg = (f'{path!s} was trained with {what} '
+                       f'{tuple(metadata[what])}, but {what}={tuple(given)} '
+                       'was passed')
+                raise ValueError(msg)
+        model = _ARCHITECTURES[arch](**metadata['architecture_kwargs'])
+        try:
+            model.load_state_dict(state_dict)
+        except RuntimeError as exc:
+            msg = (f'{path!s}: the stored weights do not fit the {arch} '
+                   f'described in its metadata: {exc}')
+            raise ValueError(msg) from exc
+        self.model = model
+        self.metadata = dict(metadata)
+        self.metadata.setdefault('temperature', 1.0)
+        _check_names('bands', metadata['bands'])
+        _check_names('classes', metadata['classes'])
+        self.normalization = normalization_from_dict(metadata['normalization'])
+
+    # -- properties ------------------------------------------------------
+
+    @property
+    def bands(self):
+        """Band order of the model's input, blue to red."""
+        return tuple(self.metadata['bands'])
+
+    @property
+    def classes(self):
+        """Class order of the model's output."""
+        return tuple(self.metadata['classes'])
+
+    @property
+    def pixel_scale(self):
+        """Pixel scale of the cutouts the model expects (arcsec / pix)."""
+        return self.metadata['pixel_scale'] * u.arcsec / u.pix
+
+    @property
+    def cutout_size(self):
+        """Side of the model's cutouts in pixels."""
+        return int(self.metadata['cutout_size'])
+
+    @property
+    def name(self):
+        """Model name recorded in outputs."""
+        return self.metadata['name']
+
+    @property
+    def temperature(self):
+        """Temperature dividing the logits before the softmax (calibration)."""
+        return float(self.metadata['temperature'])
+
+    def __repr__(self):
+        return (f'<HighZClassifier {self.name!r}: bands={self.bands}, '
+                f'classes={self.classes}, pixel_scale={self.pixel_scale}, '
+                f'cutout_size={self.cutout_size}, device={self.device}>')
+
+    # -- saving ------------------------------------------------------------
+
+    def save(self, path):
+        """
+        Write the weights and metadata to one file.
+
+        The file is read back with ``HighZClassifier(path)``; it holds only
+        tensors and plain Python values, loaded with
+        ``torch.load(..., weights_only=True)``.
+        """
+        from astro_galclass import __version__
+
+        metadata = dict(self.metadata, package_version=__version__)
+        save_weights(path, self.model.state_dict(), metadata)
+
+    # -- inference ------------------------------------------------------------
+
+    def _as_array(self, cutouts, unit):
+        return cutouts_to_array(cutouts, bands=self.bands, size=self.cutout_size,
+                                pixel_scale=self.metadata['pixel_scale'],
+                                unit=unit)
+
+    def _batches(self, values):
+        """Yield normalised input tensors, NaN filled with zero."""
+        for start in range(0, len(values), self.batch_size):
+            chunk = np.nan_to_num(values[start:start + self.batch_size],
+                                  nan=0.0, posinf=0.0, neginf=0.0)
+            x = torch.from_numpy(chunk).to(self.device, torch.float32)
+            yield self.normalization(x)
+
+    def _probabilities(self, values, flags):
+        """Probabilities (N, n_classes), NaN rows where not classifiable."""
+        probs = np.full((len(values), len(self.classes)), np.nan)
+        ok = (flags & UNCLASSIFIED) == 0
+        if not ok.any():
+            return probs
+        self.model.eval()
+        out = []
+        with torch.inference_mode():
+            for x in self._batches(values[ok]):
+                logits = self.model(x) / self.temperature
+                out.append(torch.softmax(logits.double(), dim=1).cpu().numpy())
+        probs[ok] = np.concatenate(out)
+        return probs
+
+    def _check_data(self, values):
+        if values.size and not np.isfinite(values).any():
+            msg = ('the cutouts contain no finite value (all NaN, inf or '
+                   'masked); expected image data')
+            raise ValueError(msg)
+
+    def predict_proba(self, cutouts, *, unit=None):
+        """
+        Class probabilities, for use with scikit-learn style code.
+
+        Parameters
+        ----------
+        cutouts : array, `~astropy.units.Quantity`, `~astropy.nddata.NDData`, \
+dict or sequence of dict
+            See `classify`.
+        unit : `~astropy.units.Unit` or str, optional
+            Unit of unitless data; default nJy per model pixel.
+
+        Returns
+        -------
+        proba : `~numpy.ndarray`
+            ``(N, n_classes)`` in the order of `classes`; rows of sources
+            that cannot be classified (see `classify`) are NaN.
+        """
+        values = self._as_array(cutouts, unit)
+        self._check_data(values)
+        return self._probabilities(values, cutout_flags(values))
+
+    def classify(self, cutouts, *, unit=None):
+        """
+        Classify cutouts.
+
+        Parameters
+        ----------
+        cutouts : array, `~astropy.units.Quantity`, `~astropy.nddata.NDData`, \
+dict or sequence of dict
+            ``(N, n_bands, size, size)`` or ``(n_bands, size, size)``
+            arrays in band order `bands`; or, for one source, a dict band ->
+            2-D array, Quantity, `~astropy.nddata.NDData` or
+            `~astropy.nddata.Cutout2D`; or a sequence of such dicts. Cutouts
+            must be at the model's `pixel_scale` and centred on the source.
+            Plain arrays are in nJy per pixel unless ``unit`` says
+            otherwise; Quantities and NDData carry their unit (nJy, uJy,
+            MJy/sr ...). NaN, infinite and masked pixels are set to zero and
+            flagged.
+        unit : `~astropy.units.Unit` or str, optional
+            Unit of unitless data; default nJy per model pixel.
+
+        Returns
+        -------
+        table : `~astropy.table.QTable`
+            One row per cutout: ``p_<class>`` for each class (masked when the
+            source cannot be classified), ``highz_class`` and
+            ``highz_flags`` (`~astro_galclass.highz.HighZFlag` bits).
+            ``table.meta['astro_galclass_highz']`` holds the provenance.
+        """
+        values = self._as_array(cutouts, unit)
+        self._check_data(values)
+        flags = cutout_flags(values)
+        probs = self._probabilities(values, flags)
+        columns = self._result_columns(probs, flags)
+        options = {'unit': str(unit) if unit is not None else None}
+        return append_columns(None, columns, meta_key=_META_KEY,
+                              meta=self._provenance(options))
+
+    def classify_catalog(self, catalog, images, *, position_column=None,
+                         unit=None, overwrite=False):
+        """
+        Classify the sources of a catalog from one mosaic per band.
+
+        For every source, each band is resampled onto the model's grid
+        (`pixel_scale`, `cutout_size`, north up and east left, the source at
+        the centre) with flux conserved; see
+        `~astro_galclass.highz.extract_cutouts`.
+
+        Parameters
+        ----------
+        catalog : `~astropy.coordinates.SkyCoord` or `~astropy.table.Table`
+            Source positions: a SkyCoord, or a table with a SkyCoord column
+            (photutils' ``sky_centroid`` is found automatically) or RA/Dec
+            columns with angle units.
+        images : dict
+            Band -> `~astropy.nddata.NDData`, `~astropy.nddata.CCDData`,
+            FITS HDU or FITS path, each with a celestial WCS and a unit. A
+            band absent from the dict leaves its sources unclassified
+            (flagged ``BAND_MISSING``).
+        position_column : str or tuple of str, optional
+            SkyCoord column, or (RA, Dec) column names, to use.
+        unit : `~astropy.units.Unit` or str, optional
+            Unit of images that carry none (units are all or none).
+        overwrite : bool, optional
+            Replace existing columns of the same names instead of raising.
+
+        Returns
+        -------
+        table : `~astropy.table.Table` or `~astropy.table.QTable`
+            A copy of ``catalog`` (a QTable with a ``sky_centroid`` column
+            for a SkyCoord) with the columns described in `classify` added;
+            every row is kept in its order.
+        """
+        coords, valid, source = catalog_positions(catalog, position_column)
+        prepared = prepare_images(images, self.bands, unit=unit)
+        n = len(coords)
+        flags = np.zeros(n, dtype=np.int32)
+        flags[~valid] |= HighZFlag.BAD_POSITION
+        probs = np.full((n, len(self.classes)), np.nan)
+        size = self.cutout_size
+        scale = self.metadata['pixel_scale']
+        icrs = coords.icrs
+        samplers = {}
+        chunk = 4 * self.batch_size
+        todo = np.flatnonzero(valid)
+        for start in range(0, len(todo), chunk):
+            idx = todo[start:start + chunk]
+            values, outside = sample_chunk(prepared, icrs[idx], size=size,
+                                           pixel_scale=scale, samplers=samplers)
+            flags[idx] |= cutout_flags(values, outside)
+            probs[idx] = self._probabilities(values, flags[idx])
+        columns = self._result_columns(probs, flags)
+        options = {'position_column': source,
+                   'unit': str(unit) if unit is not None else None,
+                   'overwrite': bool(overwrite),
+                   'bands_given': sorted(images)}
+        return append_columns(catalog, columns, meta_key=_META_KEY,
+                              meta=self._provenance(options), overwrite=overwrite)
+
+    def feature_maps(self, cutouts, *, unit=None):
+        """
+        Intermediate feature maps of the network.
+
+        Parameters
+        ----------
+        cutouts, unit
+            As in `classify`.
+
+        Returns
+        -------
+        maps : dict of `~numpy.ndarray`
+            ``'stem'``, ``'spectral'``, ``'attention'`` and ``'spatial'``
+            stage outputs, each ``(N, channels, height, width)``.
+        """
+        values = self._as_array(cutouts, unit)
+        self._check_data(values)
+        out = {}
+        self.model.eval()
+        with torch.inference_mode():
+            for x in self._batches(values):
+                for key, value in self.model.feature_maps(x).items():
+                    out.setdefault(key, []).append(value.float().cpu().numpy())
+        if not out:
+            return {}
+        return {key: np.concatenate(value) for key, value in out.items()}
+
+    # -- tables -------------------------------------------------------------
+
+    def _result_columns(self, probs, flags):
+        unclassified = np.isnan(probs).any(axis=1)
+        columns = {}
+        for i, name in enumerate(self.classes):
+            columns[f'p_{name}'] = MaskedColumn(
+                np.where(unclassified, 0.0, probs[:, i]), mask=unclassified,
+                dtype=np.float64, description=f'probability of class {name}')
+        best = np.argmax(np.nan_to_num(probs, nan=-1.0), axis=1) \
+            if len(probs) else np.zeros(0, int)
+        labels = np.array(self.classes)[best] if len(probs) else \
+            np.zeros(0, dtype=f'U{max(map(len, self.classes))}')
+        columns['highz_class'] = MaskedColumn(
+            labels, mask=unclassified, description='most probable class')
+        columns['highz_flags'] = Column(
+            flags.astype(np.int32),
+            description='astro_galclass.highz.HighZFlag bits')
+        return columns
+
+    def _provenance(self, options):
+        return provenance(task='high-redshift classification',
+                          model_name=self.name,
+                          weights_sha256=self.weights_sha256,
+                          options={'device': str(self.device),
+                                   'batch_size': self.batch_size, **options})
+

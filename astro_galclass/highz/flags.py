@@ -1,0 +1,93 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Quality flags of the high-redshift classifier."""
+
+import enum
+
+import numpy as np
+
+__all__ = ['CORE_RADIUS_PIX', 'HighZFlag', 'cutout_flags']
+
+#: Radius (model pixels) of the central region that must be observed in
+#: every band for a source to be classified: a band whose core is missing
+#: would look like a dropout, i.e. like a Lyman break.
+CORE_RADIUS_PIX = 3.0
+
+#: Minimum fraction of valid pixels in the core of every band.
+MIN_CORE_FRACTION = 0.5
+
+
+class HighZFlag(enum.IntFlag):
+    """
+    Bit flags of the ``highz_flags`` column.
+
+    A source is classified unless `BAND_MISSING`, `OFF_IMAGE` or
+    `BAD_POSITION` is set; then its probabilities are masked.
+
+    Examples
+    --------
+    >>> from astro_galclass.highz import HighZFlag
+    >>> flags = 6
+    >>> HighZFlag(flags)
+    <HighZFlag.PARTIAL_OVERLAP|BAD_PIXELS: 6>
+    >>> bool(flags & HighZFlag.BAND_MISSING)
+    False
+    """
+
+    #: The position is outside the footprint of every image.
+    OFF_IMAGE = 1
+    #: The cutout crosses the edge of at least one image; pixels beyond the
+    #: edge are filled with zero.
+    PARTIAL_OVERLAP = 2
+    #: NaN, infinite or masked pixels inside the cutout, filled with zero.
+    BAD_PIXELS = 4
+    #: At least one band has less than half of its central pixels
+    #: (r <= 3 pixels) valid, or no image: the source is not classified.
+    BAND_MISSING = 8
+    #: The catalog position is masked or not finite: not classified.
+    BAD_POSITION = 16
+
+
+#: Flags that prevent classification.
+UNCLASSIFIED = HighZFlag.OFF_IMAGE | HighZFlag.BAND_MISSING | HighZFlag.BAD_POSITION
+
+
+def _core_mask(size):
+    c = (size - 1) / 2
+    yy, xx = np.mgrid[:size, :size]
+    return (xx - c) ** 2 + (yy - c) ** 2 <= CORE_RADIUS_PIX ** 2
+
+
+def cutout_flags(values, outside=None):
+    """
+    Flags for cutouts with NaN where there is no valid data.
+
+    Parameters
+    ----------
+    values : `~numpy.ndarray`
+        ``(N, n_bands, size, size)``; NaN (or inf) marks missing pixels.
+    outside : `~numpy.ndarray` of bool, optional
+        Same shape, True where the pixel lies beyond the image's edge.
+
+    Returns
+    -------
+    flags : `~numpy.ndarray` of int
+        ``(N,)`` combination of `HighZFlag` bits.
+    """
+    n, n_bands, ny, nx = values.shape
+    invalid = ~np.isfinite(values)
+    flags = np.zeros(n, dtype=np.int32)
+
+    if outside is not None:
+        bad_inside = invalid & ~outside
+        partial = outside.any(axis=(2, 3))                     # (N, bands)
+        off_band = outside.all(axis=(2, 3))                    # (N, bands)
+        flags[partial.any(axis=1) & ~off_band.all(axis=1)] |= HighZFlag.PARTIAL_OVERLAP
+        flags[off_band.all(axis=1)] |= HighZFlag.OFF_IMAGE
+    else:
+        bad_inside = invalid
+    flags[bad_inside.any(axis=(1, 2, 3))] |= HighZFlag.BAD_PIXELS
+
+    core = _core_mask(min(ny, nx))
+    core_valid = (~invalid[..., core]).mean(axis=-1)           # (N, bands)
+    flags[(core_valid < MIN_CORE_FRACTION).any(axis=1)] |= HighZFlag.BAND_MISSING
+    return flags

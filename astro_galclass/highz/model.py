@@ -1,0 +1,308 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+The Lyman-break convolutional network for JWST/NIRCam cutouts.
+
+This is a fresh implementation of the architecture described by the seed
+project (see ``docs/highz.rst``): a spectral stage of 1x1 residual blocks that
+mixes the bands pixel by pixel (it can learn colours, the Lyman break among
+them), CBAM-style channel attention, a spatial stage of 3x3 residual blocks
+with max-pooling, and a dense head.
+
+The module is a plain `torch.nn.Module`: it knows nothing about devices,
+units, batching or normalisation, which are owned by
+`~astro_galclass.highz.HighZClassifier`.
+"""
+
+import torch
+from torch import nn
+
+__all__ = ['LymanBreakCNN']
+
+#: Stage names returned by `LymanBreakCNN.feature_maps`, in network order.
+FEATURE_STAGES = ('stem', 'spectral', 'attention', 'spatial')
+
+
+class _ResidualBlock(nn.Module):
+    """
+    conv-BN-ReLU-Dropout2d-conv-BN, plus a skip connection, then ReLU.
+
+    The skip is the identity when the channel count is unchanged and a
+    1x1 convolution with BatchNorm otherwise.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, dropout):
+        super().__init__()
+        padding = kernel_size // 2
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels, out_channels, kernel_size, padding=padding,
+                      bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+            nn.Dropout2d(dropout),
+            nn.Conv2d(out_channels, out_channels, kernel_size, padding=padding,
+                      bias=False),
+            nn.BatchNorm2d(out_channels),
+        )
+        if in_channels == out_channels:
+            self.skip = nn.Identity()
+        else:
+            self.skip = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, bias=False),
+                nn.BatchNorm2d(out_channels),
+            )
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        return self.relu(self.body(x) + self.skip(x))
+
+
+class _ChannelAttention(nn.Module):
+    """
+    CBAM channel attention (Woo et al. 2018).
+
+    Global average- and max-pooled descriptors pass through one shared MLP;
+    their sum, through a sigmoid, rescales each channel.
+    """
+
+    def __init__(self, channels, reduction):
+        super().__init__()
+        hidden = max(1, channels // reduction)
+        self.mlp = nn.Sequential(
+            nn.Linear(channels, hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden, channels),
+        )
+
+    def forward(self, x):
+        avg = self.mlp(x.mean(dim=(2, 3)))
+        mx = self.mlp(x.amax(dim=(2, 3)))
+        weights = torch.sigmoid(avg + mx)
+        return x * weights[:, :, None, None]
+
+
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f'{name} must be an int, got {type(value).__name__} ({value!r})'
+        raise TypeError(msg)
+    if value < 1:
+        msg = f'{name} must be >= 1, got {value}'
+        raise ValueError(msg)
+
+
+def _check_probability(name, value):
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        msg = f'{name} must be a float, got {type(value).__name__} ({value!r})'
+        raise TypeError(msg)
+    if not 0 <= value < 1:
+        msg = f'{name} must be in [0, 1), got {value}'
+        raise ValueError(msg)
+
+
+class LymanBreakCNN(nn.Module):
+    """
+    CNN classifying multi-band NIRCam cutouts as low-z, high-z or brown dwarf.
+
+    Input: a float tensor ``[B, n_bands, H, W]`` of normalised cutouts (the
+    default is 7 bands, F090W to F444W, 64 x 64 pixels; the network is fully
+    convolutional up to a global pool, so other sizes divisible by 8 work).
+    Output: logits ``[B, n_classes]`` in the class order low_z, high_z,
+    brown_dwarf.
+
+    Layers:
+
+    1. stem: 1x1 convolution ``n_bands -> stem_channels``, BatchNorm, ReLU;
+    2. spectral stage (1x1 convolutions only, mixing bands pixel by pixel):
+       ``n_spectral_blocks`` residual blocks at ``stem_channels``, a 1x1
+       convolution to ``spectral_channels`` with BatchNorm and ReLU, and
+       ``n_spectral_blocks`` residual blocks at ``spectral_channels``;
+    3. CBAM channel attention with the given ``attention_reduction``;
+    4. spatial stage: one 3x3 residual block per entry of
+       ``spatial_channels``, each followed by 2x2 max-pooling;
+    5. head: global average pooling, then for each entry of ``head_units``
+       Linear, BatchNorm1d, ReLU and Dropout (``head_dropout``), then a
+       Linear layer to ``n_classes`` logits.
+
+    Initialisation: Kaiming normal (fan_out, ReLU) for convolutions,
+    BatchNorm weight 1 and bias 0, Linear weights normal(0, 0.01) and bias 0.
+
+    Parameters
+    ----------
+    n_bands : int, optional
+        Number of input bands.
+    n_classes : int, optional
+        Number of output classes.
+    stem_channels : int, optional
+        Channels of the stem and of the first spectral residual blocks.
+    spectral_channels : int, optional
+        Channels at the end of the spectral stage.
+    n_spectral_blocks : int, optional
+        Residual blocks at each width of the spectral stage.
+    attention_reduction : int, optional
+        Reduction ratio of the channel-attention MLP.
+    spatial_channels : tuple of int, optional
+        Output channels of the 3x3 residual blocks.
+    head_units : tuple of int, optional
+        Widths of the hidden dense layers.
+    head_dropout : tuple of float, optional
+        Dropout after each hidden dense layer.
+    block_dropout : float, optional
+        Dropout2d rate inside every residual block.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from astro_galclass.highz import LymanBreakCNN
+    >>> _ = torch.manual_seed(0)
+    >>> model = LymanBreakCNN().eval()
+    >>> sum(p.numel() for p in model.parameters())
+    1513195
+    >>> model(torch.zeros(1, 7, 64, 64)).shape
+    torch.Size([1, 3])
+    """
+
+    def __init__(self, n_bands=7, n_classes=3, *, stem_channels=32,
+                 spectral_channels=64, n_spectral_blocks=2,
+                 attention_reduction=8, spatial_channels=(64, 128, 256),
+                 head_units=(512, 256), head_dropout=(0.3, 0.15),
+                 block_dropout=0.1):
+        super().__init__()
+        for name, value in (('n_bands', n_bands), ('n_classes', n_classes),
+                            ('stem_channels', stem_channels),
+                            ('spectral_channels', spectral_channels),
+                            ('n_spectral_blocks', n_spectral_blocks),
+                            ('attention_reduction', attention_reduction)):
+            _check_positive_int(name, value)
+        spatial_channels = tuple(spatial_channels)
+        head_units = tuple(head_units)
+        head_dropout = tuple(head_dropout)
+        if not spatial_channels:
+            msg = 'spatial_channels must hold at least one block width, got ()'
+            raise ValueError(msg)
+        for value in spatial_channels + head_units:
+            _check_positive_int('spatial_channels/head_units entry', value)
+        if len(head_dropout) != len(head_units):
+            msg = (f'head_dropout must have one rate per hidden layer '
+                   f'({len(head_units)}), got {len(head_dropout)}')
+            raise ValueError(msg)
+        for value in head_dropout + (block_dropout,):
+            _check_probability('dropout rate', value)
+
+        # Everything needed to rebuild the module, stored with the weights.
+        self.config = {
+            'n_bands': n_bands, 'n_classes': n_classes,
+            'stem_channels': stem_channels,
+            'spectral_channels': spectral_channels,
+            'n_spectral_blocks': n_spectral_blocks,
+            'attention_reduction': attention_reduction,
+            'spatial_channels': list(spatial_channels),
+            'head_units': list(head_units),
+            'head_dropout': [float(d) for d in head_dropout],
+            'block_dropout': float(block_dropout),
+        }
+        self.n_bands = n_bands
+        self.n_classes = n_classes
+
+        self.stem = nn.Sequential(
+            nn.Conv2d(n_bands, stem_channels, 1, bias=False),
+            nn.BatchNorm2d(stem_channels),
+            nn.ReLU(inplace=True),
+        )
+
+        spectral = [_ResidualBlock(stem_channels, stem_channels, 1,
+                                   block_dropout)
+                    for _ in range(n_spectral_blocks)]
+        spectral += [
+            nn.Conv2d(stem_channels, spectral_channels, 1, bias=False),
+            nn.BatchNorm2d(spectral_channels),
+            nn.ReLU(inplace=True),
+        ]
+        spectral += [_ResidualBlock(spectral_channels, spectral_channels, 1,
+                                    block_dropout)
+                     for _ in range(n_spectral_blocks)]
+        self.spectral = nn.Sequential(*spectral)
+
+        self.attention = _ChannelAttention(spectral_channels,
+                                           attention_reduction)
+
+        spatial = []
+        in_channels = spectral_channels
+        for out_channels in spatial_channels:
+            spatial += [_ResidualBlock(in_channels, out_channels, 3,
+                                       block_dropout),
+                        nn.MaxPool2d(2)]
+            in_channels = out_channels
+        self.spatial = nn.Sequential(*spatial)
+
+        head = []
+        in_features = in_channels
+        for units, dropout in zip(head_units, head_dropout, strict=True):
+            head += [nn.Linear(in_features, units), nn.BatchNorm1d(units),
+                     nn.ReLU(inplace=True), nn.Dropout(dropout)]
+            in_features = units
+        self.embedding_size = in_features
+        self.head = nn.Sequential(*head)
+        self.classifier = nn.Linear(in_features, n_classes)
+
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Apply the documented initialisation to every layer."""
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode='fan_out',
+                                        nonlinearity='relu')
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+            elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.Linear):
+                nn.init.normal_(module.weight, 0.0, 0.01)
+                nn.init.zeros_(module.bias)
+
+    def _check_input(self, x):
+        if x.ndim != 4 or x.shape[1] != self.n_bands:
+            msg = (f'expected a tensor of shape [B, {self.n_bands}, H, W], '
+                   f'got {list(x.shape)}')
+            raise ValueError(msg)
+
+    def _stages(self, x):
+        self._check_input(x)
+        stem = self.stem(x)
+        spectral = self.spectral(stem)
+        attention = self.attention(spectral)
+        spatial = self.spatial(attention)
+        return stem, spectral, attention, spatial
+
+    def embed(self, x):
+        """
+        Penultimate-layer embedding, ``[B, head_units[-1]]``.
+
+        Useful as features for other estimators (for example the
+        semi-supervised pipeline).
+        """
+        spatial = self._stages(x)[-1]
+        return self.head(spatial.mean(dim=(2, 3)))
+
+    def forward(self, x):
+        """Return class logits ``[B, n_classes]`` for input ``[B, n_bands, H, W]``."""
+        return self.classifier(self.embed(x))
+
+    def feature_maps(self, x):
+        """
+        Return the four intermediate stage outputs.
+
+        Parameters
+        ----------
+        x : `torch.Tensor`
+            Input ``[B, n_bands, H, W]``.
+
+        Returns
+        -------
+        maps : dict of `torch.Tensor`
+            ``'stem'`` ``[B, stem_channels, H, W]``, ``'spectral'`` and
+            ``'attention'`` ``[B, spectral_channels, H, W]``, and
+            ``'spatial'`` ``[B, spatial_channels[-1], H / 2**k, W / 2**k]``
+            with k the number of spatial blocks.
+        """
+        return dict(zip(FEATURE_STAGES, self._stages(x), strict=True))

@@ -1,0 +1,138 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+Unpack the image containers astronomers use into data, mask, WCS and unit.
+
+Follows photutils' ``unpack_nddata`` pattern: `~astropy.nddata.NDData` and
+`~astropy.nddata.CCDData` give their data, mask (True is bad), WCS and unit;
+`~astropy.nddata.Cutout2D` its data and WCS; FITS HDUs or file paths their
+data, header WCS and ``BUNIT``. Nothing here copies or modifies the data.
+"""
+
+from dataclasses import dataclass
+from os import PathLike
+
+import astropy.units as u
+import numpy as np
+from astropy.io import fits
+from astropy.nddata import Cutout2D, NDData
+from astropy.wcs import WCS
+
+__all__ = ['ImageData', 'is_celestial_wcs', 'unpack_image']
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """Plain view of one 2-D image: data, bad-pixel mask, WCS and unit."""
+
+    data: np.ndarray
+    mask: np.ndarray | None
+    wcs: object | None
+    unit: u.UnitBase | None
+    label: str
+
+
+def is_celestial_wcs(wcs):
+    """True for a 2-D WCS (astropy or APE 14, e.g. gwcs) whose world is the sky."""
+    try:
+        types = list(wcs.world_axis_physical_types)
+        ndim = wcs.pixel_n_dim
+    except AttributeError:
+        return False
+    return (ndim == 2 and len(types) == 2
+            and all(isinstance(t, str) and t.startswith('pos.') for t in types))
+
+
+def _unit_from_header(header, label):
+    bunit = header.get('BUNIT')
+    if bunit is None or not str(bunit).strip():
+        return None
+    try:
+        return u.Unit(str(bunit).strip())
+    except ValueError as exc:
+        msg = f'{label}: cannot parse BUNIT = {bunit!r} as a unit ({exc})'
+        raise ValueError(msg) from exc
+
+
+def _wcs_from_header(header, label):
+    wcs = WCS(header)
+    if wcs.naxis > 2 and wcs.has_celestial:
+        wcs = wcs.celestial
+    return wcs if wcs.has_celestial else None
+
+
+def _from_hdu(hdu, label):
+    if hdu.data is None or hdu.data.ndim != 2:
+        shape = None if hdu.data is None else hdu.data.shape
+        msg = f'{label}: expected a 2-D image HDU, got data of shape {shape}'
+        raise ValueError(msg)
+    return ImageData(hdu.data, None, _wcs_from_header(hdu.header, label),
+                     _unit_from_header(hdu.header, label), label)
+
+
+def _image_hdu(hdulist, label):
+    """The 'SCI' extension if present (JWST pipeline files), else the first 2-D image."""
+    if 'SCI' in hdulist:
+        return hdulist['SCI']
+    for hdu in hdulist:
+        if (isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU))
+                and hdu.data is not None and hdu.data.ndim == 2):
+            return hdu
+    msg = f'{label}: the FITS file holds no 2-D image extension'
+    raise ValueError(msg)
+
+
+def unpack_image(obj, label):
+    """
+    Return an `ImageData` for ``obj``.
+
+    Parameters
+    ----------
+    obj : `~astropy.nddata.NDData`, `~astropy.nddata.Cutout2D`, FITS HDU or \
+HDUList, str or path-like, `~astropy.units.Quantity` or array
+        One 2-D image.
+    label : str
+        Name of the input used in error messages (e.g. ``"image for F444W"``).
+    """
+    if isinstance(obj, NDData):
+        data = np.asanyarray(obj.data)
+        unit = obj.unit
+        if isinstance(data, u.Quantity):
+            unit, data = data.unit, data.value
+        mask = None if obj.mask is None else np.asarray(obj.mask, dtype=bool)
+        wcs = obj.wcs if (obj.wcs is not None and is_celestial_wcs(obj.wcs)) \
+            else None
+        image = ImageData(data, mask, wcs, unit, label)
+    elif isinstance(obj, Cutout2D):
+        image = ImageData(np.asarray(obj.data), None, obj.wcs, None, label)
+    elif isinstance(obj, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)):
+        image = _from_hdu(obj, label)
+    elif isinstance(obj, fits.HDUList):
+        image = _from_hdu(_image_hdu(obj, label), label)
+    elif isinstance(obj, (str, PathLike)):
+        try:
+            with fits.open(obj) as hdulist:
+                image = _from_hdu(_image_hdu(hdulist, label), label)
+        except (OSError, FileNotFoundError) as exc:
+            msg = f'{label}: cannot read {obj!s} as a FITS image ({exc})'
+            raise ValueError(msg) from exc
+    elif isinstance(obj, u.Quantity):
+        image = ImageData(obj.value, None, None, obj.unit, label)
+    elif isinstance(obj, np.ndarray) or np.ndim(obj) == 2:
+        image = ImageData(np.asarray(obj), None, None, None, label)
+    else:
+        msg = (f'{label}: expected NDData, CCDData, Cutout2D, a FITS HDU or '
+               f'path, a Quantity or an array, got {type(obj).__name__}')
+        raise TypeError(msg)
+
+    if image.data.ndim != 2:
+        msg = f'{label}: expected a 2-D image, got shape {image.data.shape}'
+        raise ValueError(msg)
+    if not np.issubdtype(image.data.dtype, np.number) \
+            or np.issubdtype(image.data.dtype, np.complexfloating):
+        msg = f'{label}: expected real numbers, got dtype {image.data.dtype}'
+        raise TypeError(msg)
+    if image.mask is not None and image.mask.shape != image.data.shape:
+        msg = (f'{label}: mask shape {image.mask.shape} does not match the '
+               f'data shape {image.data.shape}')
+        raise ValueError(msg)
+    return image

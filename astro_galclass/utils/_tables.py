@@ -1,0 +1,73 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Rules for the tables the classifiers return (photutils' ``to_table`` pattern)."""
+
+import datetime
+
+from astropy.coordinates import SkyCoord
+from astropy.table import QTable
+
+__all__ = ['append_columns', 'provenance']
+
+
+def provenance(*, task, model_name, weights_sha256, options):
+    """
+    Provenance record stored in ``table.meta``.
+
+    It holds plain Python types only, so that it survives ECSV and FITS
+    round trips.
+    """
+    from astro_galclass import __version__
+
+    return {
+        'task': task,
+        'package': 'astro_galclass',
+        'version': __version__,
+        'model': model_name,
+        'weights_sha256': weights_sha256,
+        'date': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
+        'options': dict(options),
+    }
+
+
+def append_columns(catalog, columns, *, meta_key, meta, overwrite=False):
+    """
+    Return a copy of ``catalog`` with ``columns`` added.
+
+    The user's rows, row order and columns are kept; ``catalog`` itself is
+    never modified.
+
+    Parameters
+    ----------
+    catalog : `~astropy.table.Table`, `~astropy.coordinates.SkyCoord` or None
+        The user's catalog. A SkyCoord becomes a `~astropy.table.QTable`
+        with a ``sky_centroid`` column; `None` gives a new QTable.
+    columns : dict
+        New columns, in order, each of the catalog's length.
+    meta_key : str
+        Key under which ``meta`` is stored in ``table.meta``.
+    meta : dict
+        Provenance (see `provenance`).
+    overwrite : bool
+        Replace columns that already exist instead of raising.
+    """
+    if catalog is None:
+        table = QTable()
+    elif isinstance(catalog, SkyCoord):
+        coords = catalog.reshape((1,)) if catalog.isscalar else catalog
+        table = QTable({'sky_centroid': coords})
+    else:
+        table = catalog.copy(copy_data=True)
+
+    clashes = [name for name in columns if name in table.colnames]
+    if clashes and not overwrite:
+        msg = (f'the catalog already has columns {clashes}; pass '
+               'overwrite=True to replace them, or rename them first')
+        raise ValueError(msg)
+    for name, column in columns.items():
+        if name in table.colnames:
+            table.replace_column(name, column)
+        else:
+            table[name] = column
+    table.meta[meta_key] = meta
+    return table
+

@@ -1,0 +1,112 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+Weights files: one file holding a state dict and its metadata.
+
+The file is written with `torch.save` and read back with
+``torch.load(..., weights_only=True)``, which only rebuilds tensors and plain
+Python containers: a file crafted to run code when unpickled is refused.
+"""
+
+import hashlib
+import pickle
+import zipfile
+from os import PathLike
+
+import numpy as np
+import torch
+
+__all__ = ['WEIGHTS_FORMAT', 'load_weights', 'save_weights',
+           'state_dict_checksum']
+
+#: Marker written in every weights file of this package.
+WEIGHTS_FORMAT = 'astro_galclass-weights'
+WEIGHTS_FORMAT_VERSION = 1
+
+
+def state_dict_checksum(state_dict):
+    """
+    SHA-256 of the parameters and buffers of a state dict.
+
+    It depends only on the tensor names, dtypes, shapes and values (not on
+    the device or the file they came from), so a model and its saved file
+    have the same checksum.
+    """
+    digest = hashlib.sha256()
+    for name in sorted(state_dict):
+        tensor = state_dict[name].detach().to('cpu').contiguous()
+        digest.update(name.encode())
+        digest.update(str(tensor.dtype).encode())
+        digest.update(str(tuple(tensor.shape)).encode())
+        digest.update(tensor.view(-1).view(torch.uint8).numpy().tobytes()
+                      if tensor.numel() else b'')
+    return digest.hexdigest()
+
+
+def _plain(value):
+    """Convert metadata to types that ``weights_only`` loading accepts."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    msg = (f'weights metadata must hold only dicts, lists, str, numbers, '
+           f'bool or None, got {type(value).__name__} ({value!r})')
+    raise TypeError(msg)
+
+
+def save_weights(path, state_dict, metadata):
+    """Write ``state_dict`` and ``metadata`` to ``path``."""
+    payload = {
+        'format': WEIGHTS_FORMAT,
+        'format_version': WEIGHTS_FORMAT_VERSION,
+        'metadata': _plain(metadata),
+        'state_dict': {k: v.detach().to('cpu') for k, v in state_dict.items()},
+    }
+    torch.save(payload, path)
+
+
+def load_weights(path):
+    """
+    Read a weights file safely.
+
+    Returns
+    -------
+    state_dict : dict of `torch.Tensor`
+        On the CPU.
+    metadata : dict
+    """
+    if not isinstance(path, (str, PathLike)):
+        msg = f'weights must be a file path, got {type(path).__name__}'
+        raise TypeError(msg)
+    try:
+        payload = torch.load(path, map_location='cpu', weights_only=True)
+    except FileNotFoundError:
+        raise
+    except pickle.UnpicklingError as exc:
+        msg = (f'{path!s} holds Python objects other than tensors and plain '
+               'containers and was refused (it is not an astro_galclass '
+               f'weights file, or it was tampered with): {exc}')
+        raise ValueError(msg) from exc
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as exc:
+        msg = (f'{path!s} is not an astro_galclass weights file (torch could '
+               f'not read it: {exc})')
+        raise ValueError(msg) from exc
+    if not (isinstance(payload, dict) and payload.get('format') == WEIGHTS_FORMAT):
+        found = sorted(payload) if isinstance(payload, dict) else type(payload).__name__
+        msg = (f'{path!s} is not an astro_galclass weights file: expected a '
+               f"dict with format={WEIGHTS_FORMAT!r}, got {found}")
+        raise ValueError(msg)
+    version = payload.get('format_version')
+    if version != WEIGHTS_FORMAT_VERSION:
+        msg = (f'{path!s} has weights format version {version}; this version '
+               f'of astro_galclass reads version {WEIGHTS_FORMAT_VERSION}')
+        raise ValueError(msg)
+    state_dict = payload.get('state_dict')
+    metadata = payload.get('metadata')
+    if not isinstance(state_dict, dict) or not isinstance(metadata, dict):
+        msg = f'{path!s} is damaged: its state_dict or metadata is missing'
+        raise ValueError(msg)
+    return state_dict, metadata
