@@ -1,0 +1,179 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Every kind of bad input gets a specific error saying what was expected and given."""
+
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.coordinates import SkyCoord
+from astropy.nddata import NDData
+from astropy.table import Table
+from astropy.wcs import WCS
+
+from astro_galclass import HighZClassifier
+from astro_galclass.exceptions import AstroGalclassUserWarning
+from astro_galclass.highz import LymanBreakCNN
+
+BANDS = ('F090W', 'F115W', 'F150W', 'F200W', 'F277W', 'F356W', 'F444W')
+
+
+def one_source(value=0.1):
+    return {b: np.full((64, 64), value) for b in BANDS}
+
+
+@pytest.mark.parametrize('shape', [(2, 6, 64, 64), (7, 32, 32), (64, 64),
+                                   (1, 1, 7, 64, 64)])
+def test_wrong_shape_or_band_count(classifier, shape):
+    with pytest.raises(ValueError, match=r'cutouts must have shape \(N, 7, 64, 64\) '
+                                         r'or \(7, 64, 64\), got ' + str(shape).replace('(', r'\(').replace(')', r'\)')):
+        classifier.classify(np.zeros(shape))
+
+
+def test_wrong_cutout_type(classifier):
+    with pytest.raises(TypeError, match='cutouts must be an array or Quantity'):
+        classifier.classify('cutouts.fits')
+    with pytest.raises(TypeError, match='must hold real numbers'):
+        classifier.classify(np.zeros((7, 64, 64), complex))
+
+
+def test_band_names_not_matching(classifier, toy_field):
+    source = one_source()
+    source['F410M'] = source.pop('F090W')
+    with pytest.raises(ValueError, match=r"missing \['F090W'\], unexpected \['F410M'\]"):
+        classifier.classify(source)
+    images, truth = toy_field
+    renamed = dict(images)
+    renamed['f444w'] = renamed.pop('F444W')
+    with pytest.raises(ValueError, match=r"images has bands \['f444w'\] that the "
+                                         'model does not use'):
+        classifier.classify_catalog(truth, renamed)
+
+
+def test_dict_band_of_wrong_size(classifier):
+    source = one_source()
+    source['F200W'] = np.zeros((63, 64))
+    with pytest.raises(ValueError, match=r"cutouts\['F200W'\] must be a 64x64 "
+                                         r'image, got shape \(63, 64\)'):
+        classifier.classify(source)
+
+
+def test_mixed_units_in_cutouts(classifier):
+    source = one_source()
+    source['F444W'] = source['F444W'] * u.nJy
+    with pytest.raises(ValueError, match=r'units must be given for all bands of '
+                                         r'cutouts or for none; got F090W: None.*'
+                                         r'F444W: nJy'):
+        classifier.classify(source)
+
+
+def test_incompatible_units(classifier):
+    with pytest.raises(ValueError, match=r'has unit electron / s, which is neither '
+                                         'a spectral flux density'):
+        classifier.classify(np.zeros((7, 64, 64)) * u.electron / u.s)
+    with pytest.raises(ValueError, match='has unit m, which is neither'):
+        classifier.classify(np.zeros((7, 64, 64)), unit='m')
+
+
+def test_unit_keyword_does_not_override_data_units(classifier):
+    data = np.random.default_rng(0).normal(0, 0.1, (7, 64, 64))
+    with pytest.warns(AstroGalclassUserWarning, match=r'unit=uJy is ignored'):
+        p = classifier.predict_proba(data * u.nJy, unit='uJy')
+    np.testing.assert_array_equal(p, classifier.predict_proba(data))
+
+
+def test_mixed_and_missing_units_in_images(classifier, toy_field):
+    images, truth = toy_field
+    mixed = dict(images)
+    mixed['F090W'] = NDData(images['F090W'].data, wcs=images['F090W'].wcs)
+    with pytest.raises(ValueError, match=r'units must be given for all images or '
+                                         r'for none; got F090W: None, F115W: MJy / sr'):
+        classifier.classify_catalog(truth, mixed)
+    bare = {b: NDData(im.data, wcs=im.wcs) for b, im in images.items()}
+    with pytest.raises(ValueError, match=r'the images carry no unit.*pass unit='):
+        classifier.classify_catalog(truth, bare)
+    out = classifier.classify_catalog(truth, bare, unit='MJy/sr')
+    reference = classifier.classify_catalog(truth, images)
+    np.testing.assert_array_equal(out['p_high_z'].filled(-1),
+                                  reference['p_high_z'].filled(-1))
+
+
+def test_image_without_celestial_wcs(classifier, toy_field):
+    images, truth = toy_field
+    broken = dict(images)
+    broken['F150W'] = NDData(images['F150W'].data, unit='MJy/sr')
+    with pytest.raises(ValueError, match='image for F150W has no celestial WCS'):
+        classifier.classify_catalog(truth, broken)
+    spectral = WCS(naxis=2)
+    spectral.wcs.ctype = ['WAVE', 'FREQ']
+    broken['F150W'] = NDData(images['F150W'].data, unit='MJy/sr', wcs=spectral)
+    with pytest.raises(ValueError, match='image for F150W has no celestial WCS'):
+        classifier.classify_catalog(truth, broken)
+
+
+def test_images_of_wrong_type(classifier, toy_field):
+    _, truth = toy_field
+    with pytest.raises(TypeError, match='images must be a dict mapping band names'):
+        classifier.classify_catalog(truth, [np.zeros((10, 10))])
+    with pytest.raises(TypeError, match='image for F090W: expected NDData, CCDData'):
+        classifier.classify_catalog(truth, {'F090W': 3.0})
+    with pytest.raises(ValueError, match='images is empty'):
+        classifier.classify_catalog(truth, {})
+
+
+def test_catalog_without_positions(classifier, toy_field):
+    images, _ = toy_field
+    with pytest.raises(ValueError, match=r"the catalog has no positions: expected "
+                                         r"a SkyCoord column .*columns: \['id', 'flux'\]"):
+        classifier.classify_catalog(Table({'id': [1], 'flux': [2.0]}), images)
+    with pytest.raises(ValueError, match="catalog column 'ra' must carry an angle "
+                                         'unit'):
+        classifier.classify_catalog(Table({'ra': [53.1], 'dec': [-27.8]}), images)
+    with pytest.raises(TypeError, match='catalog must be a SkyCoord or an astropy '
+                                        'Table/QTable with positions, got list'):
+        classifier.classify_catalog([53.1, -27.8], images)
+    with pytest.raises(ValueError, match="position_column 'pos' is not a column"):
+        classifier.classify_catalog(Table({'ra': [53.1] * u.deg}), images,
+                                    position_column='pos')
+    two = Table({'a': SkyCoord([1] * u.deg, [2] * u.deg),
+                 'b': SkyCoord([1] * u.deg, [2] * u.deg)})
+    with pytest.raises(ValueError, match=r"several SkyCoord columns \['a', 'b'\]"):
+        classifier.classify_catalog(two, images)
+
+
+def test_nan_only_data(classifier, toy_field):
+    with pytest.raises(ValueError, match='the cutouts contain no finite value'):
+        classifier.classify(np.full((3, 7, 64, 64), np.nan))
+    with pytest.raises(ValueError, match='the cutouts contain no finite value'):
+        classifier.predict_proba(np.full((7, 64, 64), np.inf))
+    images, truth = toy_field
+    broken = dict(images)
+    broken['F200W'] = NDData(np.full((10, 10), np.nan), wcs=images['F200W'].wcs,
+                             unit='MJy/sr')
+    with pytest.raises(ValueError, match='image for F200W contains no finite pixel'):
+        classifier.classify_catalog(truth, broken)
+
+
+@pytest.mark.parametrize(('kwargs', 'error', 'match'), [
+    ({'device': 'tpu'}, ValueError, "device must be 'auto', 'cpu', 'cuda'"),
+    ({'device': 0}, TypeError, 'device must be a str'),
+    ({'batch_size': 0}, ValueError, 'batch_size must be >= 1, got 0'),
+    ({'batch_size': 2.5}, TypeError, 'batch_size must be an int, got float'),
+    ({'bands': BANDS[:6]}, ValueError, 'the model takes 7 bands but 6 band names'),
+    ({'classes': ('a', 'b')}, ValueError, 'the model has 3 outputs but 2 class'),
+    ({'bands': 'F090W'}, TypeError, 'bands must be a sequence of str'),
+    ({'pixel_scale': 0.03}, TypeError, 'pixel_scale must be a Quantity'),
+    ({'pixel_scale': 0.03 * u.m}, ValueError, 'pixel_scale must be an angle per pixel'),
+    ({'cutout_size': 60}, ValueError, 'cutout_size must be a multiple of 8'),
+])
+def test_invalid_options(model, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        HighZClassifier(model, **kwargs)
+
+
+def test_invalid_weights_argument():
+    with pytest.raises(TypeError, match='weights must be a weights file path or a '
+                                        'LymanBreakCNN instance, got dict'):
+        HighZClassifier({'a': 1})
+    with pytest.raises(TypeError, match='the model must be a LymanBreakCNN'):
+        HighZClassifier(LymanBreakCNN().spectral)
+    with pytest.raises(FileNotFoundError):
+        HighZClassifier('no/such/file.pt')

@@ -1,0 +1,51 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.coordinates import SkyCoord
+from astropy.io import fits
+from astropy.nddata import CCDData, NDData
+
+from astro_galclass.simulate import make_tan_wcs
+from astro_galclass.utils._images import unpack_image
+
+WCS_ = make_tan_wcs(SkyCoord(10 * u.deg, 20 * u.deg), 0.03 * u.arcsec / u.pix,
+                    (20, 30))
+
+
+def test_nddata_and_ccddata():
+    data = np.arange(600.0).reshape(20, 30)
+    mask = data > 500
+    image = unpack_image(NDData(data, mask=mask, wcs=WCS_, unit='MJy/sr'), 'x')
+    assert image.data is data                     # never copied
+    assert image.unit == u.MJy / u.sr
+    np.testing.assert_array_equal(image.mask, mask)
+    ccd = unpack_image(CCDData(data, unit='nJy', wcs=WCS_), 'x')
+    assert ccd.unit == u.nJy and ccd.wcs is not None
+
+
+def test_fits_file_with_sci_extension_and_bunit(tmp_path):
+    header = WCS_.to_header()
+    header['BUNIT'] = 'MJy/sr'
+    path = tmp_path / 'i2d.fits'
+    fits.HDUList([fits.PrimaryHDU(),
+                  fits.ImageHDU(np.ones((20, 30)), header, name='SCI'),
+                  fits.ImageHDU(np.zeros((20, 30)), name='ERR')]).writeto(path)
+    image = unpack_image(path, 'F444W')
+    assert image.unit == u.MJy / u.sr
+    assert image.data.sum() == 600
+    assert image.wcs.has_celestial
+
+
+def test_errors(tmp_path):
+    with pytest.raises(ValueError, match=r'x: expected a 2-D image, got shape \(3,\)'):
+        unpack_image(np.zeros(3), 'x')
+    with pytest.raises(ValueError, match=r"x: cannot parse BUNIT = 'furlongs'"):
+        unpack_image(fits.ImageHDU(np.zeros((2, 2)),
+                                   fits.Header({'BUNIT': 'furlongs'})), 'x')
+    bad = tmp_path / 'bad.fits'
+    bad.write_text('not fits')
+    with pytest.raises(ValueError, match='x: cannot read .* as a FITS image'):
+        unpack_image(bad, 'x')
+    with pytest.raises(ValueError, match='mask shape'):
+        unpack_image(NDData(np.zeros((2, 2)), mask=np.zeros(3, bool)), 'x')
