@@ -1,7 +1,6 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """Turn the cutout inputs users have into one array in nJy per model pixel."""
 
-import warnings
 from collections.abc import Mapping, Sequence
 
 import astropy.units as u
@@ -10,9 +9,8 @@ from astropy.nddata import NDData
 from astropy.wcs import WCS
 from astropy.wcs.utils import proj_plane_pixel_scales
 
-from astro_galclass.exceptions import AstroGalclassUserWarning
 from astro_galclass.utils._images import unpack_image
-from astro_galclass.utils._units import flux_conversion
+from astro_galclass.utils._units import flux_conversion, resolve_units
 
 __all__ = ['DEFAULT_CUTOUT_UNIT', 'cutouts_to_array']
 
@@ -21,27 +19,6 @@ DEFAULT_CUTOUT_UNIT = u.nJy
 
 #: Relative tolerance on the pixel scale of cutouts that carry a WCS.
 _SCALE_TOLERANCE = 0.02
-
-
-def _resolve_unit(data_units, unit, what):
-    """
-    Common rule for units: all or none; ``unit`` applies to unitless data.
-
-    Returns one unit per entry of ``data_units`` (a dict label -> unit or None).
-    """
-    given = {k: v for k, v in data_units.items() if v is not None}
-    if given and len(given) != len(data_units):
-        described = ', '.join(f'{k}: {v}' for k, v in data_units.items())
-        msg = f'units must be given for all {what} or for none; got {described}'
-        raise ValueError(msg)
-    if not given:
-        return dict.fromkeys(data_units, DEFAULT_CUTOUT_UNIT if unit is None
-                             else u.Unit(unit))
-    if unit is not None:
-        warnings.warn(f'unit={unit!s} is ignored: the {what} carry their own '
-                      'units, which are used', AstroGalclassUserWarning,
-                      stacklevel=5)
-    return given
 
 
 def _to_model_flux(data, unit, pixel_scale, what):
@@ -65,7 +42,8 @@ def _array_input(values, data_unit, mask, *, bands, size, pixel_scale, unit,
             and not np.iscomplexobj(values)):
         msg = f'{what} must hold real numbers, got dtype {np.asarray(values).dtype}'
         raise TypeError(msg)
-    resolved = _resolve_unit({what: data_unit}, unit, what)[what]
+    resolved = resolve_units({what: data_unit}, unit, what=what,
+                             default=DEFAULT_CUTOUT_UNIT, stacklevel=6)[what]
     out = _to_model_flux(values, resolved, pixel_scale, what)
     if mask is not None:
         out = np.where(np.broadcast_to(mask, out.shape), np.nan, out)
@@ -93,15 +71,16 @@ def _dict_input(source, *, bands, size, pixel_scale, unit, what):
                f'{keys} (missing {missing}, unexpected {extra})')
         raise ValueError(msg)
     images = {b: unpack_image(source[b], f'{what}[{b!r}]') for b in bands}
-    for band, image in images.items():
+    for image in images.values():
         if image.data.shape != (size, size):
             msg = (f'{image.label} must be a {size}x{size} image, got shape '
                    f'{image.data.shape}')
             raise ValueError(msg)
         if image.wcs is not None:
             _check_wcs_scale(image, pixel_scale, image.label)
-    units = _resolve_unit({b: im.unit for b, im in images.items()}, unit,
-                          f'bands of {what}')
+    units = resolve_units({b: im.unit for b, im in images.items()}, unit,
+                          what=f'bands of {what}', default=DEFAULT_CUTOUT_UNIT,
+                          stacklevel=6)
     out = np.empty((len(bands), size, size), dtype=np.float32)
     for i, band in enumerate(bands):
         image = images[band]

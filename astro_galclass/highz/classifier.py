@@ -438,13 +438,12 @@ dict or sequence of dict
         size = self.cutout_size
         scale = self.metadata['pixel_scale']
         icrs = coords.icrs
-        samplers = {}
         chunk = 4 * self.batch_size
         todo = np.flatnonzero(valid)
         for start in range(0, len(todo), chunk):
             idx = todo[start:start + chunk]
             values, outside = sample_chunk(prepared, icrs[idx], size=size,
-                                           pixel_scale=scale, samplers=samplers)
+                                           pixel_scale=scale)
             flags[idx] |= cutout_flags(values, outside)
             probs[idx] = self._probabilities(values, flags[idx])
         columns = self._result_columns(probs, flags)

@@ -51,10 +51,10 @@ class HighZFlag(enum.IntFlag):
 UNCLASSIFIED = HighZFlag.OFF_IMAGE | HighZFlag.BAND_MISSING | HighZFlag.BAD_POSITION
 
 
-def _core_mask(size):
-    c = (size - 1) / 2
-    yy, xx = np.mgrid[:size, :size]
-    return (xx - c) ** 2 + (yy - c) ** 2 <= CORE_RADIUS_PIX ** 2
+def _core_mask(ny, nx):
+    yy, xx = np.mgrid[:ny, :nx]
+    return ((xx - (nx - 1) / 2) ** 2 + (yy - (ny - 1) / 2) ** 2
+            <= CORE_RADIUS_PIX ** 2)
 
 
 def cutout_flags(values, outside=None):
@@ -73,7 +73,7 @@ def cutout_flags(values, outside=None):
     flags : `~numpy.ndarray` of int
         ``(N,)`` combination of `HighZFlag` bits.
     """
-    n, n_bands, ny, nx = values.shape
+    n, _, ny, nx = values.shape
     invalid = ~np.isfinite(values)
     flags = np.zeros(n, dtype=np.int32)
 
@@ -87,7 +87,7 @@ def cutout_flags(values, outside=None):
         bad_inside = invalid
     flags[bad_inside.any(axis=(1, 2, 3))] |= HighZFlag.BAD_PIXELS
 
-    core = _core_mask(min(ny, nx))
+    core = _core_mask(ny, nx)
     core_valid = (~invalid[..., core]).mean(axis=-1)           # (N, bands)
     flags[(core_valid < MIN_CORE_FRACTION).any(axis=1)] |= HighZFlag.BAND_MISSING
     return flags

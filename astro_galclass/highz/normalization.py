@@ -92,6 +92,15 @@ class AsinhNormalization:
         return {'kind': self.kind, 'softening': self.softening,
                 'softening_unit': 'nJy / pix'}
 
+    @classmethod
+    def from_dict(cls, spec):
+        """Rebuild from `to_dict`'s description."""
+        if spec.get('softening_unit', 'nJy / pix') != 'nJy / pix':
+            msg = ("asinh normalisation softening must be stored in "
+                   f"'nJy / pix', got {spec['softening_unit']!r}")
+            raise ValueError(msg)
+        return cls(softening=spec['softening'])
+
     def __repr__(self):
         return f'AsinhNormalization(softening={self.softening} nJy/pix)'
 
@@ -113,10 +122,4 @@ def normalization_from_dict(spec):
         msg = (f'unknown normalisation {kind!r}; known kinds: '
                f'{sorted(_NORMALIZATIONS)}')
         raise ValueError(msg)
-    if spec['kind'] == 'asinh':
-        if spec.get('softening_unit', 'nJy / pix') != 'nJy / pix':
-            msg = ("asinh normalisation softening must be stored in "
-                   f"'nJy / pix', got {spec['softening_unit']!r}")
-            raise ValueError(msg)
-        return AsinhNormalization(softening=spec['softening'])
-    raise AssertionError('unreachable')  # pragma: no cover
+    return _NORMALIZATIONS[spec['kind']].from_dict(spec)

@@ -70,12 +70,13 @@ def _from_hdu(hdu, label):
 
 
 def _image_hdu(hdulist, label):
-    """The 'SCI' extension if present (JWST pipeline files), else the first 2-D image."""
+    """The 'SCI' extension (JWST pipeline files), else the first 2-D image."""
     if 'SCI' in hdulist:
         return hdulist['SCI']
     for hdu in hdulist:
-        if (isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU))
-                and hdu.data is not None and hdu.data.ndim == 2):
+        is_image = isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU,
+                                    fits.CompImageHDU))
+        if is_image and hdu.data is not None and hdu.data.ndim == 2:
             return hdu
     msg = f'{label}: the FITS file holds no 2-D image extension'
     raise ValueError(msg)

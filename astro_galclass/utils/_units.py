@@ -7,9 +7,13 @@ a surface brightness (MJy/sr as in JWST pipeline products, nJy/arcsec2). Both
 are brought to nJy per pixel of a given pixel area.
 """
 
+import warnings
+
 import astropy.units as u
 
-__all__ = ['flux_conversion']
+from astro_galclass.exceptions import AstroGalclassUserWarning
+
+__all__ = ['check_flux_unit', 'flux_conversion', 'resolve_units']
 
 _PER_PIXEL = 'per_pixel'
 _SURFACE = 'surface_brightness'
@@ -34,6 +38,55 @@ def _unit_kind(unit, what):
 def check_flux_unit(unit, what):
     """Raise a clear `ValueError` when ``unit`` is not a flux unit we handle."""
     _unit_kind(unit, what)
+
+
+def resolve_units(units, unit, *, what, default=None, stacklevel=2):
+    """
+    Apply the package's rule for units: all or none.
+
+    Parameters
+    ----------
+    units : dict
+        Label -> unit (or `None`) of each related input.
+    unit : `~astropy.units.UnitBase`, str or None
+        The user's ``unit=`` option, used for inputs that carry no unit.
+    what : str
+        How to name the inputs in messages (``"images"``).
+    default : `~astropy.units.UnitBase`, optional
+        Unit of unitless inputs when ``unit`` is `None`; without it, unitless
+        inputs are an error.
+    stacklevel : int
+        Passed to `warnings.warn`, so that the warning points at the user's
+        call.
+
+    Returns
+    -------
+    dict
+        Label -> unit, every unit checked to be a flux unit.
+    """
+    given = {k: v for k, v in units.items() if v is not None}
+    if given and len(given) != len(units):
+        described = ', '.join(f'{k}: {v}' for k, v in units.items())
+        msg = f'units must be given for all {what} or for none; got {described}'
+        raise ValueError(msg)
+    if given:
+        if unit is not None:
+            warnings.warn(f'unit={unit!s} is ignored: the {what} carry their own '
+                          'units, which are used', AstroGalclassUserWarning,
+                          stacklevel=stacklevel)
+        resolved = given
+    elif unit is not None:
+        resolved = dict.fromkeys(units, u.Unit(unit))
+    elif default is not None:
+        resolved = dict.fromkeys(units, u.Unit(default))
+    else:
+        msg = (f'the {what} carry no unit (NDData.unit or the FITS BUNIT '
+               'keyword); pass unit= (e.g. "MJy/sr" or "nJy") to say what they '
+               'are in')
+        raise ValueError(msg)
+    for label, value in resolved.items():
+        check_flux_unit(value, label)
+    return resolved
 
 
 def flux_conversion(unit, out_pixel_area, *, in_pixel_area=None, what='data'):

@@ -319,7 +319,8 @@ def test_all_sources_off_every_image(classifier, toy_field):
     images, _ = toy_field
     far = SkyCoord([10, 11] * u.deg, [0, 1] * u.deg)
     out = classifier.classify_catalog(far, images)
-    assert list(out['highz_flags']) == [HighZFlag.OFF_IMAGE | HighZFlag.BAND_MISSING] * 2
+    expected = HighZFlag.OFF_IMAGE | HighZFlag.BAND_MISSING
+    assert list(out['highz_flags']) == [expected] * 2
     assert out['p_high_z'].mask.all()
 
 

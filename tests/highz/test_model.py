@@ -107,7 +107,8 @@ def test_initialisation():
 
 def test_wrong_input_shape():
     model = LymanBreakCNN()
-    with pytest.raises(ValueError, match=r'expected a tensor of shape \[B, 7, H, W\], got \[2, 6, 64, 64\]'):
+    with pytest.raises(ValueError, match=r'expected a tensor of shape '
+                                         r'\[B, 7, H, W\], got \[2, 6, 64, 64\]'):
         model(torch.zeros(2, 6, 64, 64))
 
 

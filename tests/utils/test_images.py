@@ -45,7 +45,7 @@ def test_errors(tmp_path):
                                    fits.Header({'BUNIT': 'furlongs'})), 'x')
     bad = tmp_path / 'bad.fits'
     bad.write_text('not fits')
-    with pytest.raises(ValueError, match='x: cannot read .* as a FITS image'):
+    with pytest.raises(ValueError, match=r'x: cannot read .* as a FITS image'):
         unpack_image(bad, 'x')
     with pytest.raises(ValueError, match='mask shape'):
         unpack_image(NDData(np.zeros((2, 2)), mask=np.zeros(3, bool)), 'x')
