@@ -231,7 +231,7 @@ def sample_chunk(prepared, coords, *, size, pixel_scale):
     n_bands = len(prepared)
     values = np.full((n, n_bands, size, size), np.nan, dtype=np.float32)
     outside = np.ones((n, n_bands, size, size), dtype=bool)
-    for i, (band, entry) in enumerate(prepared.items()):
+    for i, entry in enumerate(prepared.values()):
         if entry is None:
             continue
         image, unit = entry
