@@ -82,7 +82,8 @@ class HighZClassifier:
     ----------
     weights : str, path-like or `~astro_galclass.highz.LymanBreakCNN`
         A weights file written by `save`, or a model instance (trained by
-        you, or freshly initialised).
+        you, or freshly initialised). A model instance is used as is: it is
+        moved to ``device`` and put in evaluation mode.
     device : str or `torch.device`, optional
         ``'auto'`` (CUDA when available, else the CPU), ``'cpu'``,
         ``'cuda'`` or ``'cuda:N'``.

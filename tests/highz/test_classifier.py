@@ -405,3 +405,20 @@ def test_cuda_matches_cpu(model, cutouts):
     gpu = HighZClassifier(LymanBreakCNN().eval(), device='cuda')
     gpu.model.load_state_dict(model.state_dict())
     np.testing.assert_allclose(gpu.predict_proba(cutouts), cpu, atol=1e-4)
+
+
+def test_photutils_source_catalog(classifier, toy_field):
+    # the everyday path: detect on an image, build a photutils catalog, classify
+    from photutils.segmentation import SourceCatalog, detect_sources
+
+    images, _ = toy_field
+    detection = images['F200W']
+    data = np.asarray(detection.data, float)
+    segm = detect_sources(data, threshold=5 * np.std(data[:50, :50]), n_pixels=5)
+    sources = SourceCatalog(data, segm, wcs=detection.wcs).to_table()
+    assert 'sky_centroid' in sources.colnames
+    out = classifier.classify_catalog(sources, images)
+    assert len(out) == len(sources) > 0
+    np.testing.assert_array_equal(out['label'], sources['label'])
+    assert out.meta['astro_galclass_highz']['options']['position_column'] == \
+        'sky_centroid'
