@@ -1,4 +1,5 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""Simulated JWST/NIRCam data for tests, examples and benchmarks."""
+"""Simulated JWST/NIRCam data: a physical simulator, and a toy for tests."""
 
+from .nircam_simulator import *  # noqa: F403
 from .toy import *  # noqa: F403

@@ -254,9 +254,11 @@ class BrownDwarfColours:
     and ``teff``.
     """
 
-    GRIDS = {'sonora_bobcat': 'sonora_bobcat_nircam_colours.ecsv',
-             'lowz': 'low_z_nircam_colours.ecsv',
-             'sonora_cholla': 'sonora_cholla_nircam_colours.ecsv'}
+    GRIDS = {  # noqa: RUF012 - read-only
+        'sonora_bobcat': 'sonora_bobcat_nircam_colours.ecsv',
+        'lowz': 'low_z_nircam_colours.ecsv',
+        'sonora_cholla': 'sonora_cholla_nircam_colours.ecsv',
+    }
 
     def __init__(self, bands=NIRCAM_BANDS, *, teff_range=(250, 1600)):
         tables = []
