@@ -298,7 +298,7 @@ def extract_cutouts(images, positions, *, bands, size=64,
         values[part], outside = sample_chunk(prepared, coords[part], size=size,
                                              pixel_scale=scale)
         flags[part] = cutout_flags(values[part], outside)
-    return values * u.nJy, flags
+    return u.Quantity(values, u.nJy, copy=False), flags
 
 
 def _pixel_scale_arcsec(pixel_scale):

@@ -597,7 +597,7 @@ class NIRCamSimulator:
         truth['dx'] = offsets[:, 0] * u.pix
         truth['dy'] = offsets[:, 1] * u.pix
         self._add_snr(truth, scale)
-        return images * u.nJy, truth
+        return u.Quantity(images, u.nJy, copy=False), truth
 
     def _add_snr(self, truth, pixel_scale):
         frac = self._aperture_fraction(truth, pixel_scale)
