@@ -301,12 +301,8 @@ class NIRCamSimulator:
         av = np.clip(av, 0, self.grid.av[-1])
         m444 = rng.uniform(*self._f444w_range(), m)
         flux = self._galaxy_fluxes(weights, av, z, ('F444W', _mag_to_njy(m444)))
-        cols['redshift'][idx] = z
-        cols['kind'][idx] = kind
-        cols['template'][idx] = np.array(TEMPLATE_NAMES)[weights.argmax(1)]
-        cols['av'][idx] = av
-        cols['beta'][idx] = self.grid.beta_of(weights, av)
-        cols['flux'][idx] = flux
+        self._store_galaxies(cols, idx, z=z, kind=kind, weights=weights, av=av,
+                             flux=flux)
         compact = np.where(kind == 'balmer_break', 0.5, 1.0)
         n_med = np.where(kind == 'balmer_break', 3.0, 1.2)
         self._morphology(idx, cols, z, n_med, compact=compact)
@@ -341,15 +337,19 @@ class NIRCamSimulator:
         flux[evolved] = self._galaxy_fluxes(weights[evolved], av[evolved], z[evolved],
                                             ('F444W', _mag_to_njy(m444)))
         muv[evolved] = np.nan
+        self._store_galaxies(cols, idx, z=z, kind=kind, weights=weights, av=av,
+                             flux=flux)
+        cols['muv'][idx] = muv
+        self._morphology(idx, cols, z, np.where(kind == 'evolved', 2.5, 1.3),
+                         n_sigma=0.4)
+
+    def _store_galaxies(self, cols, idx, *, z, kind, weights, av, flux):
         cols['redshift'][idx] = z
         cols['kind'][idx] = kind
         cols['template'][idx] = np.array(TEMPLATE_NAMES)[weights.argmax(1)]
         cols['av'][idx] = av
         cols['beta'][idx] = self.grid.beta_of(weights, av)
-        cols['muv'][idx] = muv
         cols['flux'][idx] = flux
-        self._morphology(idx, cols, z, np.where(kind == 'evolved', 2.5, 1.3),
-                         n_sigma=0.4)
 
     def _av_for_beta(self, weights, target):
         grid_av = self.grid.av
