@@ -129,6 +129,13 @@ dict or sequence of dict
         return _array_input(cutouts, None, None, what='cutouts', **kw)
     if (isinstance(cutouts, Sequence) and not isinstance(cutouts, str)
             and len(cutouts) > 0 and all(isinstance(c, Mapping) for c in cutouts)):
+        with_units = [i for i, c in enumerate(cutouts)
+                      if any(getattr(v, 'unit', None) is not None for v in c.values())]
+        if with_units and len(with_units) != len(cutouts):
+            msg = ('units must be given for all sources or for none; sources '
+                   f'{with_units} carry units and the other '
+                   f'{len(cutouts) - len(with_units)} do not')
+            raise ValueError(msg)
         arrays = [_dict_input(c, what=f'cutouts[{i}]', **kw)
                   for i, c in enumerate(cutouts)]
         return np.stack(arrays)

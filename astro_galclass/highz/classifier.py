@@ -163,8 +163,10 @@ class HighZClassifier:
 
     def _init_from_model(self, model, *, bands, classes, pixel_scale,
                          cutout_size, normalization, name, training):
-        if not isinstance(model, tuple(_ARCHITECTURES.values())):
-            msg = ('the model must be a LymanBreakCNN (or a subclass), got '
+        if type(model) not in _ARCHITECTURES.values():
+            # exact types only: a weights file names its architecture, and
+            # only registered names can be rebuilt when it is loaded
+            msg = (f'the model must be one of {sorted(_ARCHITECTURES)}, got '
                    f'{type(model).__name__}')
             raise TypeError(msg)
         bands = _check_names('bands', NIRCAM_BANDS if bands is None else bands)
@@ -194,9 +196,10 @@ class HighZClassifier:
                                     else pixel_scale)
         size = _check_positive_int('cutout_size',
                                    64 if cutout_size is None else cutout_size)
-        if size % 8:
-            msg = ('cutout_size must be a multiple of 8 (three 2x2 poolings), '
-                   f'got {size}')
+        pooling = 2 ** len(model.config['spatial_channels'])
+        if size % pooling:
+            msg = (f'cutout_size must be a multiple of {pooling} (the '
+                   f"model's 2x2 poolings), got {size}")
             raise ValueError(msg)
         self.model = model
         self.metadata = {

@@ -69,6 +69,13 @@ def test_mixed_units_in_cutouts(classifier):
         classifier.classify(source)
 
 
+def test_mixed_units_across_sources(classifier):
+    with_units = {b: v * u.nJy for b, v in one_source().items()}
+    with pytest.raises(ValueError, match=r'units must be given for all sources or '
+                                         r'for none; sources \[1\] carry units'):
+        classifier.classify([one_source(), with_units])
+
+
 def test_incompatible_units(classifier):
     with pytest.raises(ValueError, match=r'has unit electron / s, which is neither '
                                          'a spectral flux density'):
@@ -179,7 +186,14 @@ def test_invalid_weights_argument():
     with pytest.raises(TypeError, match='weights must be a weights file path or a '
                                         'LymanBreakCNN instance, got dict'):
         HighZClassifier({'a': 1})
-    with pytest.raises(TypeError, match='the model must be a LymanBreakCNN'):
+    with pytest.raises(TypeError, match=r"the model must be one of \['LymanBreakCNN'\], "
+                                        'got Sequential'):
         HighZClassifier(LymanBreakCNN().spectral)
+
+    class Custom(LymanBreakCNN):
+        pass
+
+    with pytest.raises(TypeError, match='got Custom'):
+        HighZClassifier(Custom())
     with pytest.raises(FileNotFoundError):
         HighZClassifier('no/such/file.pt')
