@@ -41,7 +41,7 @@ def main(argv=None):
     sim.sample(args.large)
     t_large = time.perf_counter() - start
     start = time.perf_counter()
-    images, catalog = sim.make_field(n_sources=500, shape=(2000, 2000))
+    sim.make_field(n_sources=500, shape=(2000, 2000))
     t_field = time.perf_counter() - start
 
     print(f'astro_galclass {__version__}, torch {torch.__version__}, '
