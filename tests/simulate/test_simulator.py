@@ -162,3 +162,18 @@ def test_field_flux_scale():
     expected = catalog['flux_F200W'][best].to_value(u.nJy)
     noise = sim.sigma_aperture['F200W'] * 31 / (2 * 0.16 / 0.031)
     assert abs(total - expected) < 0.03 * expected + 5 * noise
+
+
+def test_undersampled_point_sources_do_not_ring():
+    # F090W's PSF (0.033" FWHM) is undersampled by 0.03" pixels: without the
+    # Fourier aliases, a point source would show negative ringing along the
+    # axes
+    sim = NIRCamSimulator(seed=6, class_fractions={'brown_dwarf': 1})
+    truth = sim.draw_sources(5)
+    images = sim.render(truth, offsets=np.full((5, 2), 0.3))
+    peak = images.max(axis=(2, 3))
+    assert np.all(images.min(axis=(2, 3)) > -1e-4 * peak)
+    # and the peak pixel holds the fraction of flux a pixel-integrated
+    # Gaussian of that FWHM puts there (about 0.3 in F090W)
+    flux = truth['flux_F090W'].value
+    assert np.all((peak[:, 0] / flux > 0.15) & (peak[:, 0] / flux < 0.5))
