@@ -14,7 +14,6 @@ import astropy.units as u
 import numpy as np
 import scipy.fft
 import torch
-from astropy.coordinates import SkyCoord
 from astropy.cosmology import Planck18
 from astropy.nddata import NDData
 from astropy.table import QTable
@@ -33,7 +32,7 @@ from astro_galclass.simulate.surveys import (
     drizzle_kernel_sigma,
     resolve_depths,
 )
-from astro_galclass.simulate.toy import make_tan_wcs
+from astro_galclass.simulate.toy import _FIELD_CENTER, make_tan_wcs
 
 __all__ = ['CLASSES', 'NIRCamSimulator']
 
@@ -43,7 +42,6 @@ CLASSES = ('low_z', 'high_z', 'brown_dwarf')
 #: Redshift separating the low-z and high-z classes.
 Z_BOUNDARY = 4.0
 
-_FIELD_CENTER = SkyCoord(53.16 * u.deg, -27.78 * u.deg)   # GOODS-South
 _FWHM_TO_SIGMA = 1 / (2 * math.sqrt(2 * math.log(2)))
 _T = {name: i for i, name in enumerate(TEMPLATE_NAMES)}
 
@@ -62,6 +60,31 @@ def _photometry_grid():
 @functools.cache
 def _brown_dwarfs():
     return BrownDwarfColours()
+
+
+@functools.lru_cache(maxsize=8)
+def _unit_noise(bands, pixel_scale, p):
+    """
+    Correlation kernels, and the aperture-sum noise of unit-amplitude spectra.
+
+    The amplitude of the noise spectra is calibrated by drawing noise with
+    the same recipe and measuring the standard deviation of its r = 0.16"
+    aperture sums, so that the simulated depth is exactly the requested one.
+    It does not depend on the depth, so it is computed once per grid.
+    """
+    ky = np.fft.fftfreq(p)[:, None]
+    kx = np.fft.rfftfreq(p)[None, :]
+    kernel = np.stack([np.exp(-2 * np.pi ** 2 * drizzle_kernel_sigma(b, pixel_scale) ** 2
+                              * (kx ** 2 + ky ** 2)) for b in bands])
+    gen = torch.Generator().manual_seed(12345)
+    z = torch.view_as_complex(torch.randn((2000, len(bands), p, p // 2 + 1, 2),
+                                          generator=gen)).numpy()
+    trial = scipy.fft.irfft2(z * kernel[None], s=(p, p), workers=2)
+    c = (p - 1) / 2
+    yy, xx = np.mgrid[:p, :p]
+    aperture = (xx - c) ** 2 + (yy - c) ** 2 <= (APERTURE_RADIUS / pixel_scale) ** 2
+    measured = trial[..., aperture].sum(axis=-1).std(axis=0)
+    return measured, torch.from_numpy(kernel.astype(np.float32))
 
 
 def _mag_to_njy(mag):
@@ -500,31 +523,12 @@ class NIRCamSimulator:
         z = torch.randn((m, len(self.bands), p, p // 2 + 1, 2), generator=self._torch_gen)
         return torch.view_as_complex(z) * (scale * kernel)[None]
 
-    @functools.lru_cache(maxsize=8)  # noqa: B019
     def _noise_fourier(self, pixel_scale, p):
-        """
-        Per-band amplitude and correlation kernel of the noise spectra.
-
-        The amplitude is calibrated by drawing noise with the same recipe
-        and measuring the variance of its r = 0.16" aperture sums, so that
-        the simulated depth is exactly the requested one.
-        """
-        ky = np.fft.fftfreq(p)[:, None]
-        kx = np.fft.rfftfreq(p)[None, :]
-        kernel = np.stack([np.exp(-2 * np.pi ** 2 * drizzle_kernel_sigma(b, pixel_scale) ** 2
-                                  * (kx ** 2 + ky ** 2)) for b in self.bands])
-        gen = torch.Generator().manual_seed(12345)
-        z = torch.view_as_complex(torch.randn((2000, len(self.bands), p, p // 2 + 1, 2),
-                                              generator=gen)).numpy()
-        trial = scipy.fft.irfft2(z * kernel[None], s=(p, p), workers=2)
-        r_ap = APERTURE_RADIUS / pixel_scale
-        c = (p - 1) / 2
-        yy, xx = np.mgrid[:p, :p]
-        aperture = (xx - c) ** 2 + (yy - c) ** 2 <= r_ap ** 2
-        measured = trial[..., aperture].sum(axis=-1).std(axis=0)      # per band
+        """Per-band amplitude and correlation kernel of the noise spectra."""
+        measured, kernel = _unit_noise(self.bands, pixel_scale, p)
         target = np.array([self.sigma_aperture[b] for b in self.bands])
         scale = torch.from_numpy((target / measured).astype(np.float32))[:, None, None]
-        return scale, torch.from_numpy(kernel.astype(np.float32))
+        return scale, kernel
 
     def _add_noise_real(self, images, pixel_scale):
         """Sky noise plus the sources' Poisson noise (Gaussian), in real space."""
