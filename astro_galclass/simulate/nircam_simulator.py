@@ -442,35 +442,46 @@ class NIRCamSimulator:
         cx = torch.from_numpy((centre + offsets[:, 0]).astype(np.float32))
         cy = torch.from_numpy((centre + offsets[:, 1]).astype(np.float32))
         psf2 = torch.from_numpy(self._psf_sigma_px(pixel_scale) ** 2)[None, :, None]
+        flux = torch.from_numpy(src['flux'][idx])[:, :, None]
 
-        def axis(k, c):
-            """PSF x pixel x phase along one axis at frequencies k: (m, bands, len(k))."""
+        def axis(k, c, rows):
+            """PSF x pixel x phase along one axis at frequencies k: (len(rows), bands, len(k))."""
             k = torch.from_numpy(np.asarray(k, np.float32))[None, None, :]
             return (torch.exp(-2 * math.pi ** 2 * psf2 * k ** 2) * torch.sinc(k)
-                    * torch.exp(-2j * math.pi * c[:, None, None] * k))
+                    * torch.exp(-2j * math.pi * c[rows][:, None, None] * k))
 
         re_px = src['re'][idx] / pixel_scale
         point = re_px <= 0
         compact = ~point & (re_px < 3)
-        spec = torch.zeros((m, len(self.bands), p, p // 2 + 1), dtype=torch.complex64)
+        spec = torch.empty((m, len(self.bands), p, p // 2 + 1), dtype=torch.complex64)
         if point.any():
             r = torch.from_numpy(np.flatnonzero(point))
-            fx = sum(axis(kxp + a, cx[r]) for a in (-1, 0, 1))
-            fy = sum(axis(kyp + a, cy[r]) for a in (-1, 0, 1))
+            fx = sum(axis(kxp + a, cx, r) for a in (-1, 0, 1)) * flux[r]
+            fy = sum(axis(kyp + a, cy, r) for a in (-1, 0, 1))
             spec[r] = fy[:, :, :, None] * fx[:, :, None, :]
         # nearest alias of each frequency: kx - 1 (kx >= 0), ky -/+ 1
         alias_x = kxp - 1
         alias_y = np.where(kyp >= 0, kyp - 1, kyp + 1)
         for ax, ay in ((kxp, kyp), (alias_x, kyp), (kxp, alias_y), (alias_x, alias_y)):
-            rows = ~point if ax is kxp and ay is kyp else compact
+            first = ax is kxp and ay is kyp
+            rows = ~point if first else compact
             if not rows.any():
                 continue
-            r = np.flatnonzero(rows)
-            profile = self._profile(src, idx[r], re_px[r], ax, ay)
-            rt = torch.from_numpy(r)
-            spec[rt] += (profile[:, None] * axis(ay, cy[rt])[:, :, :, None]
-                         * axis(ax, cx[rt])[:, :, None, :])
-        return spec * torch.from_numpy(src['flux'][idx])[:, :, None, None]
+            r = torch.from_numpy(np.flatnonzero(rows))
+            profile = self._profile(src, idx[r.numpy()], re_px[r.numpy()], ax, ay)
+            term = axis(ay, cy, r)[:, :, :, None] * (axis(ax, cx, r) * flux[r])[:, :, None, :]
+            # complex x real profile, in place on the real view
+            torch.view_as_real(term).mul_(profile[:, None, :, :, None])
+            whole = len(r) == m
+            if first and whole:
+                spec = term
+            elif first:
+                spec[r] = term
+            elif whole:
+                spec += term
+            else:
+                spec.index_add_(0, r, term)
+        return spec
 
     def _profile(self, src, idx, re_px, kx, ky):
         """Fourier transform of the Sersic mixtures at frequencies kx (ph,), ky (p,)."""
@@ -485,9 +496,10 @@ class NIRCamSimulator:
         kv = -torch.sin(th) * kx + torch.cos(th) * ky
         r2 = (ku ** 2 + (q * kv) ** 2) * (-2 * math.pi ** 2)
         profile = torch.zeros_like(r2)
-        for k in range(amps.shape[1]):
-            if torch.any(amps[:, k] > 0):
-                profile += amps[:, k, None, None] * torch.exp(sig2[:, k, None, None] * r2)
+        term = torch.empty_like(r2)
+        for k in np.flatnonzero((amps > 0).any(dim=0).numpy()):
+            torch.mul(r2, sig2[:, k, None, None], out=term)
+            profile.addcmul_(amps[:, k, None, None], term.exp_())
         return profile
 
     def _images(self, truth, offsets, pixel_scale, size, *, noise):
@@ -509,8 +521,11 @@ class NIRCamSimulator:
                 idx = rows[local]
                 spec = self._spectra(src, idx, offsets[idx], pixel_scale, p)
                 if noise and not self.source_noise:
-                    spec += self._noise_spectra(len(idx), pixel_scale, p)
-                img = scipy.fft.irfft2(spec.numpy(), s=(p, p), workers=2)
+                    self._add_noise_spectra(spec, pixel_scale, p)
+                if len(local) == len(rows) and p == size:
+                    torch.fft.irfft2(spec, s=(p, p), out=torch.from_numpy(out))
+                    continue
+                img = torch.fft.irfft2(spec, s=(p, p)).numpy()
                 lo = (p - size) // 2
                 out[local] = img[..., lo:lo + size, lo:lo + size]
             if noise and self.source_noise:
@@ -521,7 +536,13 @@ class NIRCamSimulator:
         """Fourier transforms of correlated sky noise for ``m`` cutouts."""
         scale, kernel = self._noise_fourier(pixel_scale, p)
         z = torch.randn((m, len(self.bands), p, p // 2 + 1, 2), generator=self._torch_gen)
-        return torch.view_as_complex(z) * (scale * kernel)[None]
+        z.mul_((scale * kernel)[None, :, :, :, None])
+        return torch.view_as_complex(z)
+
+    def _add_noise_spectra(self, spec, pixel_scale, p):
+        """Add correlated sky noise to the spectra ``spec``, in place."""
+        torch.view_as_real(spec).add_(torch.view_as_real(
+            self._noise_spectra(len(spec), pixel_scale, p)))
 
     def _noise_fourier(self, pixel_scale, p):
         """Per-band amplitude and correlation kernel of the noise spectra."""
