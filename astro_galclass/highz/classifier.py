@@ -28,6 +28,7 @@ from astro_galclass.utils._tables import append_columns, provenance
 from astro_galclass.utils._weights import (
     load_weights,
     save_weights,
+    shipped_weights_path,
     state_dict_checksum,
 )
 
@@ -156,8 +157,42 @@ class HighZClassifier:
             msg = ('weights must be a weights file path or a LymanBreakCNN '
                    f'instance, got {type(weights).__name__}')
             raise TypeError(msg)
-        self.model.to(self.device).eval()
+        # oneDNN runs channels-last convolutions ~1.7x faster on CPUs
+        self._memory_format = (torch.channels_last if self.device.type == 'cpu'
+                               else torch.contiguous_format)
+        self.model.to(self.device, memory_format=self._memory_format).eval()
         self.weights_sha256 = state_dict_checksum(self.model.state_dict())
+
+    @classmethod
+    def pretrained(cls, *, device='auto', batch_size=64):
+        """
+        The shipped model, trained on simulated JADES-deep NIRCam cutouts.
+
+        The weights (``astro_galclass/data/highz_default.pt``) were trained
+        by ``python -m astro_galclass.training.reproduce highz`` on cutouts
+        of `~astro_galclass.simulate.NIRCamSimulator`; the simulator
+        settings, seeds and recipe are in ``metadata``. Read the model card
+        in the documentation before using it on real data: it has never
+        seen a real JWST image, so validate it on sources of your field with
+        known classes, or train your own model
+        (`~astro_galclass.training.train_highz`).
+
+        Parameters
+        ----------
+        device : str or `torch.device`, optional
+        batch_size : int, optional
+
+        Examples
+        --------
+        >>> from astro_galclass import HighZClassifier
+        >>> clf = HighZClassifier.pretrained(device='cpu')
+        >>> clf.classes
+        ('low_z', 'high_z', 'brown_dwarf')
+        >>> clf.metadata['simulator']['simulator']
+        'NIRCamSimulator'
+        """
+        path = shipped_weights_path('highz_default.pt')
+        return cls(path, device=device, batch_size=batch_size)
 
     # -- construction ---------------------------------------------------
 
@@ -280,8 +315,31 @@ class HighZClassifier:
 
     @property
     def temperature(self):
-        """Temperature dividing the logits before the softmax (calibration)."""
+        """
+        Temperature dividing the logits before the softmax (calibration).
+
+        Fitted on validation data by the training functions of
+        `astro_galclass.training` (temperature scaling) and saved with the
+        weights. It changes the probabilities, never the predicted class.
+        """
         return float(self.metadata['temperature'])
+
+    @temperature.setter
+    def temperature(self, value):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            msg = f'temperature must be a number, got {type(value).__name__}'
+            raise TypeError(msg) from None
+        if not np.isfinite(value) or value <= 0:
+            msg = f'temperature must be a finite positive number, got {value}'
+            raise ValueError(msg)
+        self.metadata['temperature'] = value
+
+    def refresh_checksum(self):
+        """Recompute ``weights_sha256`` after the model's weights changed (training)."""
+        self.weights_sha256 = state_dict_checksum(self.model.state_dict())
+        return self.weights_sha256
 
     def __repr__(self):
         return (f'<HighZClassifier {self.name!r}: bands={self.bands}, '
@@ -316,7 +374,7 @@ class HighZClassifier:
             chunk = np.nan_to_num(values[start:start + self.batch_size],
                                   nan=0.0, posinf=0.0, neginf=0.0)
             x = torch.from_numpy(chunk).to(self.device, torch.float32)
-            yield self.normalization(x)
+            yield self.normalization(x).contiguous(memory_format=self._memory_format)
 
     def _probabilities(self, values, flags):
         """Probabilities (N, n_classes), NaN rows where not classifiable."""

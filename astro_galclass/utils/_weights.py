@@ -15,7 +15,7 @@ from os import PathLike
 import numpy as np
 import torch
 
-__all__ = ['WEIGHTS_FORMAT', 'load_weights', 'save_weights',
+__all__ = ['WEIGHTS_FORMAT', 'load_weights', 'save_weights', 'shipped_weights_path',
            'state_dict_checksum']
 
 #: Marker written in every weights file of this package.
@@ -113,3 +113,16 @@ def load_weights(path):
         msg = f'{path!s} is damaged: its state_dict or metadata is missing'
         raise ValueError(msg)
     return state_dict, metadata
+
+
+def shipped_weights_path(filename):
+    """Path of a weights file shipped in ``astro_galclass/data``; clear error if absent."""
+    from importlib.resources import files
+
+    path = files('astro_galclass') / 'data' / filename
+    if not path.is_file():
+        msg = (f'the shipped weights {filename} are not installed (looked in '
+               f'{path}); rebuild them with "python -m '
+               'astro_galclass.training.reproduce highz"')
+        raise FileNotFoundError(msg)
+    return str(path)

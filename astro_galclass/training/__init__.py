@@ -1,0 +1,10 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+Training, calibration and evaluation of the package's classifiers.
+"""
+
+from .augment import *  # noqa: F403
+from .calibration import *  # noqa: F403
+from .data import *  # noqa: F403
+from .highz import *  # noqa: F403
+from .trainer import *  # noqa: F403

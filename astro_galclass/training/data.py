@@ -1,0 +1,191 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Batches of training data: fresh simulations, or a user's labelled cutouts."""
+
+import numpy as np
+import torch
+from astropy import units as u
+
+__all__ = ['ArrayBatches', 'SimulatedBatches']
+
+
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        msg = f'{name} must be an int, got {type(value).__name__} ({value!r})'
+        raise TypeError(msg)
+    if value < 1:
+        msg = f'{name} must be >= 1, got {value}'
+        raise ValueError(msg)
+    return int(value)
+
+
+def _flux_array(cutouts):
+    """Cutouts -> float32 array in nJy per pixel."""
+    if isinstance(cutouts, u.Quantity):
+        if cutouts.unit.is_equivalent(u.nJy / u.pix):
+            flux = cutouts.to_value(u.nJy / u.pix)
+        elif cutouts.unit.is_equivalent(u.nJy):
+            flux = cutouts.to_value(u.nJy)
+        else:
+            msg = f'cutouts must be in flux units per pixel (e.g. nJy), got {cutouts.unit}'
+            raise u.UnitsError(msg)
+    else:
+        flux = np.asarray(cutouts)
+    if not np.issubdtype(flux.dtype, np.number) or flux.ndim != 4:
+        msg = ('cutouts must be a numeric array of shape (N, bands, size, size), '
+               f'got {flux.dtype} with shape {flux.shape}')
+        raise ValueError(msg)
+    return np.asarray(flux, np.float32)
+
+
+class _Batches:
+    """Shared logic: normalise and augment raw flux batches."""
+
+    def __init__(self, *, normalization, augmentation, seed):
+        self.normalization = normalization
+        self.augmentation = augmentation
+        self.generator = torch.Generator().manual_seed(
+            int(np.random.default_rng(seed).integers(2 ** 62)))
+
+    def _prepare(self, flux, labels, augment):
+        x = torch.from_numpy(np.nan_to_num(np.asarray(flux, np.float32), nan=0.0,
+                                           posinf=0.0, neginf=0.0))
+        if augment and self.augmentation is not None:
+            x = self.augmentation(x, generator=self.generator)
+        if self.normalization is not None:
+            x = self.normalization(x)
+        return x, torch.from_numpy(np.asarray(labels, np.int64))
+
+
+class SimulatedBatches(_Batches):
+    """
+    An endless supply of freshly simulated, labelled cutouts.
+
+    Every batch holds new sources with new noise, so a network trained on
+    it never sees the same cutout twice and cannot memorise the noise. One
+    "epoch" is ``batches_per_epoch`` batches.
+
+    Parameters
+    ----------
+    simulator : `~astro_galclass.simulate.NIRCamSimulator`
+        Source of cutouts; its seed fixes the sequence of batches.
+    batch_size : int
+        Cutouts per batch.
+    batches_per_epoch : int
+        Batches per epoch.
+    normalization : callable
+        Applied to the flux tensor (nJy per pixel), e.g.
+        `~astro_galclass.highz.AsinhNormalization`.
+    augmentation : `~astro_galclass.training.CutoutAugmentation`, optional
+        Applied before the normalisation.
+    simulate_chunk : int, optional
+        Cutouts simulated at once (several batches; larger is faster).
+    seed : int, optional
+        Seed of the augmentation's random numbers.
+
+    Examples
+    --------
+    >>> from astro_galclass.highz import AsinhNormalization
+    >>> from astro_galclass.simulate import NIRCamSimulator
+    >>> from astro_galclass.training import SimulatedBatches
+    >>> batches = SimulatedBatches(NIRCamSimulator(seed=1), batch_size=8,
+    ...                            batches_per_epoch=2,
+    ...                            normalization=AsinhNormalization())
+    >>> [tuple(x.shape) for x, y in batches]
+    [(8, 7, 64, 64), (8, 7, 64, 64)]
+    """
+
+    def __init__(self, simulator, *, batch_size, batches_per_epoch, normalization,
+                 augmentation=None, simulate_chunk=1024, seed=0):
+        super().__init__(normalization=normalization, augmentation=augmentation, seed=seed)
+        self.simulator = simulator
+        self.batch_size = _check_positive_int('batch_size', batch_size)
+        self.batches_per_epoch = _check_positive_int('batches_per_epoch', batches_per_epoch)
+        self.simulate_chunk = max(_check_positive_int('simulate_chunk', simulate_chunk),
+                                  self.batch_size)
+        self._flux = np.empty((0,), np.float32)
+        self._labels = np.empty((0,), np.int64)
+
+    def __len__(self):
+        return self.batches_per_epoch
+
+    def class_counts(self, n_classes):
+        """Expected number of cutouts per class in one epoch."""
+        fractions = self.simulator.class_fractions        # class name -> fraction, in label order
+        if len(fractions) != n_classes:
+            msg = f'the simulator has {len(fractions)} classes, the model {n_classes}'
+            raise ValueError(msg)
+        return (np.array(list(fractions.values()), float)
+                * self.batch_size * self.batches_per_epoch)
+
+    def _refill(self):
+        flux, truth = self.simulator.sample(self.simulate_chunk)
+        self._flux = flux.to_value(u.nJy)
+        self._labels = np.asarray(truth['label'], np.int64)
+
+    def __iter__(self):
+        for _ in range(self.batches_per_epoch):
+            if len(self._labels) < self.batch_size:
+                self._refill()
+            flux, self._flux = self._flux[:self.batch_size], self._flux[self.batch_size:]
+            labels = self._labels[:self.batch_size]
+            self._labels = self._labels[self.batch_size:]
+            yield self._prepare(flux, labels, augment=True)
+
+
+class ArrayBatches(_Batches):
+    """
+    Shuffled batches of a fixed set of labelled cutouts (your own data).
+
+    Parameters
+    ----------
+    cutouts : array-like or `~astropy.units.Quantity`
+        ``(N, bands, size, size)`` fluxes per pixel, in nJy when plain
+        numbers. (To train on NDData, Cutout2D or mosaics, convert them
+        first with `~astro_galclass.highz.extract_cutouts`, or use
+        `~astro_galclass.training.train_highz`, which accepts every input
+        form of `~astro_galclass.HighZClassifier`.)
+    labels : array-like of int
+        Class index of each cutout (``0 .. n_classes - 1``).
+    batch_size : int
+        Cutouts per batch.
+    normalization : callable
+        Applied to the flux tensor.
+    augmentation : `~astro_galclass.training.CutoutAugmentation`, optional
+        Applied before the normalisation, when ``shuffle`` is True.
+    shuffle : bool, optional
+        Shuffle (and augment) each epoch; False for validation data.
+    seed : int, optional
+        Seed of the shuffling and augmentation.
+    """
+
+    def __init__(self, cutouts, labels, *, batch_size, normalization,
+                 augmentation=None, shuffle=True, seed=0):
+        super().__init__(normalization=normalization, augmentation=augmentation, seed=seed)
+        flux = _flux_array(cutouts)
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or len(labels) != len(flux):
+            msg = (f'labels must be one integer per cutout ({len(flux)}), '
+                   f'got shape {labels.shape}')
+            raise ValueError(msg)
+        if labels.size and (not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0):
+            msg = f'labels must be non-negative integers, got {labels.dtype} {labels[:5]}'
+            raise ValueError(msg)
+        self.flux = flux
+        self.labels = labels.astype(np.int64)
+        self.batch_size = _check_positive_int('batch_size', batch_size)
+        self.shuffle = bool(shuffle)
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self):
+        return -(-len(self.labels) // self.batch_size)
+
+    def class_counts(self, n_classes):
+        """Number of cutouts per class."""
+        return np.bincount(self.labels, minlength=n_classes).astype(float)
+
+    def __iter__(self):
+        order = (self.rng.permutation(len(self.labels)) if self.shuffle
+                 else np.arange(len(self.labels)))
+        for start in range(0, len(order), self.batch_size):
+            rows = np.sort(order[start:start + self.batch_size])
+            yield self._prepare(self.flux[rows], self.labels[rows], augment=self.shuffle)

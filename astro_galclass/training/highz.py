@@ -1,0 +1,240 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Train a `~astro_galclass.HighZClassifier`: on your cutouts, or on simulations."""
+
+import numpy as np
+import torch
+from astropy import units as u
+from sklearn.model_selection import train_test_split
+
+from astro_galclass.highz.classifier import HighZClassifier
+from astro_galclass.highz.model import LymanBreakCNN
+from astro_galclass.highz.normalization import AsinhNormalization
+from astro_galclass.training.augment import CutoutAugmentation
+from astro_galclass.training.calibration import fit_temperature
+from astro_galclass.training.data import ArrayBatches, SimulatedBatches
+from astro_galclass.training.trainer import Trainer, balanced_class_weights
+
+__all__ = ['SHIPPED_ARCHITECTURE', 'train_highz', 'train_highz_simulated']
+
+#: Width settings of the shipped model: the architecture of
+#: `~astro_galclass.highz.LymanBreakCNN` at about 1/7 of the default
+#: parameters, so that it trains on a laptop CPU in about an hour.
+SHIPPED_ARCHITECTURE = {
+    'stem_channels': 16, 'spectral_channels': 32, 'n_spectral_blocks': 1,
+    'spatial_channels': (24, 48, 96), 'head_units': (128, 64),
+}
+
+
+def _class_weights(choice, counts):
+    if choice is None:
+        return None
+    if isinstance(choice, str):
+        if choice != 'balanced':
+            msg = f"class_weights must be 'balanced', None or an array, got {choice!r}"
+            raise ValueError(msg)
+        return balanced_class_weights(counts)
+    return np.asarray(choice, float)
+
+
+def _fit(clf, train, val, *, class_weights, lr, max_epochs, patience, schedule,
+         seed, checkpoint_dir, progress, calibrate):
+    n_classes = len(clf.classes)
+    trainer = Trainer(clf.model, n_classes=n_classes, lr=lr,
+                      class_weights=_class_weights(class_weights,
+                                                   train.class_counts(n_classes)),
+                      schedule=schedule, max_epochs=max_epochs, patience=patience,
+                      device=clf.device, seed=seed, checkpoint_dir=checkpoint_dir,
+                      progress=progress)
+    history = trainer.fit(train, val)
+    if calibrate:
+        logits, labels = trainer.predict_logits(val)
+        clf.temperature = fit_temperature(logits.numpy(), labels.numpy())
+    clf.model.to(clf.device, memory_format=clf._memory_format).eval()
+    clf.refresh_checksum()
+    return history
+
+
+def train_highz(cutouts, labels, *, val_cutouts=None, val_labels=None, val_fraction=0.2,
+                model=None, bands=None, classes=None, pixel_scale=None,
+                normalization=None, augmentation='default', batch_size=64,
+                lr=5e-4, class_weights='balanced', schedule='plateau', max_epochs=30,
+                patience=5, calibrate=True, device='auto', seed=0,
+                checkpoint_dir=None, progress=True, name=None, training=None):
+    """
+    Train a high-z classifier on your own labelled cutouts.
+
+    This is the path for users with a labelled sample (spectroscopic
+    redshifts, confirmed brown dwarfs): cut the sources out of your mosaics
+    with `~astro_galclass.highz.extract_cutouts`, give each an integer label
+    in the order of ``classes``, and train. A stratified ``val_fraction`` of
+    the data is held out for early stopping and temperature scaling unless
+    a validation set is given.
+
+    Parameters
+    ----------
+    cutouts : array-like, `~astropy.units.Quantity`, NDData or sequence
+        Any form `~astro_galclass.HighZClassifier.classify` accepts:
+        ``(N, bands, size, size)`` in nJy per pixel when plain numbers.
+    labels : array-like of int
+        ``(N,)`` class index of each cutout.
+    val_cutouts, val_labels : optional
+        A separate validation set (same forms).
+    val_fraction : float, optional
+        Fraction held out for validation when no validation set is given.
+    model : `~astro_galclass.highz.LymanBreakCNN`, optional
+        The network to train (default: the shipped architecture,
+        `SHIPPED_ARCHITECTURE`, freshly initialised). A pretrained model
+        may be passed to fine-tune it.
+    bands, classes, pixel_scale, normalization, name, training :
+        As for `~astro_galclass.HighZClassifier` with a model instance.
+    augmentation : `~astro_galclass.training.CutoutAugmentation`, 'default' or None
+        ``'default'``: flips, rotations and shifts of up to half a pixel.
+    batch_size, lr, schedule, max_epochs, patience, device, seed, \
+checkpoint_dir, progress :
+        See `~astro_galclass.training.Trainer`.
+    class_weights : 'balanced', None or array-like, optional
+        Cross-entropy weights per class; ``'balanced'`` compensates unequal
+        class sizes.
+    calibrate : bool, optional
+        Fit a temperature on the validation set (stored in the classifier).
+
+    Returns
+    -------
+    classifier : `~astro_galclass.HighZClassifier`
+        The trained classifier; save it with its ``save`` method.
+    history : `~astropy.table.QTable`
+        Losses and accuracy per epoch.
+    """
+    torch.manual_seed(int(seed))
+    if model is None:
+        model = LymanBreakCNN(n_bands=7 if bands is None else len(bands),
+                              n_classes=3 if classes is None else len(classes),
+                              **SHIPPED_ARCHITECTURE)
+    clf = HighZClassifier(model, device=device, batch_size=batch_size, bands=bands,
+                          classes=classes, pixel_scale=pixel_scale,
+                          normalization=normalization, name=name,
+                          training=training or 'user-supplied labelled cutouts')
+    flux = clf._as_array(cutouts, None)
+    labels = _check_labels(labels, len(flux), len(clf.classes))
+    if val_cutouts is None:
+        if val_labels is not None:
+            msg = 'val_labels was given without val_cutouts'
+            raise ValueError(msg)
+        if not 0 < float(val_fraction) < 1:
+            msg = f'val_fraction must be between 0 and 1, got {val_fraction}'
+            raise ValueError(msg)
+        train_idx, val_idx = train_test_split(
+            np.arange(len(labels)), test_size=float(val_fraction),
+            stratify=labels, random_state=int(seed))
+        val_flux, val_lab = flux[val_idx], labels[val_idx]
+        flux, labels = flux[train_idx], labels[train_idx]
+    else:
+        val_flux = clf._as_array(val_cutouts, None)
+        val_lab = _check_labels(val_labels, len(val_flux), len(clf.classes))
+    if augmentation == 'default':
+        augmentation = CutoutAugmentation()
+    common = {'batch_size': batch_size, 'normalization': clf.normalization}
+    train = ArrayBatches(flux, labels, augmentation=augmentation, seed=seed, **common)
+    val = ArrayBatches(val_flux, val_lab, shuffle=False, **common)
+    history = _fit(clf, train, val, class_weights=class_weights, lr=lr,
+                   max_epochs=max_epochs, patience=patience, schedule=schedule,
+                   seed=seed, checkpoint_dir=checkpoint_dir, progress=progress,
+                   calibrate=calibrate)
+    clf.metadata['recipe'] = {
+        'function': 'astro_galclass.training.train_highz', 'n_train': len(labels),
+        'n_val': len(val_lab), 'lr': lr, 'batch_size': batch_size,
+        'class_weights': str(class_weights) if isinstance(class_weights, str) else
+        (None if class_weights is None else list(np.asarray(class_weights, float))),
+        'schedule': schedule, 'max_epochs': max_epochs, 'patience': patience,
+        'seed': int(seed), 'augmentation': repr(augmentation),
+        'best_epoch': int(np.flatnonzero(history['best'])[0] + 1) if len(history) else None,
+    }
+    return clf, history
+
+
+def train_highz_simulated(simulator, *, val_simulator, n_val=6000, batch_size=128,
+                          batches_per_epoch=100, model=None, lr=5e-4,
+                          class_weights='balanced', schedule='plateau', max_epochs=30,
+                          patience=5, calibrate=True, device='auto', seed=0,
+                          checkpoint_dir=None, progress=True, name=None):
+    """
+    Train a high-z classifier on an endless stream of simulated cutouts.
+
+    Every batch is freshly drawn from ``simulator`` (new sources, new
+    noise), augmented with flips, rotations and sub-pixel shifts;
+    ``n_val`` cutouts from ``val_simulator`` (another seed) are the
+    validation set for early stopping and temperature scaling. The
+    simulators' settings and seeds are written into the weights metadata.
+
+    Parameters
+    ----------
+    simulator, val_simulator : `~astro_galclass.simulate.NIRCamSimulator`
+    n_val : int, optional
+    batch_size, batches_per_epoch : int, optional
+        One epoch is ``batch_size * batches_per_epoch`` new cutouts.
+    model : `~astro_galclass.highz.LymanBreakCNN`, optional
+        Default: `SHIPPED_ARCHITECTURE`, freshly initialised.
+    lr, class_weights, schedule, max_epochs, patience, calibrate, device, \
+seed, checkpoint_dir, progress, name :
+        As for `train_highz`.
+
+    Returns
+    -------
+    classifier : `~astro_galclass.HighZClassifier`
+    history : `~astropy.table.QTable`
+    """
+    torch.manual_seed(int(seed))
+    if model is None:
+        model = LymanBreakCNN(**SHIPPED_ARCHITECTURE)
+    training = (f'simulated NIRCam cutouts (astro_galclass NIRCamSimulator, depth '
+                f'{simulator.depth!r}, seed {simulator.seed}); validation seed '
+                f'{val_simulator.seed}')
+    clf = HighZClassifier(model, device=device, batch_size=batch_size,
+                          pixel_scale=simulator.pixel_scale,
+                          cutout_size=simulator.cutout_size,
+                          normalization=AsinhNormalization(), name=name,
+                          training=training)
+    if tuple(simulator.bands) != clf.bands:
+        msg = f'the simulator bands {simulator.bands} differ from the model bands {clf.bands}'
+        raise ValueError(msg)
+    augmentation = CutoutAugmentation(flips=True, max_shift=0.5)
+    train = SimulatedBatches(simulator, batch_size=batch_size,
+                             batches_per_epoch=batches_per_epoch,
+                             normalization=clf.normalization,
+                             augmentation=augmentation, seed=seed)
+    val_flux, val_truth = val_simulator.sample(int(n_val))
+    val = ArrayBatches(val_flux.to_value(u.nJy), np.asarray(val_truth['label']),
+                       batch_size=256, normalization=clf.normalization, shuffle=False)
+    history = _fit(clf, train, val, class_weights=class_weights, lr=lr,
+                   max_epochs=max_epochs, patience=patience, schedule=schedule,
+                   seed=seed, checkpoint_dir=checkpoint_dir, progress=progress,
+                   calibrate=calibrate)
+    clf.metadata['simulator'] = simulator.settings()
+    clf.metadata['validation_simulator'] = val_simulator.settings()
+    clf.metadata['recipe'] = {
+        'function': 'astro_galclass.training.train_highz_simulated',
+        'n_val': int(n_val), 'batch_size': batch_size,
+        'batches_per_epoch': batches_per_epoch, 'lr': lr,
+        'class_weights': str(class_weights), 'schedule': schedule,
+        'max_epochs': max_epochs, 'patience': patience, 'seed': int(seed),
+        'augmentation': repr(augmentation),
+        'epochs_run': len(history),
+        'best_epoch': int(history['epoch'][history['best']][0]) if len(history) else None,
+        'cutouts_seen': len(history) * batch_size * batches_per_epoch,
+    }
+    return clf, history
+
+
+def _check_labels(labels, n, n_classes):
+    labels = np.asarray(labels)
+    if labels.shape != (n,):
+        msg = f'labels must be one integer per cutout ({n}), got shape {labels.shape}'
+        raise ValueError(msg)
+    if not np.issubdtype(labels.dtype, np.integer):
+        msg = f'labels must be integers (class indices), got {labels.dtype}'
+        raise TypeError(msg)
+    if n and (labels.min() < 0 or labels.max() >= n_classes):
+        msg = (f'labels must be class indices in [0, {n_classes - 1}], got values '
+               f'from {labels.min()} to {labels.max()}')
+        raise ValueError(msg)
+    return labels.astype(np.int64)
