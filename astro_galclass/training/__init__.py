@@ -4,7 +4,10 @@ Training, calibration and evaluation of the package's classifiers.
 """
 
 from .augment import *  # noqa: F403
+from .baselines import *  # noqa: F403
+from .benchmark import *  # noqa: F403
 from .calibration import *  # noqa: F403
 from .data import *  # noqa: F403
+from .evaluate import *  # noqa: F403
 from .highz import *  # noqa: F403
 from .trainer import *  # noqa: F403

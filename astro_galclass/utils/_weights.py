@@ -50,8 +50,13 @@ def _plain(value):
         return [_plain(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or type(value) in (bool, int, float, str):
         return value
+    # subclasses (torch.__version__ is a str subclass) would be pickled as
+    # their own class, which weights_only loading refuses: store the base type
+    for base in (bool, int, float, str):
+        if isinstance(value, base):
+            return base(value)
     msg = (f'weights metadata must hold only dicts, lists, str, numbers, '
            f'bool or None, got {type(value).__name__} ({value!r})')
     raise TypeError(msg)

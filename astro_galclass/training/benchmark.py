@@ -1,0 +1,119 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""The high-z benchmark: a network against the baselines on a fresh simulated test set."""
+
+import numpy as np
+from astropy import units as u
+from astropy.table import QTable
+
+from astro_galclass.simulate import NIRCamSimulator
+from astro_galclass.training.baselines import ApertureRandomForest, LymanBreakSelection
+from astro_galclass.training.evaluate import evaluate_highz
+
+__all__ = ['HIGHZ_TARGETS', 'benchmark_highz', 'check_targets', 'improvement_table']
+
+#: Goals of the shipped model at JADES-deep depth, F444W S/N >= 10 (issue 3).
+HIGHZ_TARGETS = {'accuracy': ('>=', 0.98), 'recall_brown_dwarf': ('>=', 0.97),
+                 'highz_completeness': ('>=', 0.95),
+                 'highz_contamination': ('<=', 0.03), 'ece': ('<=', 0.02)}
+
+
+def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
+                    depth='jades-deep', seed=7, baselines=True, progress=None):
+    """
+    Evaluate a classifier and the two baselines on the same simulated test set.
+
+    Parameters
+    ----------
+    classifier : `~astro_galclass.HighZClassifier`
+    n_test : int, optional
+        Test sources, simulated with ``seed`` (never used for training).
+    n_train_baseline : int, optional
+        Training sources of the Random Forest (seed ``seed + 1``).
+    depth : str or dict, optional
+    seed : int, optional
+    baselines : bool, optional
+        Also evaluate the colour selection and the Random Forest.
+    progress : callable, optional
+        Called with a short message at each step.
+
+    Returns
+    -------
+    table : `~astropy.table.QTable`
+        `~astro_galclass.training.evaluate_highz` rows for each model.
+    probabilities : `~numpy.ndarray`
+        The classifier's probabilities on the test set.
+    truth : `~astropy.table.QTable`
+        The test set's truth table.
+    predictions : dict
+        Baseline name -> predicted labels.
+    """
+    say = progress or (lambda msg: None)
+    say(f'simulating {n_test} test cutouts (depth {depth!r}, seed {seed})')
+    sim = NIRCamSimulator(depth=depth, seed=seed,
+                          pixel_scale=classifier.pixel_scale,
+                          cutout_size=classifier.cutout_size)
+    cutouts, truth = sim.sample(int(n_test))
+    say('classifying with the network')
+    probs = classifier.predict_proba(cutouts)
+    results = {'CNN': probs}
+    predictions = {}
+    if baselines:
+        say('colour selection')
+        colour = LymanBreakSelection(depth=depth, pixel_scale=classifier.pixel_scale)
+        predictions['colour cuts'] = colour.predict(cutouts)
+        say(f'training the Random Forest on {n_train_baseline} simulated cutouts')
+        train_sim = NIRCamSimulator(depth=depth, seed=seed + 1,
+                                    pixel_scale=classifier.pixel_scale,
+                                    cutout_size=classifier.cutout_size)
+        rf = ApertureRandomForest(depth=depth, pixel_scale=classifier.pixel_scale, seed=seed)
+        train_x, train_truth = train_sim.sample(int(n_train_baseline))
+        rf.fit(train_x.to_value(u.nJy), np.asarray(train_truth['label']))
+        del train_x
+        rf_probs = rf.predict_proba(cutouts)
+        results['random forest'] = rf_probs
+        predictions['random forest'] = rf_probs.argmax(axis=1)
+        results['colour cuts'] = predictions['colour cuts']
+    table = evaluate_highz(results, truth)
+    table.meta.update({'n_test': int(n_test), 'depth': str(depth), 'seed': int(seed),
+                       'model': classifier.name,
+                       'weights_sha256': classifier.weights_sha256})
+    return table, probs, truth, predictions
+
+
+def improvement_table(table, *, reference='CNN'):
+    """
+    How much ``reference`` beats each other model, per S/N slice.
+
+    Returns a table of differences (reference minus other) in accuracy,
+    high-z completeness, brown-dwarf recall, and of the other's minus the
+    reference's high-z contamination (positive = reference better).
+    """
+    rows = []
+    ref_rows = {r['snr_slice']: r for r in table if r['model'] == reference}
+    for r in table:
+        if r['model'] == reference:
+            continue
+        ref = ref_rows[r['snr_slice']]
+        rows.append([f"{reference} vs {r['model']}", r['snr_slice'],
+                     ref['accuracy'] - r['accuracy'],
+                     ref['highz_completeness'] - r['highz_completeness'],
+                     r['highz_contamination'] - ref['highz_contamination'],
+                     ref['recall_brown_dwarf'] - r['recall_brown_dwarf']])
+    out = QTable(rows=rows, names=('comparison', 'snr_slice', 'd_accuracy',
+                                   'd_highz_completeness', 'd_highz_contamination',
+                                   'd_recall_brown_dwarf'))
+    for col in out.colnames[2:]:
+        out[col].format = '+.4f'
+    return out
+
+
+def check_targets(table, *, model='CNN', snr_slice='S/N >= 10', targets=HIGHZ_TARGETS):
+    """Lines saying whether each target is met, for the given model and slice."""
+    row = next(r for r in table if r['model'] == model and r['snr_slice'] == snr_slice)
+    lines = []
+    for key, (op, goal) in targets.items():
+        value = float(row[key])
+        met = value >= goal if op == '>=' else value <= goal
+        lines.append(f'{key:<22} {value:.4f}  (goal {op} {goal}: '
+                     f'{"met" if met else "NOT met"})')
+    return lines
