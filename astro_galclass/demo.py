@@ -30,7 +30,7 @@ CLASS_COLOURS = {'low_z': 'cyan', 'high_z': 'red', 'brown_dwarf': 'yellow',
                  'unclassified': 'white'}
 
 
-def detect_sources_multiband(images, *, bands=LONG_WAVE_BANDS, nsigma=2.0, npixels=7):
+def detect_sources_multiband(images, *, bands=LONG_WAVE_BANDS, nsigma=3.0, npixels=10):
     """
     Detect sources on an S/N-weighted stack of mosaics with photutils.
 
@@ -54,9 +54,10 @@ def detect_sources_multiband(images, *, bands=LONG_WAVE_BANDS, nsigma=2.0, npixe
     Returns
     -------
     catalog : `~astropy.table.QTable`
-        photutils' catalog columns ``label``, ``xcentroid``, ``ycentroid``,
-        ``sky_centroid``, ``area``, ``segment_flux`` (of the detection
-        stack, in S/N units) and ``detection_snr``.
+        ``label``, ``x_centroid``, ``y_centroid`` (pixels of the detection
+        grid), ``sky_centroid``, ``area`` and ``segment_flux`` from photutils'
+        `~photutils.segmentation.SourceCatalog` (the flux of the detection
+        stack, in S/N units), and ``detection_snr``.
     """
     from photutils.segmentation import (
         SourceCatalog,
@@ -79,21 +80,25 @@ def detect_sources_multiband(images, *, bands=LONG_WAVE_BANDS, nsigma=2.0, npixe
     mask = ~np.isfinite(stack)
     stack = np.where(mask, 0.0, stack)
     kernel = make_2dgaussian_kernel(2.5, size=5)
-    smooth = convolve(stack, kernel, mask=mask, preserve_nan=False)
+    smooth = convolve(stack, kernel)         # NaN were set to 0; masked below
     _, _, noise = sigma_clipped_stats(smooth[~mask], sigma=3.0)
-    segm = detect_sources(smooth, nsigma * noise, npixels=npixels, mask=mask)
+    segm = detect_sources(smooth, nsigma * noise, n_pixels=npixels, mask=mask)
     if segm is None:
         return QTable({'label': np.array([], int),
                        'sky_centroid': SkyCoord([], [], unit='deg')})
-    segm = deblend_sources(smooth, segm, npixels=npixels, nlevels=32, contrast=0.005,
+    segm = deblend_sources(smooth, segm, n_pixels=npixels, n_levels=32, contrast=0.005,
                            progress_bar=False)
     cat = SourceCatalog(stack, segm, convolved_data=smooth, mask=mask,
                         wcs=images[bands[0]].wcs)
-    table = cat.to_table(columns=['label', 'xcentroid', 'ycentroid', 'sky_centroid',
-                                  'area', 'segment_flux', 'segment_fluxerr'])
-    table = QTable(table)
+    # built from attributes, not column names (photutils 3 renamed xcentroid)
+    centroid = np.atleast_2d(cat.centroid)
+    table = QTable({'label': np.atleast_1d(cat.label),
+                    'x_centroid': centroid[:, 0], 'y_centroid': centroid[:, 1],
+                    'sky_centroid': cat.sky_centroid,
+                    'area': np.atleast_1d(cat.area),
+                    'segment_flux': np.atleast_1d(cat.segment_flux)})
     table['detection_snr'] = table['segment_flux'] / np.sqrt(table['area'].value)
-    good = np.isfinite(table['xcentroid']) & np.isfinite(table['ycentroid'])
+    good = np.isfinite(table['x_centroid']) & np.isfinite(table['y_centroid'])
     return table[good]
 
 

@@ -1,0 +1,82 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+import numpy as np
+import pytest
+from astropy.table import QTable
+
+from astro_galclass.training import binned_completeness, evaluate_highz, plot_highz_evaluation
+from astro_galclass.training.benchmark import check_targets, improvement_table
+
+
+@pytest.fixture
+def case():
+    truth = QTable({'label': [0, 0, 1, 1, 1, 2, 2, 1],
+                    'redshift': [1.0, 2.0, 5.0, 9.0, 12.0, np.nan, np.nan, 7.0],
+                    'snr_F444W': [50., 20., 30., 15., 12., 40., 11., 6.]})
+    pred = np.array([0, 1, 1, 1, 0, 2, 2, 1])
+    probs = np.eye(3)[pred] * 0.8 + 0.2 / 3
+    return truth, pred, probs
+
+
+def test_metrics_by_hand(case):
+    truth, pred, probs = case
+    t = evaluate_highz({'net': probs, 'cuts': pred}, truth)
+    row = t[(t['model'] == 'net') & (t['snr_slice'] == 'S/N >= 10')][0]
+    assert row['n'] == 7
+    assert row['accuracy'] == pytest.approx(5 / 7)
+    assert row['highz_completeness'] == pytest.approx(2 / 3)       # 3 true high-z, 2 found
+    assert row['highz_contamination'] == pytest.approx(1 / 3)      # 3 selected, 1 low-z
+    assert row['recall_brown_dwarf'] == 1.0
+    assert 0 <= row['ece'] <= 1
+    faint = t[(t['model'] == 'net') & (t['snr_slice'] == '5 <= S/N < 10')][0]
+    assert faint['n'] == 1 and faint['accuracy'] == 1.0
+    cuts = t[(t['model'] == 'cuts') & (t['snr_slice'] == 'S/N >= 10')][0]
+    assert np.isnan(cuts['ece'])                 # hard labels: no calibration
+    assert cuts['accuracy'] == row['accuracy']
+
+
+def test_unclassified_rows_count_as_wrong(case):
+    truth, _, probs = case
+    probs = probs.copy()
+    probs[0] = np.nan
+    t = evaluate_highz({'net': probs}, truth)
+    assert t['unclassified'][0] == 1
+    assert t['accuracy'][0] == pytest.approx(4 / 7)
+
+
+def test_binned_completeness(case):
+    truth, pred, _ = case
+    t = binned_completeness(pred, truth, by='redshift', bins=[4, 8, 16])
+    assert list(t['n_true']) == [2, 2]
+    assert list(t['completeness']) == [1.0, 0.5]
+    with pytest.raises(ValueError, match='by must be'):
+        binned_completeness(pred, truth, by='mass')
+
+
+def test_improvement_and_targets(case):
+    truth, pred, probs = case
+    worse = pred.copy()
+    worse[2] = 0
+    t = evaluate_highz({'CNN': probs, 'cuts': worse}, truth)
+    imp = improvement_table(t)
+    assert imp['d_accuracy'][0] == pytest.approx(1 / 7)
+    lines = check_targets(t)
+    assert any(line.startswith('accuracy') and 'NOT met' in line for line in lines)
+
+
+def test_plot(case):
+    import matplotlib
+
+    matplotlib.use('Agg')
+    truth, pred, probs = case
+    fig = plot_highz_evaluation(probs, truth, baselines={'cuts': pred})
+    assert len(fig.axes) == 6
+
+
+def test_bad_results(case):
+    truth, pred, _ = case
+    with pytest.raises(TypeError, match='non-empty dict'):
+        evaluate_highz(pred, truth)
+    with pytest.raises(ValueError, match='8 test sources'):
+        evaluate_highz({'x': pred[:3]}, truth)
+    with pytest.raises(ValueError, match='3 columns'):
+        evaluate_highz({'x': np.zeros((8, 2))}, truth)

@@ -1,0 +1,99 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+import numpy as np
+import pytest
+import torch
+
+from astro_galclass.training import Trainer
+from astro_galclass.training.trainer import balanced_class_weights
+
+
+def _data(n=512, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 4, generator=gen)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).long()
+    return x, y
+
+
+def _batches(x, y, size=64):
+    return [(x[i:i + size], y[i:i + size]) for i in range(0, len(y), size)]
+
+
+def test_learns_and_records_history():
+    x, y = _data()
+    xv, yv = _data(256, seed=1)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+    trainer = Trainer(model, n_classes=2, lr=1e-2, max_epochs=8, device='cpu', progress=False)
+    history = trainer.fit(_batches(x, y), (xv, yv))
+    assert len(history) == 8
+    assert history['val_accuracy'][-1] > 0.9
+    assert history['train_loss'][-1] < history['train_loss'][0]
+    assert history['best'].sum() == 1
+
+
+def test_early_stopping_restores_the_best_weights():
+    x, y = _data()
+    # a validation set with flipped labels: the loss gets worse as the
+    # model learns the training set, so the best epoch is the first
+    xv, yv = _data(256, seed=1)
+    model = torch.nn.Linear(4, 2)
+    trainer = Trainer(model, n_classes=2, lr=5e-2, max_epochs=20, patience=3,
+                      schedule='constant', device='cpu', progress=False)
+    history = trainer.fit(_batches(x, y), (xv, 1 - yv))
+    best = int(history['epoch'][history['best']][0])
+    assert len(history) == best + 3          # stopped after `patience` stale epochs
+    loss, _ = trainer._validate((xv, 1 - yv))
+    assert loss == pytest.approx(float(history['val_loss'][best - 1]), rel=1e-5)
+
+
+def test_checkpoint_resume(tmp_path):
+    x, y = _data()
+    xv, yv = _data(256, seed=1)
+    kw = {'n_classes': 2, 'lr': 1e-2, 'device': 'cpu', 'progress': False,
+          'checkpoint_dir': tmp_path, 'schedule': 'cosine'}
+    torch.manual_seed(0)
+    first = Trainer(torch.nn.Linear(4, 2), max_epochs=2, **kw)
+    first.fit(_batches(x, y), (xv, yv))
+    assert (tmp_path / 'last.pt').exists()
+    resumed = Trainer(torch.nn.Linear(4, 2), max_epochs=4, **kw)
+    history = resumed.fit(_batches(x, y), (xv, yv), resume=True)
+    assert list(history['epoch']) == [1, 2, 3, 4]
+    assert history['val_loss'][0] == first.history[0]['val_loss']
+
+
+def test_class_weights_change_the_loss():
+    assert np.allclose(balanced_class_weights([10, 30]), [2.0, 2 / 3])
+    with pytest.raises(ValueError, match='at least one example'):
+        balanced_class_weights([10, 0])
+    trainer = Trainer(torch.nn.Linear(4, 2), n_classes=2, class_weights=[1.0, 3.0],
+                      device='cpu', progress=False)
+    assert torch.equal(trainer.loss_fn.weight, torch.tensor([1.0, 3.0]))
+
+
+def test_nan_loss_raises():
+    x, y = _data(64)
+    x[0, 0] = float('nan')
+    trainer = Trainer(torch.nn.Linear(4, 2), n_classes=2, device='cpu', progress=False)
+    with pytest.raises(FloatingPointError, match='check the inputs for NaN'):
+        trainer.fit([(x, y)], (x, y))
+
+
+@pytest.mark.parametrize(('kwargs', 'error', 'match'), [
+    ({'n_classes': 1}, ValueError, 'n_classes'),
+    ({'lr': 0}, ValueError, 'lr'),
+    ({'lr': 'fast'}, TypeError, 'lr'),
+    ({'schedule': 'step'}, ValueError, 'schedule'),
+    ({'class_weights': [1.0]}, ValueError, 'class_weights'),
+    ({'max_epochs': 0}, ValueError, 'max_epochs'),
+])
+def test_bad_options(kwargs, error, match):
+    options = {'n_classes': 2, 'device': 'cpu', 'progress': False, **kwargs}
+    with pytest.raises(error, match=match):
+        Trainer(torch.nn.Linear(4, 2), **options)
+    with pytest.raises(TypeError, match=r'torch\.nn\.Module'):
+        Trainer('model', n_classes=2)
+
+
+def test_resume_needs_a_directory():
+    trainer = Trainer(torch.nn.Linear(4, 2), n_classes=2, device='cpu', progress=False)
+    with pytest.raises(ValueError, match='checkpoint_dir'):
+        trainer.fit([], (torch.zeros(1, 4), torch.zeros(1, dtype=torch.long)), resume=True)
