@@ -3,4 +3,6 @@
 Galaxy morphology: Galaxy Zoo 2 vote fractions that respect the decision tree.
 """
 
+from .layers import *  # noqa: F403
+from .losses import *  # noqa: F403
 from .tree import *  # noqa: F403
