@@ -25,22 +25,22 @@ def kaggle_rmse(predicted, target):
 
 def tree_constraint_penalty(predicted, *, tree=GZ2_TREE):
     """
-    Mean squared violation of the tree's identities, summed over questions.
+    The seed project's tree penalty, with its question-7 bug fixed.
 
-    For each question, ``(sum of its cumulative answers - parent answer)^2``
-    (the parent is 1 for questions 1 and 6). The seed project added such a
-    penalty with the wrong parent for question 7 (it used Class1.2, the
-    featured branch; question 7 — roundness — follows Class1.1, smooth).
-    Outputs of `~astro_galclass.morphology.TreeOutput` satisfy the
-    identities exactly, so the penalty only matters for unconstrained
-    heads; use it as ``loss = kaggle_rmse(...) + lam * penalty``.
+    The sum over the 11 questions of the batch-mean absolute deviation
+    ``|sum of the question's cumulative answers - parent answer|`` (the
+    parent is 1 for questions 1 and 6). The seed project compared question 7
+    (roundness of smooth galaxies) with Class5.2 instead of Class1.1
+    ("smooth"). Use it as ``loss = mse + lam * penalty`` with heads that do
+    not enforce the tree; outputs of `~astro_galclass.morphology.TreeOutput`
+    satisfy the identities exactly, so for them the penalty is zero.
     """
     total = predicted.new_zeros(())
     for q in tree.questions:
         s = tree.slice(q.number)
         parent = tree.parent_column(q.number)
         target = 1.0 if parent is None else predicted[:, parent]
-        total = total + torch.mean((predicted[:, s].sum(dim=1) - target) ** 2)
+        total = total + torch.mean(torch.abs(predicted[:, s].sum(dim=1) - target))
     return total
 
 

@@ -19,7 +19,7 @@ def test_tree_output_satisfies_the_identities_for_any_weights():
     assert GZ2_TREE.identity_residuals(out.numpy()).max() < 1e-12
     out32 = TreeOutput()(logits.float())
     assert GZ2_TREE.identity_residuals(out32.double().numpy()).max() < 1e-6
-    assert tree_constraint_penalty(out).item() < 1e-20
+    assert tree_constraint_penalty(out).item() < 1e-10
     # the per-question fractions are the same as the tree conversion's
     per_q = TreeOutput().per_question(logits).numpy()
     assert np.allclose(GZ2_TREE.to_kaggle(per_q), out.numpy())
@@ -41,10 +41,11 @@ def test_penalty_uses_the_right_parent_for_question_7():
     q = np.concatenate([rng.dirichlet(np.ones(s.stop - s.start))
                         for s in (GZ2_TREE.slice(n) for n in range(1, 12))])
     cum = torch.from_numpy(GZ2_TREE.to_kaggle(q)[None])
-    assert tree_constraint_penalty(cum).item() < 1e-20
+    assert tree_constraint_penalty(cum).item() < 1e-10
     broken = cum.clone()
     broken[0, GZ2_TREE.slice(7)] *= 1.5        # no longer sums to Class1.1
-    assert tree_constraint_penalty(broken).item() > 1e-4
+    excess = 0.5 * cum[0, GZ2_TREE.slice(7)].sum().item()
+    assert tree_constraint_penalty(broken).item() == pytest.approx(excess)
 
 
 def test_rmse():
