@@ -5,4 +5,5 @@ Galaxy morphology: Galaxy Zoo 2 vote fractions that respect the decision tree.
 
 from .layers import *  # noqa: F403
 from .losses import *  # noqa: F403
+from .models import *  # noqa: F403
 from .tree import *  # noqa: F403
