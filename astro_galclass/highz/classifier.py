@@ -543,6 +543,49 @@ dict or sequence of dict
             return {}
         return {key: np.concatenate(value) for key, value in out.items()}
 
+    def gradcam(self, cutouts, *, class_name='high_z', unit=None, stage=-1):
+        """
+        Grad-CAM maps: where in each cutout the evidence for a class lies.
+
+        The gradient of the class logit (Selvaraju et al. 2017) with respect
+        to the output of a spatial residual block weights its feature maps;
+        see `astro_galclass.gradcam.grad_cam`.
+
+        Parameters
+        ----------
+        cutouts, unit
+            As in `classify`.
+        class_name : str, optional
+            One of ``classes``.
+        stage : int, optional
+            Which spatial residual block (default the last, 8 x 8 pixels
+            for the default widths; 0 gives the first, at full resolution).
+
+        Returns
+        -------
+        maps : `~numpy.ndarray`
+            ``(N, cutout_size, cutout_size)`` in [0, 1].
+        """
+        from astro_galclass.gradcam import grad_cam
+
+        if class_name not in self.classes:
+            msg = f'class_name must be one of {self.classes}, got {class_name!r}'
+            raise ValueError(msg)
+        blocks = [m for m in self.model.spatial if isinstance(m, type(self.model.spatial[0]))]
+        try:
+            layer = blocks[stage]
+        except (IndexError, TypeError):
+            msg = f'stage must index one of the {len(blocks)} spatial blocks, got {stage!r}'
+            raise ValueError(msg) from None
+        c = self.classes.index(class_name)
+        values = self._as_array(cutouts, unit)
+        self._check_data(values)
+        self.model.eval()
+        maps = [grad_cam(self.model, x, layer, lambda out: out[:, c])
+                for x in self._batches(values)]
+        return np.concatenate(maps) if maps else np.empty((0, self.cutout_size,
+                                                           self.cutout_size))
+
     # -- tables -------------------------------------------------------------
 
     def _result_columns(self, probs, flags):

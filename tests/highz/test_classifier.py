@@ -422,3 +422,18 @@ def test_photutils_source_catalog(classifier, toy_field):
     np.testing.assert_array_equal(out['label'], sources['label'])
     assert out.meta['astro_galclass_highz']['options']['position_column'] == \
         'sky_centroid'
+
+
+def test_gradcam_per_class(classifier, rng):
+    cutouts = rng.normal(0, 0.05, (3, 7, 64, 64))
+    cutouts[:, :, 28:36, 28:36] += 50.0
+    before = cutouts.copy()
+    maps = classifier.gradcam(cutouts, class_name='brown_dwarf')
+    assert maps.shape == (3, 64, 64)
+    assert np.all((maps >= 0) & (maps <= 1))
+    assert np.array_equal(cutouts, before)
+    assert classifier.gradcam(cutouts[:1], stage=0).shape == (1, 64, 64)
+    with pytest.raises(ValueError, match='class_name must be one of'):
+        classifier.gradcam(cutouts, class_name='quasar')
+    with pytest.raises(ValueError, match='stage must index'):
+        classifier.gradcam(cutouts, stage=5)
