@@ -1,0 +1,426 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+Simulated colour images of galaxies with Galaxy-Zoo-2-style vote fractions.
+
+Galaxies are built from analytic components (Sersic bulges and ellipticals,
+inclined exponential disks, logarithmic spiral arms, bars, rings, dust lanes,
+clumpy irregulars, mergers with a tidal tail), plus stars and image
+artifacts; they are convolved with a Gaussian PSF, given sky noise and shown
+as asinh-stretched gri colour images like the SDSS JPEGs of Galaxy Zoo 2.
+
+Labels come from a model of the volunteers: every volunteer walks the
+decision tree; the probability of each answer depends on the latent truth
+*and on how visible it is* (size against the PSF, signal-to-noise,
+inclination, arm contrast). Sampling a finite number of volunteers
+(about 40, as in Galaxy Zoo 2) gives vote counts, hence per-question
+fractions and Kaggle cumulative targets that are soft and noisy the way real
+ones are.
+"""
+
+import numpy as np
+from astropy.table import QTable
+from scipy.special import expit
+
+from astro_galclass.morphology.tree import GZ2_TREE
+from astro_galclass.simulate.sersic import sersic_b
+
+__all__ = ['MORPHOLOGY_KINDS', 'MorphologySimulator']
+
+#: Latent galaxy kinds and their default frequencies.
+MORPHOLOGY_KINDS = {'elliptical': 0.33, 'disk': 0.42, 'irregular': 0.07,
+                    'merger': 0.07, 'star': 0.06, 'artifact': 0.05}
+
+# relative g, r, i fluxes of the components (red bulges, blue star formation)
+_COLOURS = {'old': (0.35, 1.0, 1.35), 'disk': (0.65, 1.0, 1.15),
+            'young': (1.05, 1.0, 0.85), 'white': (1.0, 1.0, 1.0)}
+_OVERSAMPLE = 2
+
+
+def _soft(value, centres, width, floor=0.03):
+    """Answer probabilities peaked at the category whose centre is nearest."""
+    d = (np.asarray(value)[:, None] - np.asarray(centres)[None, :]) / width
+    w = np.exp(-0.5 * d ** 2)
+    p = w / w.sum(axis=1, keepdims=True)
+    return (1 - floor * len(centres)) * p + floor
+
+
+def _normalise(p):
+    p = np.clip(p, 1e-6, None)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+class MorphologySimulator:
+    """
+    Simulate galaxy images with Galaxy Zoo 2 vote fractions.
+
+    Parameters
+    ----------
+    seed : int, optional
+    size : int, optional
+        Image side in pixels (64, the size the seed's networks take; the
+        pixels are about 1.3" when matched to the Kaggle crop of SDSS).
+    kinds : dict, optional
+        Kind -> frequency (see `MORPHOLOGY_KINDS`).
+    voters : float, optional
+        Mean number of volunteers per galaxy (Poisson, at least 10).
+
+    Notes
+    -----
+    Each object has its own PSF FWHM (0.8-3 pixels): Galaxy Zoo 2 images
+    were scaled to the galaxy, so the seeing is large in the pixels of
+    small galaxies, and their detail is less visible.
+
+    Examples
+    --------
+    >>> from astro_galclass.simulate import MorphologySimulator
+    >>> images, truth = MorphologySimulator(seed=0).sample(4)
+    >>> images.shape, images.dtype
+    ((4, 3, 64, 64), dtype('float32'))
+    >>> 'Class1.1' in truth.colnames and 'kind' in truth.colnames
+    True
+    """
+
+    def __init__(self, *, seed=None, size=64, kinds=None, voters=40.0):
+        self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self.size = int(size)
+        if self.size < 16:
+            msg = f'size must be at least 16 pixels, got {size}'
+            raise ValueError(msg)
+        kinds = dict(MORPHOLOGY_KINDS if kinds is None else kinds)
+        unknown = set(kinds) - set(MORPHOLOGY_KINDS)
+        if unknown or not kinds or min(kinds.values()) < 0 or sum(kinds.values()) <= 0:
+            msg = (f'kinds must map kinds among {list(MORPHOLOGY_KINDS)} to '
+                   f'non-negative frequencies, got {kinds}')
+            raise ValueError(msg)
+        total = sum(kinds.values())
+        self.kinds = {k: v / total for k, v in kinds.items()}
+        self.voters = float(voters)
+
+    def settings(self):
+        """Plain description, for weights metadata."""
+        return {'simulator': 'MorphologySimulator', 'seed': self.seed, 'size': self.size,
+                'kinds': self.kinds, 'voters': self.voters}
+
+    # -- latent properties ---------------------------------------------------------
+
+    def draw(self, n):
+        """Latent properties of ``n`` objects, as a `~astropy.table.QTable`."""
+        rng = self.rng
+        names = list(self.kinds)
+        kind = np.array(names)[rng.choice(len(names), n, p=list(self.kinds.values()))]
+        t = QTable()
+        t['kind'] = kind
+        # Galaxy Zoo 2 images were scaled to each galaxy (0.02 petroR90 per
+        # pixel), so galaxies fill a similar part of the frame and small
+        # galaxies have a larger PSF in pixels
+        t['re'] = np.exp(rng.uniform(np.log(3.5), np.log(10.0), n))       # pixels
+        t['psf_fwhm'] = np.exp(rng.uniform(np.log(0.8), np.log(3.0), n))  # pixels
+        t['snr'] = np.exp(rng.uniform(np.log(15), np.log(400), n))
+        t['theta'] = rng.uniform(0, np.pi, n)
+        t['sersic_n'] = np.where(kind == 'elliptical', rng.uniform(2.5, 5.5, n),
+                                 rng.uniform(0.8, 1.5, n))
+        cos_i = rng.uniform(0, 1, n)
+        t['inclination'] = np.degrees(np.arccos(cos_i))
+        disk_like = np.isin(kind, ['disk'])
+        q_disk = np.sqrt(cos_i ** 2 + 0.15 ** 2 * (1 - cos_i ** 2))
+        t['axis_ratio'] = np.where(disk_like, q_disk,
+                                   np.where(kind == 'elliptical', rng.uniform(0.35, 1.0, n),
+                                            rng.uniform(0.5, 1.0, n)))
+        t['bulge_fraction'] = np.where(disk_like, rng.beta(1.3, 2.5, n) * 0.85, 0.0)
+        t['arms'] = np.where(disk_like & (rng.uniform(size=n) < 0.8),
+                             rng.choice([1, 2, 3, 4, 5, 6], n,
+                                        p=[0.04, 0.56, 0.16, 0.12, 0.07, 0.05]), 0)
+        t['pitch'] = rng.uniform(8, 40, n)                                # degrees
+        t['arm_amplitude'] = rng.uniform(0.3, 0.9, n)
+        t['bar'] = disk_like & (rng.uniform(size=n) < 0.35)
+        t['ring'] = disk_like & (rng.uniform(size=n) < 0.08)
+        t['dust_lane'] = disk_like & (t['inclination'] > 75) & (rng.uniform(size=n) < 0.5)
+        t['phase'] = rng.uniform(0, 2 * np.pi, n)
+        return t
+
+    # -- rendering -----------------------------------------------------------------
+
+    def _grid(self):
+        s = self.size * _OVERSAMPLE
+        c = (np.arange(s) + 0.5) / _OVERSAMPLE - self.size / 2
+        return np.meshgrid(c, c)
+
+    def _sersic(self, x, y, re, n, q, theta):
+        u = x * np.cos(theta) + y * np.sin(theta)
+        v = -x * np.sin(theta) + y * np.cos(theta)
+        r = np.sqrt(u ** 2 + (v / max(q, 0.05)) ** 2)
+        img = np.exp(-sersic_b(n) * ((r / re) ** (1 / n) - 1))
+        return img / img.sum(), u, v, r
+
+    def _render_one(self, row, x, y):
+        """Noiseless (3, S, S) image (fluxes in units of the total r flux)."""
+        rng = self.rng
+        kind = row['kind']
+        re, q, th = row['re'], row['axis_ratio'], row['theta']
+        out = np.zeros((3,) + x.shape)
+
+        def add(img, colour, weight):
+            out[:] += weight * img[None] * np.asarray(_COLOURS[colour])[:, None, None]
+
+        if kind == 'elliptical':
+            img, *_ = self._sersic(x, y, re, row['sersic_n'], q, th)
+            add(img, 'old', 1.0)
+        elif kind == 'disk':
+            bt = row['bulge_fraction']
+            disk, u, v, r = self._sersic(x, y, re, 1.0, q, th)
+            # spiral arms: m-fold logarithmic modulation of the face-on disk
+            if row['arms'] > 0:
+                phi = np.arctan2(v / max(q, 0.05), u)
+                lnr = np.log(np.maximum(r, 0.3) / re)
+                wave = np.cos(row['arms'] * (phi - lnr / np.tan(np.radians(row['pitch'])))
+                              + row['phase'])
+                arms = disk * (1 + row['arm_amplitude'] * wave) * (1 - np.exp(-(r / re) ** 2))
+                disk = 0.4 * disk + 0.6 * arms / arms.sum()
+            features = 0.0
+            if row['bar']:
+                bar, *_ = self._sersic(x, y, rng.uniform(0.6, 1.1) * re, 0.5, 0.25 * max(q, 0.3),
+                                       th + rng.uniform(0.3, 1.2))
+                add(bar, 'old', 0.18 * (1 - bt))
+                features += 0.18
+            if row['ring']:
+                ring = np.exp(-0.5 * ((r - rng.uniform(1.3, 2.0) * re) / (0.15 * re)) ** 2)
+                add(ring / ring.sum(), 'young', 0.15 * (1 - bt))
+                features += 0.15
+            add(disk, 'disk', (1 - bt) * (1 - features))
+            if bt > 0:
+                bulge, *_ = self._sersic(x, y, 0.3 * re, 4.0, 0.85, th)
+                add(bulge, 'old', bt)
+            if row['dust_lane']:
+                out *= 1 - 0.75 * np.exp(-0.5 * (v / (0.06 * re + 0.4)) ** 2)[None]
+        elif kind == 'irregular':
+            base, *_ = self._sersic(x, y, re, 1.0, q, th)
+            add(base, 'disk', 0.4)
+            k = rng.integers(15, 50)
+            rr = rng.exponential(re / 1.68, k)
+            aa = rng.uniform(0, 2 * np.pi, k)
+            knots = np.zeros_like(x)
+            for xk, yk in zip(rr * np.cos(aa), rr * np.sin(aa), strict=True):
+                knots += np.exp(-0.5 * ((x - xk) ** 2 + (y - yk) ** 2) / 0.8 ** 2)
+            add(knots / knots.sum(), 'young', 0.6)
+        elif kind == 'merger':
+            sep = rng.uniform(0.8, 2.0) * re
+            ang = rng.uniform(0, 2 * np.pi)
+            dx, dy = 0.5 * sep * np.cos(ang), 0.5 * sep * np.sin(ang)
+            ratio = rng.uniform(0.3, 1.0)
+            a, *_ = self._sersic(x - dx, y - dy, 0.7 * re, rng.uniform(1, 4),
+                                 rng.uniform(0.5, 1), th)
+            b, *_ = self._sersic(x + dx, y + dy, 0.7 * re * np.sqrt(ratio), rng.uniform(1, 4),
+                                 rng.uniform(0.5, 1), th + 1.0)
+            add(a, 'old', 0.85 / (1 + ratio))
+            add(b, 'disk', 0.85 * ratio / (1 + ratio))
+            # a tidal tail: a faint logarithmic arc leaving one galaxy
+            t = np.linspace(0, 2.5, 60)
+            tail = np.zeros_like(x)
+            for ti in t:
+                rad = 0.6 * re * np.exp(0.45 * ti)
+                px, py = dx + rad * np.cos(ang + ti), dy + rad * np.sin(ang + ti)
+                tail += np.exp(-0.5 * ((x - px) ** 2 + (y - py) ** 2) / (0.12 * re + 0.7) ** 2)
+            add(tail / tail.sum(), 'young', 0.15)
+        elif kind == 'star':
+            star = np.exp(-0.5 * (x ** 2 + y ** 2) / 0.3 ** 2)
+            colour = rng.uniform(0, 1)
+            out[:] += (star / star.sum())[None] * (
+                colour * np.asarray(_COLOURS['old']) + (1 - colour) * np.asarray(
+                    _COLOURS['young']))[:, None, None]
+        else:                                          # artifact: a satellite trail
+            ang = rng.uniform(0, np.pi)
+            off = rng.uniform(-0.3, 0.3) * self.size
+            d = x * np.sin(ang) - y * np.cos(ang) - off
+            trail = np.exp(-0.5 * (d / 0.5) ** 2)
+            add(trail / trail.sum(), 'white', 1.0)
+        return out
+
+    @staticmethod
+    def _psf_convolve(img, fwhm):
+        s = img.shape[-1]
+        k = np.fft.fftfreq(s)
+        sigma = fwhm / 2.3548 * _OVERSAMPLE
+        kernel = np.exp(-2 * np.pi ** 2 * sigma ** 2 * (k[:, None] ** 2 + k[None, :] ** 2))
+        return np.fft.ifft2(np.fft.fft2(img) * kernel).real
+
+    def render(self, truth):
+        """
+        Noisy gri images ``(N, 3, size, size)`` (flux, r-band total = 1) of ``truth``.
+        """
+        x, y = self._grid()
+        n = len(truth)
+        out = np.empty((n, 3, self.size, self.size), np.float32)
+        for i, row in enumerate(truth):
+            img = self._psf_convolve(self._render_one(row, x, y), row['psf_fwhm'])
+            img = img.reshape(3, self.size, _OVERSAMPLE, self.size, _OVERSAMPLE).sum(axis=(2, 4))
+            # white sky noise giving the requested S/N within 2 r_e (or the PSF)
+            radius = 2 * (row['re'] if row['kind'] not in ('star', 'artifact') else 1.0)
+            area = np.pi * (radius ** 2 + (row['psf_fwhm'] / 2.3548) ** 2 * 4)
+            sigma = 0.9 / (row['snr'] * np.sqrt(area))
+            img = img + self.rng.normal(0, sigma, img.shape)
+            out[i] = img
+        return out
+
+    @staticmethod
+    def to_rgb(flux):
+        """
+        SDSS-JPEG-like colour images: asinh stretch of i, r, g as R, G, B, in [0, 1].
+
+        The stretch is the same for every image (the Galaxy Zoo JPEGs used
+        one stretch for all galaxies), scaled to each image's peak so that
+        galaxies fill the range as in the crop-and-resize Kaggle images.
+        """
+        flux = np.asarray(flux, float)
+        peak = np.percentile(flux[:, 1].reshape(len(flux), -1), 99.7, axis=1)
+        scaled = flux / np.maximum(peak, 1e-12)[:, None, None, None]
+        rgb = np.arcsinh(8 * scaled) / np.arcsinh(8 * 1.2)
+        return np.clip(rgb[:, ::-1], 0, 1).astype(np.float32)
+
+    # -- the volunteers ---------------------------------------------------------------
+
+    def answer_probabilities(self, truth):
+        """
+        Probability of each answer for a volunteer reaching each question, ``(N, 37)``.
+        """
+        n = len(truth)
+        kind = np.asarray(truth['kind'])
+        re = np.asarray(truth['re'], float)
+        snr = np.asarray(truth['snr'], float)
+        inc = np.asarray(truth['inclination'], float)
+        q = np.asarray(truth['axis_ratio'], float)
+        bt = np.asarray(truth['bulge_fraction'], float)
+        arms = np.asarray(truth['arms'], int)
+        # how visible detail is: resolved (r_e against the PSF) and bright enough
+        psf = np.asarray(truth['psf_fwhm'], float)
+        vis = np.clip((re / psf - 1) / 3.0, 0, 1) * (1 - np.exp(-snr / 30))
+        face_on = np.sqrt(np.clip(np.cos(np.radians(inc)), 0, 1))
+        disk = kind == 'disk'
+        p = np.zeros((n, 37))
+        s = GZ2_TREE.slice
+
+        # Q1 smooth / features / star-artifact
+        feat = np.select(
+            [kind == 'elliptical', disk, kind == 'irregular', kind == 'merger'],
+            [0.08 + 0.05 * (1 - vis),
+             0.08 + 0.88 * vis * np.maximum(1 - 0.6 * bt, expit((inc - 70) / 6)),
+             0.25 + 0.65 * vis, 0.35 + 0.55 * vis], 0.04)
+        star = np.select([kind == 'star', kind == 'artifact'], [0.85, 0.8], 0.015)
+        p[:, s(1)] = _normalise(np.stack([1 - feat - star, feat, star], axis=1))
+        # Q2 edge-on
+        edge = np.where(disk, 0.04 + 0.9 * expit((inc - 73) / 4),
+                        0.05 + 0.6 * expit((0.35 - q) / 0.08))
+        p[:, s(2)] = _normalise(np.stack([edge, 1 - edge], axis=1))
+        # Q3 bar
+        bar = np.where(np.asarray(truth['bar']), 0.08 + 0.8 * vis * face_on, 0.06)
+        p[:, s(3)] = _normalise(np.stack([bar, 1 - bar], axis=1))
+        # Q4 spiral
+        v_arms = vis * face_on * np.asarray(truth['arm_amplitude'], float)
+        spiral = np.where(arms > 0, 0.08 + 0.9 * np.clip(1.6 * v_arms, 0, 1),
+                          np.where(np.isin(kind, ['irregular', 'merger']), 0.2, 0.06))
+        p[:, s(4)] = _normalise(np.stack([spiral, 1 - spiral], axis=1))
+        # Q5 bulge prominence
+        p[:, s(5)] = _soft(bt, [0.02, 0.15, 0.38, 0.65], 0.1)
+        # Q6 odd
+        odd_kind = np.select([kind == 'merger', kind == 'irregular', kind == 'artifact',
+                              np.asarray(truth['ring']), np.asarray(truth['dust_lane'])],
+                             [0.85, 0.7, 0.6, 0.55 + 0.3 * vis, 0.4 + 0.4 * vis], 0.07)
+        p[:, s(6)] = _normalise(np.stack([odd_kind, 1 - odd_kind], axis=1))
+        # Q7 roundness
+        p[:, s(7)] = _soft(q, [0.92, 0.62, 0.3], 0.12)
+        # Q8 odd feature: ring, lens/arc, disturbed, irregular, other, merger, dust lane
+        q8 = np.full((n, 7), 0.02)
+        q8[:, 4] += 0.3
+        q8[np.asarray(truth['ring']), 0] += 1.5
+        q8[np.asarray(truth['dust_lane']), 6] += 1.5
+        q8[kind == 'merger', 5] += 1.6
+        q8[kind == 'merger', 2] += 0.5
+        q8[kind == 'irregular', 3] += 1.4
+        q8[kind == 'irregular', 2] += 0.5
+        q8[kind == 'artifact', 4] += 1.0
+        q8[kind == 'artifact', 1] += 0.3
+        p[:, s(8)] = _normalise(q8)
+        # Q9 edge-on bulge shape: rounded, boxy, none
+        q9 = _soft(bt, [0.45, 0.3, 0.0], 0.12)
+        q9[np.asarray(truth['bar']), 1] += 0.3
+        p[:, s(9)] = _normalise(q9)
+        # Q10 winding: tight, medium, loose
+        p[:, s(10)] = _soft(np.asarray(truth['pitch'], float), [11, 21, 32], 5.0)
+        # Q11 number of arms: 1, 2, 3, 4, more than 4, can't tell
+        clarity = np.clip(1.5 * v_arms, 0, 1) ** 1.5
+        q11 = np.zeros((n, 6))
+        idx = np.clip(arms, 1, 5) - 1
+        q11[np.arange(n), idx] = clarity
+        q11[np.arange(n), np.clip(idx + 1, 0, 4)] += 0.15 * clarity
+        q11[:, 5] = 0.05 + 0.9 * (1 - clarity)
+        p[:, s(11)] = _normalise(q11 + 0.01)
+        return p
+
+    def vote(self, probabilities):
+        """
+        Sample volunteers down the tree: vote counts ``(N, 37)``.
+
+        Each galaxy gets ``max(10, Poisson(voters))`` volunteers; the number
+        reaching each question is the count of its parent answer (everyone
+        who did not answer "star or artifact" answers question 6).
+        """
+        rng = self.rng
+        n = len(probabilities)
+        voters = np.maximum(10, rng.poisson(self.voters, n))
+        counts = np.zeros((n, 37), np.int64)
+        reached = {}
+        for number in GZ2_TREE._order:
+            question = GZ2_TREE.question(number)
+            s = GZ2_TREE.slice(number)
+            if number == 1:
+                total = voters
+            elif number == 6:
+                total = voters - counts[:, GZ2_TREE.slice(1)][:, 2]
+            else:
+                total = counts[:, GZ2_TREE.parent_column(number)]
+            reached[number] = total
+            counts[:, s] = rng.multinomial(total, probabilities[:, s])
+            del question
+        return counts
+
+    def sample(self, n):
+        """
+        ``n`` images and their truth and labels.
+
+        Returns
+        -------
+        images : `~numpy.ndarray`
+            ``(n, 3, size, size)`` float32 RGB in [0, 1] (i, r, g).
+        truth : `~astropy.table.QTable`
+            Latent properties (`draw`), the 37 vote counts (GZ2 ``_count``
+            names), per-question vote fractions (GZ2 ``_fraction`` names; NaN
+            where nobody reached the question), the 37 Kaggle cumulative
+            targets (``Class1.1`` ...), the expected (infinite-volunteer)
+            cumulative fractions ``expected_Class...``, and ``smooth_truth``
+            (1 smooth, 0 featured, -1 star/artifact or ambiguous: expected
+            smooth or features fraction below 0.8).
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            msg = f'n must be a non-negative int, got {n!r}'
+            raise ValueError(msg)
+        truth = self.draw(n)
+        images = self.to_rgb(self.render(truth)) if n else np.empty(
+            (0, 3, self.size, self.size), np.float32)
+        probs = self.answer_probabilities(truth)
+        counts = self.vote(probs)
+        fractions = GZ2_TREE.counts_to_fractions(counts)
+        for name, col in zip(GZ2_TREE.gz2_columns('count'), counts.T, strict=True):
+            truth[name] = col
+        for name, col in zip(GZ2_TREE.gz2_columns('fraction'), fractions.T, strict=True):
+            truth[name] = col
+        cumulative = GZ2_TREE.to_kaggle(fractions)
+        for name, col in zip(GZ2_TREE.kaggle_columns, cumulative.T, strict=True):
+            truth[name] = col
+        expected = GZ2_TREE.to_kaggle(probs)
+        for name, col in zip(GZ2_TREE.kaggle_columns, expected.T, strict=True):
+            truth[f'expected_{name}'] = col
+        smooth = np.full(n, -1, np.int8)
+        smooth[expected[:, 0] >= 0.8] = 1
+        smooth[expected[:, 1] >= 0.8] = 0
+        truth['smooth_truth'] = smooth
+        return images, truth
