@@ -265,17 +265,15 @@ class MorphologySimulator:
     @staticmethod
     def to_rgb(flux):
         """
-        SDSS-JPEG-like colour images: asinh stretch of i, r, g as R, G, B, in [0, 1].
+        SDSS-JPEG-like colour images of gri fluxes: i, r, g as R, G, B in [0, 1].
 
-        The stretch is the same for every image (the Galaxy Zoo JPEGs used
-        one stretch for all galaxies), scaled to each image's peak so that
-        galaxies fill the range as in the crop-and-resize Kaggle images.
+        `~astro_galclass.morphology.asinh_rgb` with its defaults, scaled to
+        each image's peak so that galaxies fill the range as in the Kaggle
+        crops (Galaxy Zoo 2 images were scaled to each galaxy).
         """
-        flux = np.asarray(flux, float)
-        peak = np.percentile(flux[:, 1].reshape(len(flux), -1), 99.7, axis=1)
-        scaled = flux / np.maximum(peak, 1e-12)[:, None, None, None]
-        rgb = np.arcsinh(8 * scaled) / np.arcsinh(8 * 1.2)
-        return np.clip(rgb[:, ::-1], 0, 1).astype(np.float32)
+        from astro_galclass.morphology.preprocess import asinh_rgb
+
+        return asinh_rgb(np.asarray(flux)[:, ::-1])
 
     # -- the volunteers ---------------------------------------------------------------
 

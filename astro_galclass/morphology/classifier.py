@@ -1,0 +1,423 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""The Astropy-facing Galaxy Zoo 2 morphology classifier."""
+
+import enum
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from astropy import units as u
+from astropy.nddata import Cutout2D, NDData
+from astropy.table import Column, MaskedColumn
+from astropy.wcs.utils import proj_plane_pixel_scales
+
+from astro_galclass.morphology.datasets import preprocess_rgb, read_rgb_image
+from astro_galclass.morphology.models import CompactViT, ParallelCNN, TorchvisionBackbone
+from astro_galclass.morphology.preprocess import asinh_rgb
+from astro_galclass.morphology.tree import GZ2_TREE
+from astro_galclass.utils._device import resolve_device
+from astro_galclass.utils._images import unpack_image
+from astro_galclass.utils._positions import catalog_positions
+from astro_galclass.utils._tables import append_columns, provenance
+from astro_galclass.utils._weights import (
+    load_weights,
+    save_weights,
+    shipped_weights_path,
+    state_dict_checksum,
+)
+
+__all__ = ['MorphFlag', 'MorphologyClassifier']
+
+_ARCHITECTURES = {'ParallelCNN': ParallelCNN, 'CompactViT': CompactViT,
+                  'TorchvisionBackbone': TorchvisionBackbone}
+_META_KEY = 'astro_galclass_morphology'
+
+
+class MorphFlag(enum.IntFlag):
+    """Bits of the ``morph_flags`` column."""
+
+    #: The cutout lies entirely outside the image: not classified.
+    OFF_IMAGE = 1
+    #: The cutout crosses the image edge (missing pixels filled with 0).
+    PARTIAL_OVERLAP = 2
+    #: NaN or masked pixels in the cutout (filled with 0).
+    BAD_PIXELS = 4
+    #: Masked or non-finite catalog position, or a bad cutout size: not classified.
+    BAD_POSITION = 16
+
+
+_UNCLASSIFIED = MorphFlag.OFF_IMAGE | MorphFlag.BAD_POSITION
+
+
+class MorphologyClassifier:
+    """
+    Galaxy Zoo 2 vote fractions for images of galaxies.
+
+    Wraps one of the morphology networks
+    (`~astro_galclass.morphology.ParallelCNN`,
+    `~astro_galclass.morphology.CompactViT`,
+    `~astro_galclass.morphology.TorchvisionBackbone`) with what applying it
+    needs: preprocessing, device, batching and output tables. Outputs are the
+    37 per-question vote fractions with the Galaxy Zoo 2 catalogue names
+    (``t01_smooth_or_features_a01_smooth_fraction`` ...); they obey the
+    decision tree exactly. `to_kaggle` gives the cumulative form.
+
+    Parameters
+    ----------
+    weights : path-like or `torch.nn.Module`
+        A weights file written by `save`, or a network instance.
+    device : str or `torch.device`, optional
+    batch_size : int, optional
+    name : str, optional
+        Model name (network instance only).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from astro_galclass.morphology import MorphologyClassifier, ParallelCNN
+    >>> clf = MorphologyClassifier(ParallelCNN(), device='cpu')   # untrained
+    >>> t = clf.classify(np.random.default_rng(0).uniform(0, 1, (2, 64, 64, 3)))
+    >>> t.colnames[0], t.colnames[-1], len(t.colnames)
+    ('t01_smooth_or_features_a01_smooth_fraction', 'morph_flags', 38)
+    """
+
+    def __init__(self, weights, *, device='auto', batch_size=64, name=None):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size < 1:
+            msg = f'batch_size must be a positive int, got {batch_size!r}'
+            raise ValueError(msg)
+        self.batch_size = int(batch_size)
+        self.device = resolve_device(device)
+        if isinstance(weights, torch.nn.Module):
+            if type(weights) not in _ARCHITECTURES.values():
+                msg = (f'the model must be one of {sorted(_ARCHITECTURES)}, got '
+                       f'{type(weights).__name__}')
+                raise TypeError(msg)
+            self.model = weights
+            self.metadata = {'name': name or type(weights).__name__,
+                             'architecture': type(weights).__name__,
+                             'architecture_kwargs': dict(weights.config),
+                             'input_size': int(weights.input_size),
+                             'training': 'not recorded'}
+        elif isinstance(weights, (str, os.PathLike)):
+            if name is not None:
+                msg = 'name is read from the weights file; pass it only with a model instance'
+                raise ValueError(msg)
+            state, meta = load_weights(weights)
+            arch = meta.get('architecture')
+            if arch not in _ARCHITECTURES:
+                msg = (f'{weights!s} names the architecture {arch!r}; known: '
+                       f'{sorted(_ARCHITECTURES)}')
+                raise ValueError(msg)
+            kwargs = dict(meta.get('architecture_kwargs', {}))
+            if arch == 'TorchvisionBackbone':
+                model = TorchvisionBackbone(kwargs.pop('name'), **kwargs)
+            else:
+                model = _ARCHITECTURES[arch](**kwargs)
+            try:
+                model.load_state_dict(state)
+            except RuntimeError as exc:
+                msg = f'{weights!s}: the weights do not fit {arch}: {exc}'
+                raise ValueError(msg) from exc
+            self.model = model
+            self.metadata = dict(meta)
+        else:
+            msg = ('weights must be a weights file path or a morphology network, '
+                   f'got {type(weights).__name__}')
+            raise TypeError(msg)
+        self.model.to(self.device).eval()
+        self.weights_sha256 = state_dict_checksum(self.model.state_dict())
+
+    @classmethod
+    def pretrained(cls, *, device='auto', batch_size=64):
+        """The shipped model (``astro_galclass/data/morphology_default.pt``)."""
+        return cls(shipped_weights_path('morphology_default.pt'), device=device,
+                   batch_size=batch_size)
+
+    @property
+    def input_size(self):
+        """Side in pixels of the images the network takes."""
+        return int(self.metadata['input_size'])
+
+    @property
+    def name(self):
+        return self.metadata['name']
+
+    def __repr__(self):
+        return (f'<MorphologyClassifier {self.name!r}: {self.metadata["architecture"]}, '
+                f'input {self.input_size} px, device={self.device}>')
+
+    def save(self, path):
+        """Write the weights and metadata to one file (read back with ``weights_only``)."""
+        from astro_galclass import __version__
+
+        save_weights(path, self.model.state_dict(),
+                     dict(self.metadata, package_version=__version__))
+
+    # -- inputs ---------------------------------------------------------------------
+
+    def prepare(self, images, *, crop=None):
+        """
+        Images in any accepted form -> ``(N, 3, S, S)`` float32 in [0, 1].
+
+        Parameters
+        ----------
+        images
+            - an array ``(N, 3, H, W)``, ``(N, H, W, 3)``, ``(3, H, W)`` or
+              ``(H, W, 3)``: uint8 (0-255) or float in [0, 1], RGB;
+            - a JPEG/PNG path, or a list of paths;
+            - a 2-D NDData, Cutout2D or array of fluxes (one band, shown in
+              grey), or a list or tuple of three of them (red, green, blue
+              bands, e.g. i, r, g), stretched with
+              `~astro_galclass.morphology.asinh_rgb`.
+        crop : int, float or None, optional
+            Centre crop before resizing: pixels (int) or a fraction of the
+            side (float; the Kaggle recipe is ``210 / 424``).
+        """
+        size = self.input_size
+        if isinstance(images, (str, os.PathLike)):
+            images = [images]
+        if isinstance(images, (list, tuple)) and images and all(
+                isinstance(i, (str, os.PathLike)) for i in images):
+            rgb = [read_rgb_image(Path(p)) for p in images]
+            return np.stack([preprocess_rgb(im, size=size, crop=_crop(crop, im.shape[:2]))
+                             for im in rgb])
+        if isinstance(images, (NDData, Cutout2D)) or (
+                isinstance(images, (list, tuple)) and len(images) == 3 and all(
+                    isinstance(i, (NDData, Cutout2D)) for i in images)):
+            return self._prepare_flux(images, crop)
+        a = np.asarray(images)
+        if a.ndim == 2:
+            return self._prepare_flux(images, crop)
+        if a.ndim == 3:
+            a = a[None]
+        if a.ndim != 4 or 3 not in (a.shape[1], a.shape[-1]):
+            msg = ('images must be RGB arrays (N, 3, H, W) or (N, H, W, 3), image '
+                   f'files, or NDData/Cutout2D bands; got an array of shape {np.shape(images)}')
+            raise ValueError(msg)
+        if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+            msg = f'images must be numbers, got dtype {a.dtype}'
+            raise TypeError(msg)
+        hw = a.shape[1:3] if a.shape[-1] == 3 and a.shape[1] != 3 else a.shape[2:]
+        return np.stack([preprocess_rgb(im, size=size, crop=_crop(crop, hw)) for im in a])
+
+    def _prepare_flux(self, bands, crop):
+        bands = list(bands) if isinstance(bands, (list, tuple)) else [bands]
+        data = [np.asarray(unpack_image(b, f'band {i}').data, float) for i, b in enumerate(bands)]
+        if len({d.shape for d in data}) != 1:
+            msg = f'the bands must have the same shape, got {[d.shape for d in data]}'
+            raise ValueError(msg)
+        flux = np.stack(data if len(data) == 3 else data * 3)[None]
+        rgb = asinh_rgb(flux)[0]
+        return preprocess_rgb(rgb, size=self.input_size,
+                              crop=_crop(crop, rgb.shape[1:]))[None]
+
+    # -- outputs ----------------------------------------------------------------------
+
+    def predict_kaggle(self, images, *, crop=None):
+        """Kaggle cumulative fractions ``(N, 37)`` (see `prepare` for the inputs)."""
+        x = self.prepare(images, crop=crop)
+        return self._forward(x)
+
+    def _forward(self, x):
+        out = []
+        self.model.eval()
+        with torch.inference_mode():
+            for start in range(0, len(x), self.batch_size):
+                batch = torch.from_numpy(x[start:start + self.batch_size]).to(self.device)
+                out.append(self.model(batch).double().cpu().numpy())
+        return np.concatenate(out) if out else np.empty((0, 37))
+
+    def _columns(self, cumulative, flags):
+        per_q = GZ2_TREE.from_kaggle(cumulative) if len(cumulative) else cumulative
+        bad = (flags & _UNCLASSIFIED) != 0
+        cols = {}
+        for name, values in zip(GZ2_TREE.gz2_columns('fraction'), per_q.T, strict=True):
+            mask = bad | ~np.isfinite(values)
+            cols[name] = MaskedColumn(np.where(mask, 0.0, values), mask=mask, dtype=float,
+                                      description='Galaxy Zoo 2 vote fraction (per question)')
+        cols['morph_flags'] = Column(flags.astype(np.int32),
+                                     description='MorphFlag bits (astro_galclass)')
+        return cols
+
+    def _meta(self, options):
+        return provenance(task='Galaxy Zoo 2 morphology', model_name=self.name,
+                          weights_sha256=self.weights_sha256,
+                          options={'device': str(self.device), 'batch_size': self.batch_size,
+                                   **options})
+
+    def classify(self, images, *, crop=None):
+        """
+        Vote fractions for each image.
+
+        Returns
+        -------
+        table : `~astropy.table.QTable`
+            The 37 per-question fractions (GZ2 catalogue names) and
+            ``morph_flags``, one row per image.
+        """
+        x = self.prepare(images, crop=crop)
+        flags = np.zeros(len(x), np.int32)
+        return append_columns(None, self._columns(self._forward(x), flags),
+                              meta_key=_META_KEY, meta=self._meta({'crop': crop}))
+
+    def classify_catalog(self, catalog, image, *, size=10 * u.arcsec, position_column=None,
+                         overwrite=False):
+        """
+        Classify the sources of a catalog on one colour image or three bands with a WCS.
+
+        Parameters
+        ----------
+        catalog : `~astropy.coordinates.SkyCoord` or `~astropy.table.Table`
+        image : NDData, or list/tuple of three NDData (red, green, blue)
+            With a celestial WCS. One NDData of shape ``(H, W, 3)`` or
+            ``(3, H, W)`` is taken as an RGB image (uint8 or [0, 1]); a 2-D one
+            as a single flux band.
+        size : `~astropy.units.Quantity` or str, optional
+            Cutout side: an angle for all sources, or the name of a column of
+            angles (e.g. a multiple of the Petrosian radius).
+
+        Returns
+        -------
+        table
+            A copy of the catalog with the 37 fraction columns and
+            ``morph_flags``; every row is kept, unclassifiable ones masked.
+        """
+        coords, valid, source = catalog_positions(catalog, position_column)
+        n = len(coords)
+        sizes = self._sizes(catalog, size, n)
+        planes, wcs, kind = self._planes(image)
+        scale = proj_plane_pixel_scales(wcs.celestial).mean() * 3600   # arcsec per pixel
+        flags = np.zeros(n, np.int32)
+        flags[~valid | ~np.isfinite(sizes) | (sizes <= 0)] |= MorphFlag.BAD_POSITION
+        x = np.zeros((n, 3, self.input_size, self.input_size), np.float32)
+        for i in np.flatnonzero(flags == 0):
+            side = max(int(np.rint(sizes[i] / scale)), 4)
+            stamps = []
+            for plane in planes:
+                try:
+                    cut = Cutout2D(plane, coords[i], side, wcs=wcs, mode='partial',
+                                   fill_value=np.nan)
+                except Exception:   # NoOverlapError and friends
+                    flags[i] |= MorphFlag.OFF_IMAGE
+                    break
+                stamps.append(cut.data)
+            if flags[i]:
+                continue
+            stamp = np.stack(stamps)
+            missing = ~np.isfinite(stamp)
+            if missing.all():
+                flags[i] |= MorphFlag.OFF_IMAGE
+                continue
+            if missing.any():
+                flags[i] |= MorphFlag.PARTIAL_OVERLAP
+            stamp = np.nan_to_num(stamp)
+            if kind == 'flux':
+                rgb = asinh_rgb(stamp[None])[0]
+            else:
+                rgb = stamp / 255.0 if stamp.max() > 1 else stamp
+            x[i] = preprocess_rgb(np.clip(rgb, 0, 1).astype(np.float32), size=self.input_size)
+        ok = (flags & _UNCLASSIFIED) == 0
+        cumulative = np.zeros((n, 37))
+        if ok.any():
+            cumulative[ok] = self._forward(x[ok])
+        options = {'position_column': source, 'overwrite': bool(overwrite),
+                   'size': size if isinstance(size, str) else str(size)}
+        return append_columns(catalog, self._columns(cumulative, flags), meta_key=_META_KEY,
+                              meta=self._meta(options), overwrite=overwrite)
+
+    @staticmethod
+    def _sizes(catalog, size, n):
+        if isinstance(size, str):
+            if not hasattr(catalog, 'colnames') or size not in catalog.colnames:
+                msg = f'size names a column {size!r} that the catalog does not have'
+                raise ValueError(msg)
+            col = catalog[size]
+            if not isinstance(col, u.Quantity) or not col.unit.is_equivalent(u.arcsec):
+                msg = f'the size column {size!r} must hold angles (a Quantity column)'
+                raise u.UnitsError(msg)
+            values = col.to_value(u.arcsec)
+            return np.asarray(np.ma.filled(values, np.nan), float)
+        size = u.Quantity(size)
+        if not size.unit.is_equivalent(u.arcsec) or not size.isscalar:
+            msg = f'size must be an angle (e.g. 10 * u.arcsec) or a column name, got {size}'
+            raise u.UnitsError(msg)
+        return np.full(n, size.to_value(u.arcsec))
+
+    @staticmethod
+    def _planes(image):
+        if isinstance(image, (list, tuple)):
+            if len(image) != 3:
+                msg = f'give one colour image or three bands (red, green, blue), got {len(image)}'
+                raise ValueError(msg)
+            unpacked = [unpack_image(b, f'band {i}') for i, b in enumerate(image)]
+            if any(u_.wcs is None for u_ in unpacked):
+                msg = 'every band needs a celestial WCS to cut out catalog positions'
+                raise ValueError(msg)
+            return [np.asarray(u_.data, float) for u_ in unpacked], unpacked[0].wcs, 'flux'
+        if not isinstance(image, NDData) or image.wcs is None:
+            msg = 'image must be an NDData with a celestial WCS, or three of them'
+            raise TypeError(msg)
+        data = np.asarray(image.data)
+        if data.ndim == 2:
+            return [data.astype(float)] * 3, image.wcs, 'flux'
+        if data.ndim == 3 and 3 in (data.shape[0], data.shape[-1]):
+            planes = np.moveaxis(data, -1, 0) if data.shape[-1] == 3 else data
+            return [p.astype(float) for p in planes], image.wcs.celestial, 'rgb'
+        msg = f'image data must be 2-D or an RGB cube, got shape {data.shape}'
+        raise ValueError(msg)
+
+    @staticmethod
+    def to_kaggle(table):
+        """Kaggle cumulative targets (``Class1.1`` ...) from a table of GZ2 fractions."""
+        per_q = GZ2_TREE.from_gz2_table(table, kind='fraction')
+        return GZ2_TREE.to_table(GZ2_TREE.to_kaggle(np.nan_to_num(per_q)), convention='kaggle')
+
+    def gradcam(self, images, *, question='t01_smooth_or_features', crop=None):
+        """
+        Grad-CAM maps of each image's most-voted answer to ``question``.
+
+        Parameters
+        ----------
+        question : int or str, optional
+            1-11, ``'t03_bar'``, ``'bar'`` or ``'Class3'``.
+
+        Returns
+        -------
+        maps : `~numpy.ndarray`
+            ``(N, S, S)`` in [0, 1].
+        answers : list of str
+            The answer explained for each image.
+        """
+        from astro_galclass.gradcam import grad_cam
+
+        layer = getattr(self.model, 'gradcam_layer', None)
+        if layer is None:
+            msg = f'{self.metadata["architecture"]} has no convolutional layer for Grad-CAM'
+            raise ValueError(msg)
+        number = GZ2_TREE.resolve_question(question)
+        s = GZ2_TREE.slice(number)
+        x = self.prepare(images, crop=crop)
+        cumulative = self._forward(x)
+        top = s.start + np.argmax(cumulative[:, s], axis=1)
+        maps = []
+        for start in range(0, len(x), self.batch_size):
+            batch = torch.from_numpy(x[start:start + self.batch_size]).to(self.device)
+            cols = torch.from_numpy(top[start:start + self.batch_size]).to(self.device)
+            maps.append(grad_cam(self.model, batch, layer,
+                                 lambda out, cols=cols: out.gather(1, cols[:, None])[:, 0]))
+        q = GZ2_TREE.question(number)
+        answers = [q.answers[j - s.start] for j in top]
+        return (np.concatenate(maps) if maps else np.empty((0,) + x.shape[2:])), answers
+
+
+def _crop(crop, hw):
+    if crop is None:
+        return None
+    if isinstance(crop, float):
+        if not 0 < crop <= 1:
+            msg = f'a fractional crop must be in (0, 1], got {crop}'
+            raise ValueError(msg)
+        return max(1, round(crop * min(hw)))
+    return int(crop)

@@ -1,0 +1,124 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+import numpy as np
+import pytest
+import torch
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+from astropy.nddata import NDData
+from astropy.table import QTable
+from PIL import Image
+
+from astro_galclass.morphology import GZ2_TREE, MorphFlag, MorphologyClassifier, ParallelCNN
+from astro_galclass.simulate import make_tan_wcs
+
+
+@pytest.fixture(scope='module')
+def clf():
+    torch.manual_seed(0)
+    return MorphologyClassifier(ParallelCNN(), device='cpu', batch_size=4, name='untrained')
+
+
+def _check_tree(table):
+    cum = GZ2_TREE.from_kaggle_table(MorphologyClassifier.to_kaggle(table))
+    assert GZ2_TREE.identity_residuals(cum).max() < 1e-6
+
+
+def test_array_forms_agree(clf):
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (3, 64, 64, 3), dtype=np.uint8)
+    t1 = clf.classify(rgb)
+    t2 = clf.classify(np.moveaxis(rgb, -1, 1).astype(np.float32) / 255)
+    assert len(t1) == 3 and t1.colnames[-1] == 'morph_flags'
+    for name in GZ2_TREE.gz2_columns():
+        assert np.allclose(t1[name], t2[name], atol=1e-5)
+    _check_tree(t1)
+    # per-question fractions sum to one
+    s = GZ2_TREE.slice(8)
+    q8 = np.stack([np.asarray(t1[c]) for c in GZ2_TREE.gz2_columns()[s]], axis=1)
+    assert np.allclose(q8.sum(axis=1), 1)
+    assert t1.meta['astro_galclass_morphology']['model'] == 'untrained'
+
+
+def test_files_and_crop(clf, tmp_path):
+    img = np.zeros((424, 424, 3), np.uint8)
+    img[150:274, 150:274] = 200
+    paths = []
+    for i in range(2):
+        paths.append(tmp_path / f'g{i}.png')
+        Image.fromarray(img).save(paths[-1])
+    t = clf.classify(paths, crop=210 / 424)
+    assert len(t) == 2
+    assert np.allclose(t[GZ2_TREE.gz2_columns()[0]][0], t[GZ2_TREE.gz2_columns()[0]][1])
+    assert clf.prepare(str(paths[0])).shape == (1, 3, 64, 64)
+
+
+def test_flux_bands(clf):
+    rng = np.random.default_rng(1)
+    bands = [NDData(rng.normal(0, 1, (80, 80)) + 20 * np.exp(-((np.arange(80) - 40) ** 2)
+                                                              / 50)[None]) for _ in range(3)]
+    assert clf.prepare(bands).shape == (1, 3, 64, 64)
+    assert clf.prepare(bands[0]).shape == (1, 3, 64, 64)
+    with pytest.raises(ValueError, match='same shape'):
+        clf.prepare([bands[0], bands[1], NDData(np.zeros((10, 10)))])
+
+
+def test_classify_catalog_keeps_rows_and_flags(clf):
+    wcs = make_tan_wcs(SkyCoord(150, 2, unit='deg'), 0.4 * u.arcsec / u.pix, (200, 200))
+    rng = np.random.default_rng(2)
+    bands = [NDData(rng.normal(0, 1, (200, 200)), wcs=wcs) for _ in range(3)]
+    inside = wcs.pixel_to_world(100, 100)
+    edge = wcs.pixel_to_world(2, 100)
+    outside = wcs.pixel_to_world(600, 600)
+    cat = QTable({'id': [1, 2, 3, 4],
+                  'sky_centroid': SkyCoord([inside, edge, outside, inside]),
+                  'r_petro': [8, 8, 8, np.nan] * u.arcsec})
+    before = cat.copy()
+    out = clf.classify_catalog(cat, bands, size='r_petro')
+    assert list(out['id']) == [1, 2, 3, 4]
+    flags = np.asarray(out['morph_flags'])
+    assert flags[0] == 0
+    assert flags[1] & MorphFlag.PARTIAL_OVERLAP
+    assert flags[2] & MorphFlag.OFF_IMAGE
+    assert flags[3] & MorphFlag.BAD_POSITION
+    col = out[GZ2_TREE.gz2_columns()[0]]
+    assert list(col.mask) == [False, False, True, True]
+    assert np.array_equal(cat['id'], before['id'])
+    assert np.array_equal(cat['r_petro'].value, before['r_petro'].value, equal_nan=True)
+    with pytest.raises(ValueError, match='already has columns'):
+        clf.classify_catalog(out, bands, size=5 * u.arcsec)
+    again = clf.classify_catalog(out, bands, size=5 * u.arcsec, overwrite=True)
+    assert len(again) == 4
+    with pytest.raises(u.UnitsError, match='angle'):
+        clf.classify_catalog(cat, bands, size=5 * u.m)
+
+
+def test_rgb_nddata_catalog(clf):
+    wcs = make_tan_wcs(SkyCoord(10, -5, unit='deg'), 0.4 * u.arcsec / u.pix, (100, 100))
+    img = NDData(np.random.default_rng(3).integers(0, 255, (100, 100, 3)).astype(np.uint8),
+                 wcs=wcs)
+    out = clf.classify_catalog(wcs.pixel_to_world([50], [50]), img, size=10 * u.arcsec)
+    assert out['morph_flags'][0] == 0 and 'sky_centroid' in out.colnames
+
+
+def test_gradcam_and_save(clf, tmp_path):
+    x = np.random.default_rng(4).uniform(0, 1, (2, 3, 64, 64)).astype(np.float32)
+    maps, answers = clf.gradcam(x, question='t03_bar')
+    assert maps.shape == (2, 64, 64)
+    assert set(answers) <= {'bar', 'no_bar'}
+    path = tmp_path / 'm.pt'
+    clf.save(path)
+    again = MorphologyClassifier(path, device='cpu')
+    assert again.weights_sha256 == clf.weights_sha256
+    t1, t2 = clf.classify(x), again.classify(x)
+    assert np.allclose(t1[GZ2_TREE.gz2_columns()[5]], t2[GZ2_TREE.gz2_columns()[5]])
+
+
+def test_bad_input(clf):
+    with pytest.raises(ValueError, match='RGB arrays'):
+        clf.classify(np.zeros((2, 5, 64, 64)))
+    with pytest.raises(TypeError, match='weights file path'):
+        MorphologyClassifier(42)
+    with pytest.raises(TypeError, match='must be one of'):
+        MorphologyClassifier(torch.nn.Linear(2, 2))
+    with pytest.raises(ValueError, match='unknown question'):
+        clf.gradcam(np.zeros((1, 3, 64, 64), np.float32), question='spirality')
