@@ -68,9 +68,18 @@ class Trainer:
     Parameters
     ----------
     model : `torch.nn.Module`
-        Network returning logits ``(B, n_classes)``; trained in place.
+        Network returning logits ``(B, n_classes)`` (or, with ``loss``, any
+        outputs); trained in place.
     n_classes : int
-        Number of classes.
+        Number of classes (classification, the default loss).
+    loss : callable, optional
+        ``loss(outputs, targets) -> scalar tensor`` for other tasks (e.g.
+        `~astro_galclass.morphology.kaggle_rmse` for vote fractions); the
+        history then records ``val_rmse`` of the outputs instead of
+        ``val_accuracy``. Default: class-weighted cross-entropy.
+    parameters : iterable, optional
+        Parameters or optimiser parameter groups (e.g. a lower learning rate
+        for a pretrained backbone); default all of ``model``'s.
     lr : float, optional
         Adam learning rate.
     weight_decay : float, optional
@@ -110,14 +119,26 @@ class Trainer:
     True
     """
 
-    def __init__(self, model, *, n_classes, lr=5e-4, weight_decay=0.0,
-                 class_weights=None, schedule='plateau', schedule_patience=2,
-                 max_epochs=30, patience=5, device='auto', seed=0,
+    def __init__(self, model, *, n_classes=None, loss=None, parameters=None, lr=5e-4,
+                 weight_decay=0.0, class_weights=None, schedule='plateau',
+                 schedule_patience=2, max_epochs=30, patience=5, device='auto', seed=0,
                  checkpoint_dir=None, progress=True):
         if not isinstance(model, nn.Module):
             msg = f'model must be a torch.nn.Module, got {type(model).__name__}'
             raise TypeError(msg)
-        self.n_classes = _check_positive_int('n_classes', n_classes, 2)
+        if loss is None:
+            # classification: n_classes logits, class-weighted cross-entropy
+            self.n_classes = _check_positive_int('n_classes', n_classes, 2)
+        elif not callable(loss):
+            msg = f'loss must be callable(outputs, targets) or None, got {type(loss).__name__}'
+            raise TypeError(msg)
+        elif class_weights is not None:
+            msg = 'class_weights apply to the default cross-entropy loss only'
+            raise ValueError(msg)
+        else:
+            self.n_classes = n_classes
+        self.task = 'classification' if loss is None else 'regression'
+        self._metric = 'val_accuracy' if loss is None else 'val_rmse'
         self.lr = _check_positive_float('lr', lr)
         if float(weight_decay) < 0:
             msg = f'weight_decay must be >= 0, got {weight_decay}'
@@ -146,8 +167,8 @@ class Trainer:
         self._memory_format = (torch.channels_last if self.device.type == 'cpu'
                                else torch.contiguous_format)
         self.model = model.to(self.device, memory_format=self._memory_format)
-        self.optimizer = torch.optim.Adam(model.parameters(), lr=self.lr,
-                                          weight_decay=float(weight_decay))
+        params = model.parameters() if parameters is None else parameters
+        self.optimizer = torch.optim.Adam(params, lr=self.lr, weight_decay=float(weight_decay))
         if schedule == 'plateau':
             self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
                 self.optimizer, factor=0.5, patience=int(schedule_patience))
@@ -157,7 +178,7 @@ class Trainer:
         else:
             self.scheduler = None
         weight = None if class_weights is None else class_weights.to(self.device)
-        self.loss_fn = nn.CrossEntropyLoss(weight=weight)
+        self.loss_fn = nn.CrossEntropyLoss(weight=weight) if loss is None else loss
         self.history = []
         self.best_state = None
         self.best_epoch = None
@@ -184,11 +205,15 @@ class Trainer:
         return torch.cat(logits), torch.cat(labels)
 
     def _validate(self, val):
-        logits, labels = self.predict_logits(val)
-        weight = None if self.class_weights is None else self.class_weights
-        loss = nn.functional.cross_entropy(logits, labels, weight=weight).item()
-        acc = (logits.argmax(1) == labels).float().mean().item()
-        return loss, acc
+        outputs, targets = self.predict_logits(val)
+        if self.task == 'classification':
+            loss = nn.functional.cross_entropy(outputs, targets,
+                                               weight=self.class_weights).item()
+            metric = (outputs.argmax(1) == targets).float().mean().item()
+        else:
+            loss = float(self.loss_fn(outputs, targets.to(outputs.dtype)))
+            metric = torch.sqrt(torch.mean((outputs - targets) ** 2)).item()
+        return loss, metric
 
     def fit(self, train, val, *, resume=False):
         """
@@ -208,7 +233,8 @@ class Trainer:
         -------
         history : `~astropy.table.QTable`
             One row per epoch: ``epoch``, ``lr``, ``train_loss``,
-            ``val_loss``, ``val_accuracy``, ``seconds``; ``best`` marks the
+            ``val_loss``, ``val_accuracy`` (or ``val_rmse``), ``seconds``;
+            ``best`` marks the
             epoch whose weights were kept.
         """
         from tqdm.auto import tqdm
@@ -253,12 +279,12 @@ class Trainer:
             stale = epoch - self.best_epoch
             self.history.append({'epoch': epoch, 'lr': lr,
                                  'train_loss': total / max(count, 1),
-                                 'val_loss': val_loss, 'val_accuracy': val_acc,
+                                 'val_loss': val_loss, self._metric: val_acc,
                                  'seconds': time.perf_counter() - start})
             self._epoch = epoch
             if self.progress:
                 tqdm.write(f'epoch {epoch}: train loss {total / max(count, 1):.4f}, '
-                           f'val loss {val_loss:.4f}, val accuracy {val_acc:.4f}'
+                           f'val loss {val_loss:.4f}, {self._metric} {val_acc:.4f}'
                            f'{" (best)" if improved else ""}')
             self._save_checkpoint()
         if self.best_state is not None:
@@ -268,11 +294,8 @@ class Trainer:
 
     def history_table(self):
         """The training history as a `~astropy.table.QTable`."""
-        table = QTable(rows=[[h[k] for k in ('epoch', 'lr', 'train_loss', 'val_loss',
-                                             'val_accuracy', 'seconds')]
-                             for h in self.history],
-                       names=('epoch', 'lr', 'train_loss', 'val_loss', 'val_accuracy',
-                              'seconds'),
+        names = ('epoch', 'lr', 'train_loss', 'val_loss', self._metric, 'seconds')
+        table = QTable(rows=[[h[k] for k in names] for h in self.history], names=names,
                        dtype=(int, float, float, float, float, float))
         table['best'] = table['epoch'] == (self.best_epoch or -1)
         return table

@@ -97,3 +97,20 @@ def test_resume_needs_a_directory():
     trainer = Trainer(torch.nn.Linear(4, 2), n_classes=2, device='cpu', progress=False)
     with pytest.raises(ValueError, match='checkpoint_dir'):
         trainer.fit([], (torch.zeros(1, 4), torch.zeros(1, dtype=torch.long)), resume=True)
+
+
+def test_regression_with_a_custom_loss():
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(256, 3, generator=gen)
+    y = torch.stack([x[:, 0] * 0.5, x[:, 1] - x[:, 2]], dim=1)
+    model = torch.nn.Linear(3, 2)
+    groups = [{'params': [model.weight], 'lr': 0.05}, {'params': [model.bias], 'lr': 0.01}]
+    trainer = Trainer(model, loss=torch.nn.functional.mse_loss, parameters=groups,
+                      max_epochs=30, device='cpu', progress=False)
+    history = trainer.fit(_batches(x, y), (x, y))
+    assert 'val_rmse' in history.colnames and 'val_accuracy' not in history.colnames
+    assert history['val_rmse'][-1] < 0.05
+    with pytest.raises(ValueError, match='class_weights apply'):
+        Trainer(model, loss=torch.nn.functional.mse_loss, class_weights=[1, 1])
+    with pytest.raises(TypeError, match='callable'):
+        Trainer(model, loss='mse')
