@@ -234,8 +234,7 @@ class Trainer:
         history : `~astropy.table.QTable`
             One row per epoch: ``epoch``, ``lr``, ``train_loss``,
             ``val_loss``, ``val_accuracy`` (or ``val_rmse``), ``seconds``;
-            ``best`` marks the
-            epoch whose weights were kept.
+            ``best`` marks the epoch whose weights were kept.
         """
         from tqdm.auto import tqdm
 
