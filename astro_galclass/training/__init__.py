@@ -10,4 +10,5 @@ from .calibration import *  # noqa: F403
 from .data import *  # noqa: F403
 from .evaluate import *  # noqa: F403
 from .highz import *  # noqa: F403
+from .morphology import *  # noqa: F403
 from .trainer import *  # noqa: F403

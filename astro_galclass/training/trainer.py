@@ -77,6 +77,9 @@ class Trainer:
         `~astro_galclass.morphology.kaggle_rmse` for vote fractions); the
         history then records ``val_rmse`` of the outputs instead of
         ``val_accuracy``. Default: class-weighted cross-entropy.
+    metric : callable, optional
+        ``metric(outputs, targets) -> float`` recorded as ``val_rmse`` with a
+        custom ``loss`` (default: the RMSE of outputs against targets).
     parameters : iterable, optional
         Parameters or optimiser parameter groups (e.g. a lower learning rate
         for a pretrained backbone); default all of ``model``'s.
@@ -119,8 +122,8 @@ class Trainer:
     True
     """
 
-    def __init__(self, model, *, n_classes=None, loss=None, parameters=None, lr=5e-4,
-                 weight_decay=0.0, class_weights=None, schedule='plateau',
+    def __init__(self, model, *, n_classes=None, loss=None, metric=None, parameters=None,
+                 lr=5e-4, weight_decay=0.0, class_weights=None, schedule='plateau',
                  schedule_patience=2, max_epochs=30, patience=5, device='auto', seed=0,
                  checkpoint_dir=None, progress=True):
         if not isinstance(model, nn.Module):
@@ -138,6 +141,7 @@ class Trainer:
         else:
             self.n_classes = n_classes
         self.task = 'classification' if loss is None else 'regression'
+        self.metric_fn = metric
         self._metric = 'val_accuracy' if loss is None else 'val_rmse'
         self.lr = _check_positive_float('lr', lr)
         if float(weight_decay) < 0:
@@ -211,8 +215,10 @@ class Trainer:
                                                weight=self.class_weights).item()
             metric = (outputs.argmax(1) == targets).float().mean().item()
         else:
-            loss = float(self.loss_fn(outputs, targets.to(outputs.dtype)))
-            metric = torch.sqrt(torch.mean((outputs - targets) ** 2)).item()
+            targets = targets.to(outputs.dtype)
+            loss = float(self.loss_fn(outputs, targets))
+            metric = (float(self.metric_fn(outputs, targets)) if self.metric_fn is not None
+                      else torch.sqrt(torch.mean((outputs - targets) ** 2)).item())
         return loss, metric
 
     def fit(self, train, val, *, resume=False):
