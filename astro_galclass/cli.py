@@ -1,5 +1,8 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""The ``galclass`` command line: ``demo``, ``train-highz``, ``evaluate-highz``."""
+"""
+The ``galclass`` command line: ``demo``, ``train-highz``, ``evaluate-highz``,
+``train-morphology``.
+"""
 
 import argparse
 import sys
@@ -92,6 +95,78 @@ def _evaluate_highz(args):
     return 0
 
 
+_MORPH_ARCHS = ('parallel_cnn', 'compact_vit', 'resnet50', 'vgg16', 'vit_b_16')
+
+
+def _morphology_data(args):
+    import numpy as np
+
+    from astro_galclass.morphology import (
+        GZ2_TREE,
+        load_gz2_catalogue,
+        load_kaggle_galaxy_zoo,
+        load_seed_npz,
+    )
+
+    given = [a for a in ('kaggle', 'npz', 'catalogue', 'simulate')
+             if getattr(args, a) is not None]
+    if len(given) != 1:
+        msg = ('give exactly one data source: --kaggle DIR, --npz FILE, --catalogue FILE '
+               f'or --simulate N (got {given or "none"})')
+        raise SystemExit(msg)
+    counts = None
+    if args.kaggle is not None:
+        images, table = load_kaggle_galaxy_zoo(args.kaggle, limit=args.limit)
+    elif args.npz is not None:
+        images, table = load_seed_npz(args.npz)
+    elif args.catalogue is not None:
+        images, table = load_gz2_catalogue(args.catalogue, root=args.root)
+        if GZ2_TREE.gz2_columns('count')[0] in table.colnames:
+            counts = np.stack([table[c] for c in GZ2_TREE.gz2_columns('count')], axis=1)
+    else:
+        from astro_galclass.simulate import MorphologySimulator
+
+        images, table = MorphologySimulator(seed=args.seed).sample(args.simulate)
+        counts = np.stack([table[c] for c in GZ2_TREE.gz2_columns('count')], axis=1)
+    return images, table, counts
+
+
+def _train_morphology(args):
+    import numpy as np
+    import torch
+
+    from astro_galclass.morphology import CompactViT, ParallelCNN, TorchvisionBackbone
+    from astro_galclass.training.morphology import evaluate_morphology, train_morphology
+
+    images, table, counts = _morphology_data(args)
+    torch.manual_seed(args.seed)
+    if args.arch == 'parallel_cnn':
+        model = ParallelCNN()
+    elif args.arch == 'compact_vit':
+        model = CompactViT()
+    else:
+        model = TorchvisionBackbone(args.arch, weights=args.backbone_weights)
+    rng = np.random.default_rng(args.seed)
+    order = rng.permutation(len(table))
+    n_test = max(1, round(args.test_fraction * len(table)))
+    test, rest = np.sort(order[:n_test]), np.sort(order[n_test:])
+    clf, history = train_morphology(
+        images[rest], table[rest], counts=None if counts is None else counts[rest],
+        model=model, loss=args.loss, lam=args.lam, batch_size=args.batch_size, lr=args.lr,
+        max_epochs=args.max_epochs, patience=args.patience, device=args.device,
+        seed=args.seed, checkpoint_dir=args.checkpoint_dir, name=args.name)
+    clf.save(args.output)
+    history.pprint(max_lines=-1, max_width=-1)
+    result = evaluate_morphology(clf, images[test], table[test])
+    print(f'\ntest set: {len(test)} galaxies never used in training')
+    result.pprint(max_lines=-1, max_width=-1)
+    for key in ('max_tree_residual', 'smooth_featured_accuracy', 'n_unambiguous'):
+        if key in result.meta:
+            print(f'{key}: {result.meta[key]}')
+    print(f'wrote {args.output}')
+    return 0
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog='galclass', description='Machine-learning classification of galaxies '
@@ -139,6 +214,33 @@ def _parser():
     p.add_argument('--output', default=None, help='folder for evaluation.ecsv/.png')
     p.add_argument('--device', default='auto')
     p.set_defaults(func=_evaluate_highz)
+
+    p = sub.add_parser('train-morphology', help='train a Galaxy Zoo 2 morphology network')
+    p.add_argument('--output', required=True, type=Path, help='weights file to write')
+    p.add_argument('--kaggle', type=Path, default=None,
+                   help='folder with training_solutions_rev1.csv and images_training_rev1/')
+    p.add_argument('--npz', type=Path, default=None, help="the seed project's .npz")
+    p.add_argument('--catalogue', type=Path, default=None,
+                   help='table of image paths (file_loc) with GZ2 count or fraction columns')
+    p.add_argument('--root', type=Path, default=None, help='folder of relative image paths')
+    p.add_argument('--simulate', type=int, default=None,
+                   help='train on N galaxies of the MorphologySimulator')
+    p.add_argument('--limit', type=int, default=None, help='read only N Kaggle galaxies')
+    p.add_argument('--arch', choices=_MORPH_ARCHS, default='parallel_cnn')
+    p.add_argument('--backbone-weights', type=Path, default=None,
+                   help='local torchvision ImageNet state dict (never downloaded)')
+    p.add_argument('--loss', choices=('rmse', 'dirichlet'), default='rmse')
+    p.add_argument('--lam', type=float, default=0.0, help='tree-penalty weight')
+    p.add_argument('--test-fraction', type=float, default=0.1)
+    p.add_argument('--batch-size', type=int, default=64)
+    p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--max-epochs', type=int, default=30)
+    p.add_argument('--patience', type=int, default=5)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--device', default='auto')
+    p.add_argument('--checkpoint-dir', type=Path, default=None)
+    p.add_argument('--name', default=None)
+    p.set_defaults(func=_train_morphology)
     return parser
 
 

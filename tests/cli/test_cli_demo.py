@@ -1,0 +1,73 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+import numpy as np
+import pytest
+import torch
+from astropy.table import QTable
+
+from astro_galclass import HighZClassifier
+from astro_galclass.cli import main
+from astro_galclass.highz import LymanBreakCNN
+from astro_galclass.simulate import NIRCamSimulator
+
+TINY = {'stem_channels': 4, 'spectral_channels': 8, 'n_spectral_blocks': 1,
+        'spatial_channels': (8,), 'head_units': (16,), 'head_dropout': (0.0,)}
+
+
+@pytest.fixture(scope='module')
+def tiny_weights(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp('w') / 'tiny.pt'
+    HighZClassifier(LymanBreakCNN(**TINY), device='cpu', name='tiny').save(path)
+    return path
+
+
+def test_train_highz_from_npz(tmp_path, capsys):
+    cutouts, truth = NIRCamSimulator(seed=21).sample(60)
+    np.savez(tmp_path / 'mine.npz', cutouts=cutouts.value, labels=np.asarray(truth['label']))
+    out = tmp_path / 'mine.pt'
+    assert main(['train-highz', '--data', str(tmp_path / 'mine.npz'), '--output', str(out),
+                 '--max-epochs', '1', '--batch-size', '16', '--device', 'cpu']) == 0
+    clf = HighZClassifier(out)
+    assert clf.metadata['recipe']['n_train'] == 48
+    assert 'temperature' in capsys.readouterr().out
+    np.savez(tmp_path / 'bad.npz', images=cutouts.value)
+    with pytest.raises(SystemExit, match='"cutouts"'):
+        main(['train-highz', '--data', str(tmp_path / 'bad.npz'), '--output', str(out)])
+
+
+def test_evaluate_highz(tiny_weights, tmp_path, capsys):
+    assert main(['evaluate-highz', '--weights', str(tiny_weights), '--n-test', '300',
+                 '--n-train-baseline', '300', '--output', str(tmp_path), '--device',
+                 'cpu']) == 0
+    text = capsys.readouterr().out
+    assert 'random forest' in text and 'colour cuts' in text and 'CNN vs' in text
+    table = QTable.read(tmp_path / 'evaluation.ecsv')
+    assert set(table['model']) == {'CNN', 'random forest', 'colour cuts'}
+    assert (tmp_path / 'evaluation.png').stat().st_size > 10000
+
+
+def test_train_morphology_needs_one_source(tmp_path):
+    with pytest.raises(SystemExit, match='exactly one data source'):
+        main(['train-morphology', '--output', str(tmp_path / 'm.pt')])
+
+
+def test_demo(tiny_weights, tmp_path):
+    from regions import Regions
+
+    from astro_galclass.demo import run_demo
+
+    lines = []
+    catalog, summary = run_demo(tmp_path, n_sources=60, shape=(600, 600), seed=1,
+                                classifier=HighZClassifier(tiny_weights, device='cpu'),
+                                say=lines.append)
+    for name in ('catalog.ecsv', 'classes.reg', 'field.png', 'mosaic_f090w.fits',
+                 'mosaic_f444w.fits'):
+        assert (tmp_path / name).exists()
+    written = QTable.read(tmp_path / 'catalog.ecsv')
+    assert len(written) == summary['detections'] == len(catalog) > 10
+    assert {'p_high_z', 'highz_class', 'highz_flags', 'true_class'} <= set(written.colnames)
+    regions = Regions.read(str(tmp_path / 'classes.reg'), format='ds9')
+    assert len(regions) == len(catalog)
+    assert {r.visual['edgecolor'] for r in regions} <= {'cyan', 'red', 'yellow', 'white'}
+    assert 0 <= summary['accuracy'] <= 1
+    assert any('accuracy' in line for line in lines)
