@@ -43,12 +43,17 @@ def main(argv=None):
                         help='cutouts for the forward and classify runs')
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--model', choices=('full', 'shipped'), default='full',
+                        help='full: LymanBreakCNN() at the default widths (untrained); '
+                        'shipped: HighZClassifier.pretrained()')
     parser.add_argument('--json', help='also write the results to this file')
     args = parser.parse_args(argv)
 
     torch.manual_seed(0)
-    model = LymanBreakCNN()
-    clf = HighZClassifier(model, device=args.device, batch_size=args.batch_size)
+    if args.model == 'shipped':
+        clf = HighZClassifier.pretrained(device=args.device, batch_size=args.batch_size)
+    else:
+        clf = HighZClassifier(LymanBreakCNN(), device=args.device, batch_size=args.batch_size)
     device = clf.device
 
     rng = np.random.default_rng(1)
@@ -85,7 +90,9 @@ def main(argv=None):
         ('classify_catalog(7 mosaics)', args.n_sources, t_catalog),
     ]
     shapes = {b: im.data.shape for b, im in images.items()}
-    print(f'astro_galclass {__version__}, torch {torch.__version__}, '
+    n_params = sum(p.numel() for p in clf.model.parameters())
+    print(f'model {clf.name} ({n_params:,} parameters); '
+          f'astro_galclass {__version__}, torch {torch.__version__}, '
           f'device {device}, {torch.get_num_threads()} threads, '
           f'{platform.processor() or platform.machine()}')
     print(f'batch size {args.batch_size}; mosaics {field_size:.0f} on a side: '
