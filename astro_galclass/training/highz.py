@@ -147,7 +147,7 @@ checkpoint_dir, progress :
         (None if class_weights is None else list(np.asarray(class_weights, float))),
         'schedule': schedule, 'max_epochs': max_epochs, 'patience': patience,
         'seed': int(seed), 'augmentation': repr(augmentation),
-        'best_epoch': int(np.flatnonzero(history['best'])[0] + 1) if len(history) else None,
+        'best_epoch': int(history['epoch'][history['best']][0]) if len(history) else None,
     }
     return clf, history
 
