@@ -60,4 +60,4 @@ html_theme_options = {
     'description': 'Machine-learning galaxy classification for Astropy users',
     'fixed_sidebar': True,
 }
-html_static_path = []
+html_static_path = ['_static']

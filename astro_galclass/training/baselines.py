@@ -78,12 +78,14 @@ class LymanBreakSelection(_Photometry):
     1. brown dwarf: F115W - F277W < -0.8 and F277W - F444W > 1.1 (Wang et
        al. 2023, 500-1300 K dwarfs);
     2. high-z, any of
+
        - F090W dropout (z ~ 6.5-8.5): F090W - F115W > 1.0, F115W - F200W < 0.7
          and S/N(F200W) > 3;
        - F115W dropout (z ~ 8.5-11): S/N(F090W) < 2, F115W - F150W > 1.0,
          F150W - F277W < 0.7;
        - F150W dropout (z ~ 11-15): S/N(F090W), S/N(F115W) < 2,
          F150W - F200W > 1.0, F200W - F356W < 0.7;
+
     3. otherwise low-z.
 
     With NIRCam alone the Lyman break of 4 < z < 6.5 galaxies lies blueward

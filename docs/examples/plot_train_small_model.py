@@ -47,8 +47,8 @@ rf = ApertureRandomForest(n_estimators=200).fit(train_x, train_truth['label'])
 
 table = evaluate_highz({'tiny CNN': clf.predict_proba(test_x),
                         'random forest': rf.predict_proba(test_x)}, test_truth)
-print(table['model', 'snr_slice', 'n', 'accuracy', 'highz_completeness',
-            'highz_contamination', 'recall_brown_dwarf', 'ece'])
+table['model', 'snr_slice', 'n', 'accuracy', 'highz_completeness',
+      'highz_contamination', 'recall_brown_dwarf', 'ece'].pprint(max_width=-1)
 
 # %%
 # The table shows where this quick model stands against the forest; the
