@@ -89,8 +89,11 @@ def _evaluate_highz(args):
         import matplotlib
 
         matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+
         fig = plot_highz_evaluation(probs, truth, baselines=predictions)
         fig.savefig(out / 'evaluation.png', dpi=100)
+        plt.close(fig)
         print(f'\nwrote {out}/evaluation.ecsv and evaluation.png')
     return 0
 

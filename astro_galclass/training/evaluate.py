@@ -111,8 +111,8 @@ def evaluate_highz(results, truth, *, classes=HIGHZ_CLASSES, snr_band='F444W',
     >>> truth = QTable({'label': [0, 1, 2, 1], 'snr_F444W': [20., 12., 30., 7.]})
     >>> probs = np.array([[.9, .05, .05], [.1, .8, .1], [.2, .2, .6], [.6, .3, .1]])
     >>> t = evaluate_highz({'cnn': probs}, truth)
-    >>> list(t['snr_slice']), list(t['accuracy'])
-    [np.str_('S/N >= 10'), np.str_('5 <= S/N < 10')] [np.float64(1.0), np.float64(0.0)]
+    >>> [str(s) for s in t['snr_slice']], [float(a) for a in t['accuracy']]
+    (['S/N >= 10', '5 <= S/N < 10'], [1.0, 0.0])
     """
     if not isinstance(results, dict) or not results:
         msg = 'results must be a non-empty dict: model name -> probabilities or labels'

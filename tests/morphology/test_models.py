@@ -96,7 +96,11 @@ def test_plot_gradcam():
     import matplotlib
 
     matplotlib.use('Agg')
-    ax = plot_gradcam(np.zeros((8, 8, 3)), np.ones((8, 8)), title='x')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    assert plot_gradcam(np.zeros((8, 8, 3)), np.ones((8, 8)), ax=ax, title='x') is ax
     assert ax.get_title() == 'x'
+    plt.close(fig)
     with pytest.raises(ValueError, match='differ in shape'):
         plot_gradcam(np.zeros((8, 8)), np.ones((4, 4)))

@@ -68,8 +68,11 @@ def test_plot(case):
 
     matplotlib.use('Agg')
     truth, pred, probs = case
+    import matplotlib.pyplot as plt
+
     fig = plot_highz_evaluation(probs, truth, baselines={'cuts': pred})
     assert len(fig.axes) == 6
+    plt.close(fig)
 
 
 def test_bad_results(case):
