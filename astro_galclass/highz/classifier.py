@@ -558,8 +558,9 @@ dict or sequence of dict
         class_name : str, optional
             One of ``classes``.
         stage : int, optional
-            Which spatial residual block (default the last, 8 x 8 pixels
-            for the default widths; 0 gives the first, at full resolution).
+            Which spatial residual block (default the last, whose maps are
+            16 x 16 pixels for 64-pixel cutouts; 0 gives the first, at full
+            resolution).
 
         Returns
         -------
