@@ -11,7 +11,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.preprocessing import RobustScaler
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ['SemiSupervisedClassifier']
+__all__ = ['SemiSupervisedClassifier', 'classify_table']
 
 _FORMAT = 'astro_galclass-semisupervised'
 _VERSION = 1
@@ -221,6 +221,14 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         """Most probable class."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
+    def classify(self, catalog, **options):
+        """
+        A copy of ``catalog`` with probabilities, class, cluster and outlier columns.
+
+        See `classify_table` for the options and columns.
+        """
+        return classify_table(self, catalog, **options)
+
     # -- saving -----------------------------------------------------------------------
 
     def _payload(self):
@@ -269,3 +277,57 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
             msg = f'{path} failed its checksum: the file was altered or damaged'
             raise ValueError(msg)
         return model.fit(fields['X'], fields['y'])
+
+
+def classify_table(model, catalog, *, classes=('low_z', 'high_z', 'brown_dwarf'),
+                   features=None, prefix='', overwrite=False, **feature_options):
+    """
+    Classify a catalog with a fitted `SemiSupervisedClassifier`; QTable out.
+
+    Parameters
+    ----------
+    model : `SemiSupervisedClassifier`
+        Fitted, with integer classes ``0 .. len(classes) - 1``.
+    catalog : `~astropy.table.Table`
+        With the flux and error columns that
+        `~astro_galclass.semisupervised.photometry_features` reads (options
+        passed through ``feature_options``).
+    classes : sequence of str, optional
+        Names of the class indices.
+    features : `~numpy.ndarray`, optional
+        A precomputed feature matrix instead.
+    prefix : str, optional
+        Prepended to the new column names (to keep them apart from the CNN's).
+    overwrite : bool, optional
+
+    Returns
+    -------
+    table
+        A copy of ``catalog`` with ``p_<class>``, ``ssl_class``,
+        ``cluster_id`` (-1: no cluster), ``cluster_membership`` (HDBSCAN
+        strength, 0-1) and ``outlier_score`` (GLOSH, 0-1; high values are
+        sources unlike any cluster: ordinary stars, artifacts, rare
+        objects). Every row is kept in order.
+    """
+    from astropy.table import Column
+
+    from astro_galclass.semisupervised.features import photometry_features
+    from astro_galclass.utils._tables import append_columns, provenance
+
+    if features is None:
+        features, _ = photometry_features(catalog, **feature_options)
+    proba = model.predict_proba(features)
+    cluster, strength, outlier = model.cluster_info(features)
+    names = [classes[int(c)] for c in model.classes_]
+    cols = {}
+    for j, name in enumerate(names):
+        cols[f'{prefix}p_{name}'] = Column(proba[:, j], description=f'probability of {name}')
+    cols[f'{prefix}ssl_class'] = Column(np.array(names)[np.argmax(proba, axis=1)])
+    cols[f'{prefix}cluster_id'] = Column(cluster.astype(np.int32))
+    cols[f'{prefix}cluster_membership'] = Column(strength)
+    cols[f'{prefix}outlier_score'] = Column(outlier, description='HDBSCAN GLOSH outlier score')
+    meta = provenance(task='semi-supervised classification', model_name='SemiSupervisedClassifier',
+                      weights_sha256=model._payload()[1],
+                      options={'params': model.get_params(), 'prefix': prefix})
+    return append_columns(catalog, cols, meta_key='astro_galclass_semisupervised', meta=meta,
+                          overwrite=overwrite)

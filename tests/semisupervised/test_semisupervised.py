@@ -84,3 +84,24 @@ def test_bad_input(field):
         SemiSupervisedClassifier().fit(np.full_like(X, np.nan), y)
     with pytest.raises(ValueError, match='integers'):
         SemiSupervisedClassifier().fit(X, y.astype(float))
+
+
+def test_classify_catalog_table():
+    cutouts, truth = NIRCamSimulator(seed=32).sample(500)
+    catalog = cutout_photometry(cutouts)
+    catalog['id'] = np.arange(len(catalog))
+    X, _ = photometry_features(catalog)
+    y = np.where(np.arange(len(X)) % 5 == 0, np.asarray(truth['label']).astype(int), -1)
+    model = SemiSupervisedClassifier(n_estimators=50, min_cluster_size=15).fit(X, y)
+    before = catalog.copy()
+    out = model.classify(catalog)
+    assert list(out['id']) == list(range(len(catalog)))
+    for name in ('p_low_z', 'p_high_z', 'p_brown_dwarf', 'ssl_class', 'cluster_id',
+                 'cluster_membership', 'outlier_score'):
+        assert name in out.colnames
+    assert np.allclose(out['p_low_z'] + out['p_high_z'] + out['p_brown_dwarf'], 1)
+    assert np.all((out['outlier_score'] >= 0) & (out['outlier_score'] <= 1))
+    assert catalog.colnames == before.colnames
+    with pytest.raises(ValueError, match='already has columns'):
+        model.classify(out)
+    assert 'ssl_p_high_z' in model.classify(out, prefix='ssl_').colnames
