@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from astropy import units as u
 
-__all__ = ['ArrayBatches', 'SimulatedBatches']
+__all__ = ['ArrayBatches', 'SimulatedBatches', 'SimulatedMosaicBatches']
 
 
 def _check_positive_int(name, value):
@@ -189,3 +189,54 @@ class ArrayBatches(_Batches):
         for start in range(0, len(order), self.batch_size):
             rows = np.sort(order[start:start + self.batch_size])
             yield self._prepare(self.flux[rows], self.labels[rows], augment=self.shuffle)
+
+
+class SimulatedMosaicBatches(SimulatedBatches):
+    """
+    Training cutouts cut out of simulated mosaics, the way real data are.
+
+    Like `SimulatedBatches`, but each refill simulates a field of
+    native-scale mosaics (`~astro_galclass.simulate.NIRCamSimulator.make_field`)
+    and extracts the cutouts with `~astro_galclass.highz.extract_cutouts` at
+    the true positions, scattered by ``centroid_jitter`` (as catalog
+    centroids are). The network then sees the resampling, the noise texture
+    of mosaics and the neighbours that `HighZClassifier.classify_catalog`
+    will give it. Sources whose cutouts are flagged (edges, missing bands)
+    are not used for training.
+
+    Parameters
+    ----------
+    simulator : `~astro_galclass.simulate.NIRCamSimulator`
+    field_sources : int, optional
+        Sources per simulated field.
+    field_shape : tuple of int, optional
+        Short-wave mosaic shape of each field.
+    centroid_jitter : float, optional
+        Standard deviation of the position error, in cutout pixels.
+    batch_size, batches_per_epoch, normalization, augmentation, seed :
+        As for `SimulatedBatches`.
+    """
+
+    def __init__(self, simulator, *, batch_size, batches_per_epoch, normalization,
+                 augmentation=None, field_sources=600, field_shape=(2000, 2000),
+                 centroid_jitter=0.3, seed=0):
+        super().__init__(simulator, batch_size=batch_size,
+                         batches_per_epoch=batches_per_epoch, normalization=normalization,
+                         augmentation=augmentation, seed=seed)
+        self.field_sources = _check_positive_int('field_sources', field_sources)
+        self.field_shape = tuple(int(s) for s in field_shape)
+        self.centroid_jitter = float(centroid_jitter)
+
+    def _refill(self):
+        from astro_galclass.highz.resample import extract_cutouts
+
+        sim = self.simulator
+        images, catalog = sim.make_field(n_sources=self.field_sources, shape=self.field_shape)
+        scale = sim.pixel_scale.to_value(u.arcsec / u.pix)
+        shift = sim.rng.normal(0, self.centroid_jitter * scale, (len(catalog), 2)) * u.arcsec
+        positions = catalog['sky_centroid'].spherical_offsets_by(shift[:, 0], shift[:, 1])
+        cutouts, flags = extract_cutouts(images, positions, bands=sim.bands,
+                                         size=sim.cutout_size, pixel_scale=sim.pixel_scale)
+        keep = flags == 0
+        self._flux = cutouts.to_value(u.nJy)[keep]
+        self._labels = np.asarray(catalog['label'], np.int64)[keep]

@@ -100,3 +100,19 @@ def test_weights_metadata_accepts_str_subclasses(tmp_path):
     assert meta['torch'] == str(torch.__version__)
     assert type(meta['torch']) is str
     assert meta['x'] == 1.5
+
+
+def test_mosaic_batches_come_from_extracted_cutouts():
+    from astro_galclass.highz import AsinhNormalization
+    from astro_galclass.training import SimulatedMosaicBatches
+
+    batches = SimulatedMosaicBatches(NIRCamSimulator(seed=41), batch_size=8,
+                                     batches_per_epoch=2, normalization=AsinhNormalization(),
+                                     field_sources=60, field_shape=(600, 600))
+    out = list(batches)
+    assert len(out) == 2
+    x, y = out[0]
+    assert x.shape == (8, 7, 64, 64) and y.dtype == torch.int64
+    assert torch.isfinite(x).all()
+    # the refill kept only unflagged sources, fewer than the field's 60
+    assert len(batches._labels) + 16 <= 60
