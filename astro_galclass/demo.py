@@ -21,6 +21,7 @@ from astropy.table import QTable
 from astro_galclass.highz import HighZClassifier
 from astro_galclass.highz.flags import UNCLASSIFIED
 from astro_galclass.highz.nircam import LONG_WAVE_BANDS, NIRCAM_BANDS
+from astro_galclass.highz.resample import extract_cutouts
 from astro_galclass.simulate import NIRCamSimulator
 
 __all__ = ['CLASS_COLOURS', 'detect_sources_multiband', 'run_demo', 'write_regions']
@@ -249,8 +250,6 @@ def run_demo(output='galclass-demo', *, n_sources=500, shape=(2000, 2000), seed=
     pred = np.asarray(catalog['highz_class'].filled(''))
     truth_cls = np.asarray(catalog['true_class'])
     best = np.argsort(-np.nan_to_num(np.asarray(catalog['p_high_z'].filled(0.0))))[:6]
-    from astro_galclass.highz.resample import extract_cutouts
-
     stamps, _ = extract_cutouts(mosaics, catalog['sky_centroid'][best], bands=NIRCAM_BANDS,
                                 size=clf.cutout_size, pixel_scale=clf.pixel_scale)
     _figure(images, catalog, stamps.to_value(u.nJy), out / 'field.png')

@@ -25,6 +25,8 @@ from astro_galclass.highz.resample import (
 from astro_galclass.utils._device import resolve_device
 from astro_galclass.utils._positions import catalog_positions
 from astro_galclass.utils._tables import append_columns, provenance
+from astro_galclass.utils._validation import check_positive_float
+from astro_galclass.utils._validation import check_positive_int as _check_positive_int
 from astro_galclass.utils._weights import (
     load_weights,
     save_weights,
@@ -56,16 +58,6 @@ def _check_names(name, values):
         msg = f'{name} must be unique, got {values}'
         raise ValueError(msg)
     return values
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        msg = f'{name} must be an int, got {type(value).__name__}'
-        raise TypeError(msg)
-    if value < 1:
-        msg = f'{name} must be >= 1, got {value}'
-        raise ValueError(msg)
-    return int(value)
 
 
 class HighZClassifier:
@@ -326,15 +318,7 @@ class HighZClassifier:
 
     @temperature.setter
     def temperature(self, value):
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            msg = f'temperature must be a number, got {type(value).__name__}'
-            raise TypeError(msg) from None
-        if not np.isfinite(value) or value <= 0:
-            msg = f'temperature must be a finite positive number, got {value}'
-            raise ValueError(msg)
-        self.metadata['temperature'] = value
+        self.metadata['temperature'] = check_positive_float('temperature', value)
 
     def refresh_checksum(self):
         """Recompute ``weights_sha256`` after the model's weights changed (training)."""

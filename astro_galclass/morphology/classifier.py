@@ -20,6 +20,7 @@ from astro_galclass.utils._device import resolve_device
 from astro_galclass.utils._images import unpack_image
 from astro_galclass.utils._positions import catalog_positions
 from astro_galclass.utils._tables import append_columns, provenance
+from astro_galclass.utils._validation import check_positive_int
 from astro_galclass.utils._weights import (
     load_weights,
     save_weights,
@@ -83,11 +84,7 @@ class MorphologyClassifier:
     """
 
     def __init__(self, weights, *, device='auto', batch_size=64, name=None):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size < 1:
-            msg = f'batch_size must be a positive int, got {batch_size!r}'
-            raise ValueError(msg)
-        self.batch_size = int(batch_size)
+        self.batch_size = check_positive_int('batch_size', batch_size)
         self.device = resolve_device(device)
         if isinstance(weights, torch.nn.Module):
             if type(weights) not in _ARCHITECTURES.values():

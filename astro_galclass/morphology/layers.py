@@ -42,7 +42,7 @@ class TreeOutput(nn.Module):
     def __init__(self, tree=GZ2_TREE):
         super().__init__()
         self.tree = tree
-        self._plan = [(tree.slice(n), tree.parent_column(n)) for n in tree._order]
+        self._plan = [(tree.slice(n), tree.parent_column(n)) for n in tree.order]
 
     def per_question(self, logits):
         """Per-question fractions (each question sums to 1), ``(B, 37)``."""

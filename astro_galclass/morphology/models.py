@@ -204,10 +204,10 @@ class TorchvisionBackbone(_MorphologyNet):
     (fine-tuning), with the backbone at a lower learning rate:
     `parameter_groups`.
 
-    Weights are never downloaded. ``weights`` may name a local file with an
-    ImageNet state dict of the torchvision architecture (for example one
-    saved from ``torchvision.models.resnet50(weights='IMAGENET1K_V2')`` on a
-    machine with internet access); it is read with ``weights_only=True``.
+    The package never downloads weights and ships none for these
+    backbones. ``weights`` may name a local file holding a state dict of the
+    torchvision architecture that you already have (for example ImageNet
+    weights obtained elsewhere); it is read with ``weights_only=True``.
     Without it the backbone starts from random initialisation.
 
     Parameters

@@ -121,7 +121,8 @@ class GZ2Tree:
                 if q.number not in done and (q.parent is None or q.parent[0] in done):
                     order.append(q.number)
                     done.add(q.number)
-        self._order = order
+        #: Question numbers with every parent before its children.
+        self.order = tuple(order)
 
     def __repr__(self):
         return f'<GZ2Tree: {len(self.questions)} questions, {self.n_answers} answers>'
@@ -204,7 +205,7 @@ class GZ2Tree:
         """
         q, _ = self._check(per_question, 'per_question')
         reach = np.ones((len(q), len(self.questions)))
-        for number in self._order:
+        for number in self.order:
             question = self.question(number)
             if question.parent is not None:
                 parent_q, parent_a = question.parent
@@ -238,7 +239,7 @@ class GZ2Tree:
         c, single = self._check(cumulative, 'cumulative')
         out = np.full_like(c, np.nan)
         reach = np.ones((len(c), len(self.questions)))
-        for number in self._order:
+        for number in self.order:
             question = self.question(number)
             s = self.slice(number)
             if question.parent is not None:

@@ -112,14 +112,13 @@ def cutout_photometry(cutouts, *, depth='jades-deep', bands=NIRCAM_BANDS,
     """
     from astropy.table import QTable
 
-    from astro_galclass.simulate.surveys import APERTURE_RADIUS, resolve_depths
+    from astro_galclass.simulate.surveys import APERTURE_RADIUS, aperture_noise
     from astro_galclass.training.baselines import aperture_fluxes
 
-    depths = resolve_depths(depth, tuple(bands))
+    noise = aperture_noise(depth, tuple(bands))
     f = aperture_fluxes(cutouts, APERTURE_RADIUS * u.arcsec, pixel_scale=pixel_scale)[:, :, 0]
     table = QTable()
     for i, band in enumerate(bands):
-        sigma = 10 ** ((_AB_ZEROPOINT_NJY - depths[band]) / 2.5) / 5
         table[f'flux_{band}'] = f[:, i] * u.nJy
-        table[f'fluxerr_{band}'] = np.full(len(f), sigma) * u.nJy
+        table[f'fluxerr_{band}'] = np.full(len(f), noise[band]) * u.nJy
     return table

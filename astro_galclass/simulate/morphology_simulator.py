@@ -21,6 +21,7 @@ import numpy as np
 from astropy.table import QTable
 from scipy.special import expit
 
+from astro_galclass.morphology.preprocess import asinh_rgb
 from astro_galclass.morphology.tree import GZ2_TREE
 from astro_galclass.simulate.sersic import sersic_b
 
@@ -271,8 +272,6 @@ class MorphologySimulator:
         each image's peak so that galaxies fill the range as in the Kaggle
         crops (Galaxy Zoo 2 images were scaled to each galaxy).
         """
-        from astro_galclass.morphology.preprocess import asinh_rgb
-
         return asinh_rgb(np.asarray(flux)[:, ::-1])
 
     # -- the volunteers ---------------------------------------------------------------
@@ -366,9 +365,7 @@ class MorphologySimulator:
         n = len(probabilities)
         voters = np.maximum(10, rng.poisson(self.voters, n))
         counts = np.zeros((n, 37), np.int64)
-        reached = {}
-        for number in GZ2_TREE._order:
-            question = GZ2_TREE.question(number)
+        for number in GZ2_TREE.order:
             s = GZ2_TREE.slice(number)
             if number == 1:
                 total = voters
@@ -376,9 +373,7 @@ class MorphologySimulator:
                 total = voters - counts[:, GZ2_TREE.slice(1)][:, 2]
             else:
                 total = counts[:, GZ2_TREE.parent_column(number)]
-            reached[number] = total
             counts[:, s] = rng.multinomial(total, probabilities[:, s])
-            del question
         return counts
 
     def sample(self, n):

@@ -29,6 +29,7 @@ from astro_galclass.simulate.sed import TEMPLATE_NAMES, BrownDwarfColours, Photo
 from astro_galclass.simulate.sersic import MOG_SIGMAS, sersic_mog
 from astro_galclass.simulate.surveys import (
     APERTURE_RADIUS,
+    aperture_noise,
     drizzle_kernel_sigma,
     resolve_depths,
 )
@@ -205,7 +206,7 @@ class NIRCamSimulator:
         self.grid = _photometry_grid()
         self.brown_dwarfs = _brown_dwarfs()
         # 1-sigma noise of an r = 0.16" aperture, nJy
-        self.sigma_aperture = {b: _mag_to_njy(m) / 5 for b, m in self.depths.items()}
+        self.sigma_aperture = aperture_noise(self.depths, self.bands)
 
     def settings(self):
         """Plain description of the simulator, for weights metadata."""

@@ -12,7 +12,7 @@ from photutils.aperture import CircularAperture
 from sklearn.ensemble import RandomForestClassifier
 
 from astro_galclass.highz.nircam import DEFAULT_PIXEL_SCALE, NIRCAM_BANDS
-from astro_galclass.simulate.surveys import APERTURE_RADIUS, resolve_depths
+from astro_galclass.simulate.surveys import APERTURE_RADIUS, aperture_noise, resolve_depths
 from astro_galclass.training.data import _flux_array
 
 __all__ = ['ApertureRandomForest', 'LymanBreakSelection', 'aperture_fluxes']
@@ -56,8 +56,8 @@ class _Photometry:
         self.bands = tuple(bands)
         self.depths = resolve_depths(depth, self.bands)
         # 1-sigma noise of an r = 0.16" aperture, nJy
-        self.sigma = np.array([10 ** ((_AB_ZEROPOINT_NJY - self.depths[b]) / 2.5) / 5
-                               for b in self.bands])
+        noise = aperture_noise(self.depths, self.bands)
+        self.sigma = np.array([noise[b] for b in self.bands])
         self.pixel_scale = u.Quantity(pixel_scale).to(u.arcsec / u.pix)
 
     def _check(self, fluxes):

@@ -5,17 +5,9 @@ import numpy as np
 import torch
 from astropy import units as u
 
+from astro_galclass.utils._validation import check_positive_int as _check_positive_int
+
 __all__ = ['ArrayBatches', 'SimulatedBatches', 'SimulatedMosaicBatches']
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        msg = f'{name} must be an int, got {type(value).__name__} ({value!r})'
-        raise TypeError(msg)
-    if value < 1:
-        msg = f'{name} must be >= 1, got {value}'
-        raise ValueError(msg)
-    return int(value)
 
 
 def _flux_array(cutouts):

@@ -13,32 +13,12 @@ from astropy.table import QTable
 from torch import nn
 
 from astro_galclass.utils._device import resolve_device
+from astro_galclass.utils._validation import check_positive_float as _check_positive_float
+from astro_galclass.utils._validation import check_positive_int as _check_positive_int
 
 __all__ = ['Trainer']
 
 _SCHEDULES = ('plateau', 'cosine', 'constant')
-
-
-def _check_positive_int(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        msg = f'{name} must be an int, got {type(value).__name__} ({value!r})'
-        raise TypeError(msg)
-    if value < minimum:
-        msg = f'{name} must be >= {minimum}, got {value}'
-        raise ValueError(msg)
-    return int(value)
-
-
-def _check_positive_float(name, value):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        msg = f'{name} must be a number, got {type(value).__name__} ({value!r})'
-        raise TypeError(msg) from None
-    if not value > 0 or not math.isfinite(value):
-        msg = f'{name} must be a finite positive number, got {value}'
-        raise ValueError(msg)
-    return value
 
 
 def balanced_class_weights(counts):

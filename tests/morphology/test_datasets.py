@@ -13,14 +13,6 @@ from astro_galclass.morphology import (
 )
 
 
-def _per_question(n, rng):
-    out = np.empty((n, 37))
-    for q in GZ2_TREE.questions:
-        s = GZ2_TREE.slice(q.number)
-        out[:, s] = rng.dirichlet(np.ones(s.stop - s.start), size=n)
-    return out
-
-
 def _blob(size, value):
     """An RGB image with a bright square in the middle."""
     img = np.zeros((size, size, 3), np.uint8)
@@ -45,14 +37,14 @@ def test_preprocess_crop_and_resize():
         preprocess_rgb(img, crop=500)
 
 
-def test_kaggle_layout(tmp_path):
+def test_kaggle_layout(tmp_path, random_fractions):
     rng = np.random.default_rng(0)
     ids = [100008, 100023, 100053]
     (tmp_path / 'images_training_rev1').mkdir()
     for i, gid in enumerate(ids):
         Image.fromarray(_blob(424, 80 * (i + 1))).save(
             tmp_path / 'images_training_rev1' / f'{gid}.jpg', quality=95)
-    cum = GZ2_TREE.to_kaggle(_per_question(3, rng))
+    cum = GZ2_TREE.to_kaggle(random_fractions(3, rng))
     t = GZ2_TREE.to_table(cum, convention='kaggle')
     t.add_column(ids, name='GalaxyID', index=0)
     t.write(tmp_path / 'training_solutions_rev1.csv', format='ascii.csv')
@@ -68,9 +60,9 @@ def test_kaggle_layout(tmp_path):
         load_kaggle_galaxy_zoo(tmp_path / 'nowhere')
 
 
-def test_seed_npz(tmp_path):
+def test_seed_npz(tmp_path, random_fractions):
     rng = np.random.default_rng(1)
-    cum = GZ2_TREE.to_kaggle(_per_question(4, rng))
+    cum = GZ2_TREE.to_kaggle(random_fractions(4, rng))
     np.savez(tmp_path / 'seed.npz', images=rng.uniform(0, 1, (4, 64, 64, 3)), target=cum)
     images, table = load_seed_npz(tmp_path / 'seed.npz')
     assert images.shape == (4, 3, 64, 64)

@@ -6,15 +6,6 @@ from astropy.table import Table
 from astro_galclass.morphology import GZ2_TREE
 
 
-def _random_per_question(n, rng):
-    """Random per-question fractions (each question sums to 1)."""
-    out = np.empty((n, 37))
-    for q in GZ2_TREE.questions:
-        s = GZ2_TREE.slice(q.number)
-        out[:, s] = rng.dirichlet(np.ones(s.stop - s.start), size=n)
-    return out
-
-
 def test_structure():
     assert GZ2_TREE.n_answers == 37
     assert [len(q.answers) for q in GZ2_TREE.questions] == [3, 2, 2, 2, 4, 2, 3, 7, 3, 3, 6]
@@ -37,9 +28,9 @@ def test_gz2_names_follow_the_catalogue_numbering():
         GZ2_TREE.gz2_columns('votes')
 
 
-def test_round_trip_and_identities():
+def test_round_trip_and_identities(random_fractions):
     rng = np.random.default_rng(0)
-    q = _random_per_question(500, rng)
+    q = random_fractions(500, rng)
     cum = GZ2_TREE.to_kaggle(q)
     assert np.all(GZ2_TREE.identity_residuals(cum) < 1e-12)
     back = GZ2_TREE.from_kaggle(cum)
@@ -47,8 +38,8 @@ def test_round_trip_and_identities():
     assert np.allclose(GZ2_TREE.to_kaggle(back), cum, atol=1e-12)
 
 
-def test_kaggle_rules_by_hand():
-    q = _random_per_question(1, np.random.default_rng(1))[0]
+def test_kaggle_rules_by_hand(random_fractions):
+    q = random_fractions(1, np.random.default_rng(1))[0]
     cum = GZ2_TREE.to_kaggle(q)
     s = GZ2_TREE.slice
     assert np.allclose(cum[s(7)], q[0] * q[s(7)])                     # Class7 = 1.1 x q7
@@ -58,8 +49,8 @@ def test_kaggle_rules_by_hand():
     assert np.allclose(cum[s(11)], q[1] * q[s(2)][1] * q[s(4)][0] * q[s(11)])
 
 
-def test_unreached_questions_are_nan():
-    q = _random_per_question(1, np.random.default_rng(2))[0]
+def test_unreached_questions_are_nan(random_fractions):
+    q = random_fractions(1, np.random.default_rng(2))[0]
     q[GZ2_TREE.slice(1)] = [1.0, 0.0, 0.0]          # all smooth: disk branch never reached
     back = GZ2_TREE.from_kaggle(GZ2_TREE.to_kaggle(q))
     assert np.all(np.isnan(back[GZ2_TREE.slice(2)]))
