@@ -350,11 +350,15 @@ class MorphologyClassifier:
                 raise ValueError(msg)
             unpacked = [unpack_image(b, f'band {i}') for i, b in enumerate(image)]
             if any(u_.wcs is None for u_ in unpacked):
-                msg = 'every band needs a celestial WCS to cut out catalog positions'
+                missing = [i for i, u_ in enumerate(unpacked) if u_.wcs is None]
+                msg = ('every band needs a celestial WCS to cut out catalog positions; '
+                       f'bands {missing} have none')
                 raise ValueError(msg)
             return [np.asarray(u_.data, float) for u_ in unpacked], unpacked[0].wcs, 'flux'
         if not isinstance(image, NDData) or image.wcs is None:
-            msg = 'image must be an NDData with a celestial WCS, or three of them'
+            what = (type(image).__name__ if not isinstance(image, NDData)
+                    else 'an NDData without a WCS')
+            msg = f'image must be an NDData with a celestial WCS, or three of them; got {what}'
             raise TypeError(msg)
         data = np.asarray(image.data)
         if data.ndim == 2:

@@ -115,7 +115,8 @@ def evaluate_highz(results, truth, *, classes=HIGHZ_CLASSES, snr_band='F444W',
     (['S/N >= 10', '5 <= S/N < 10'], [1.0, 0.0])
     """
     if not isinstance(results, dict) or not results:
-        msg = 'results must be a non-empty dict: model name -> probabilities or labels'
+        msg = ('results must be a non-empty dict: model name -> probabilities or labels; '
+               f'got {type(results).__name__}')
         raise TypeError(msg)
     classes = tuple(classes)
     labels, snr = _truth_arrays(truth, snr_band)

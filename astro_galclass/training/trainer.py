@@ -116,7 +116,8 @@ class Trainer:
             msg = f'loss must be callable(outputs, targets) or None, got {type(loss).__name__}'
             raise TypeError(msg)
         elif class_weights is not None:
-            msg = 'class_weights apply to the default cross-entropy loss only'
+            msg = ('class_weights apply to the default cross-entropy loss only; '
+                   'got both a custom loss and class_weights')
             raise ValueError(msg)
         else:
             self.n_classes = n_classes
