@@ -149,7 +149,7 @@ class HighZClassifier:
             msg = ('weights must be a weights file path or a LymanBreakCNN '
                    f'instance, got {type(weights).__name__}')
             raise TypeError(msg)
-        # oneDNN runs channels-last convolutions ~1.7x faster on CPUs
+        # oneDNN runs channels-last convolutions faster on CPUs
         self._memory_format = (torch.channels_last if self.device.type == 'cpu'
                                else torch.contiguous_format)
         self.model.to(self.device, memory_format=self._memory_format).eval()

@@ -18,7 +18,7 @@ __all__ = ['SHIPPED_ARCHITECTURE', 'train_highz', 'train_highz_simulated']
 
 #: Width settings of the shipped model: the architecture of
 #: `~astro_galclass.highz.LymanBreakCNN` at about 1/7 of the default
-#: parameters, so that it trains on a laptop CPU in about an hour.
+#: parameters, so that it trains on two CPU cores in about 1.5 hours.
 SHIPPED_ARCHITECTURE = {
     'stem_channels': 16, 'spectral_channels': 32, 'n_spectral_blocks': 1,
     'spatial_channels': (24, 48, 96), 'head_units': (128, 64),

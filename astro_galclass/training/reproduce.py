@@ -4,7 +4,7 @@ Rebuild the shipped weights: ``python -m astro_galclass.training.reproduce highz
 
 The recipe is fixed here (simulator depth and seeds, architecture, batch
 size, epochs), so that anyone can retrain the shipped model and compare.
-It runs on the CPU (about an hour on 2 cores) or on CUDA when present.
+It runs on the CPU (88 minutes on 2 cores for the shipped file) or on CUDA when present.
 Bit-identical weights are not promised across machines and torch versions
 (floating-point reductions differ); the evaluation numbers should agree
 within their statistical errors.
