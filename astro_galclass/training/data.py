@@ -7,7 +7,7 @@ from astropy import units as u
 
 from astro_galclass.utils._validation import check_positive_int as _check_positive_int
 
-__all__ = ['ArrayBatches', 'SimulatedBatches', 'SimulatedMosaicBatches']
+__all__ = ['ArrayBatches', 'MixedBatches', 'SimulatedBatches', 'SimulatedMosaicBatches']
 
 
 def _flux_array(cutouts):
@@ -113,6 +113,25 @@ class SimulatedBatches(_Batches):
         flux, truth = self.simulator.sample(self.simulate_chunk)
         self._flux = flux.to_value(u.nJy)
         self._labels = np.asarray(truth['label'], np.int64)
+
+    def draw(self, n):
+        """
+        ``n`` raw cutouts and labels, as the batches would see them.
+
+        Returns ``(flux, labels)``: flux in nJy per pixel, neither augmented
+        nor normalised (a validation set made the same way as the training
+        data).
+        """
+        n = _check_positive_int('n', n)
+        fluxes, labels, have = [], [], 0
+        while have < n:
+            self._refill()
+            fluxes.append(self._flux)
+            labels.append(self._labels)
+            have += len(self._labels)
+        self._flux = np.empty((0,), np.float32)
+        self._labels = np.empty((0,), np.int64)
+        return np.concatenate(fluxes)[:n], np.concatenate(labels)[:n]
 
     def __iter__(self):
         for _ in range(self.batches_per_epoch):
@@ -232,3 +251,59 @@ class SimulatedMosaicBatches(SimulatedBatches):
         keep = flags == 0
         self._flux = cutouts.to_value(u.nJy)[keep]
         self._labels = np.asarray(catalog['label'], np.int64)[keep]
+
+
+class MixedBatches:
+    """
+    Batches made by joining one batch from each of several batch streams.
+
+    Used to train on a mixture of sources, for instance cutouts rendered
+    directly on the model grid (`SimulatedBatches`) together with cutouts
+    cut out of simulated mosaics (`SimulatedMosaicBatches`): each batch then
+    holds both kinds, so batch-normalisation statistics see the mixture. The
+    proportions are set by the streams' own batch sizes.
+
+    Parameters
+    ----------
+    streams : sequence
+        Batch iterables with ``__len__`` (batches per epoch) and
+        ``class_counts(n_classes)``, yielding ``(x, y)`` tensors with the
+        same sample shape. An epoch lasts as long as the shortest stream.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from astro_galclass.training import ArrayBatches, MixedBatches
+    >>> a = ArrayBatches(torch.rand(6, 7, 8, 8).numpy(), [0, 1, 2, 0, 1, 2],
+    ...                  batch_size=3, normalization=None, shuffle=False)
+    >>> b = ArrayBatches(torch.rand(2, 7, 8, 8).numpy(), [1, 1], batch_size=1,
+    ...                  normalization=None, shuffle=False)
+    >>> [tuple(y.tolist()) for x, y in MixedBatches([a, b])]
+    [(0, 1, 2, 1), (0, 1, 2, 1)]
+    """
+
+    def __init__(self, streams):
+        streams = list(streams)
+        if len(streams) < 1:
+            msg = 'MixedBatches needs at least one batch stream, got none'
+            raise ValueError(msg)
+        for stream in streams:
+            if not (hasattr(stream, '__len__') and hasattr(stream, 'class_counts')):
+                msg = ('each stream must have __len__ and class_counts (e.g. '
+                       f'SimulatedBatches), got {type(stream).__name__}')
+                raise TypeError(msg)
+        self.streams = streams
+
+    def __len__(self):
+        return min(len(stream) for stream in self.streams)
+
+    def class_counts(self, n_classes):
+        """Number of cutouts per class in one epoch, summed over the streams."""
+        total = np.zeros(n_classes)
+        for stream in self.streams:
+            total += np.asarray(stream.class_counts(n_classes), float) / len(stream)
+        return total * len(self)
+
+    def __iter__(self):
+        for parts in zip(*self.streams, strict=False):
+            yield (torch.cat([x for x, _ in parts]), torch.cat([y for _, y in parts]))

@@ -11,7 +11,12 @@ from astro_galclass.highz.model import LymanBreakCNN
 from astro_galclass.highz.normalization import AsinhNormalization
 from astro_galclass.training.augment import CutoutAugmentation
 from astro_galclass.training.calibration import fit_temperature
-from astro_galclass.training.data import ArrayBatches, SimulatedBatches
+from astro_galclass.training.data import (
+    ArrayBatches,
+    MixedBatches,
+    SimulatedBatches,
+    SimulatedMosaicBatches,
+)
 from astro_galclass.training.trainer import Trainer, balanced_class_weights
 
 __all__ = ['SHIPPED_ARCHITECTURE', 'train_highz', 'train_highz_simulated']
@@ -156,7 +161,8 @@ def train_highz_simulated(simulator, *, val_simulator, n_val=6000, batch_size=12
                           batches_per_epoch=100, model=None, lr=5e-4,
                           class_weights='balanced', schedule='plateau', max_epochs=30,
                           patience=5, calibrate=True, device='auto', seed=0,
-                          checkpoint_dir=None, progress=True, name=None):
+                          checkpoint_dir=None, progress=True, name=None,
+                          mosaic_fraction=0.0):
     """
     Train a high-z classifier on an endless stream of simulated cutouts.
 
@@ -173,10 +179,18 @@ def train_highz_simulated(simulator, *, val_simulator, n_val=6000, batch_size=12
     batch_size, batches_per_epoch : int, optional
         One epoch is ``batch_size * batches_per_epoch`` new cutouts.
     model : `~astro_galclass.highz.LymanBreakCNN`, optional
-        Default: `SHIPPED_ARCHITECTURE`, freshly initialised.
+        Default: `SHIPPED_ARCHITECTURE`, freshly initialised. Pass a trained
+        network to continue its training (fine-tuning).
     lr, class_weights, schedule, max_epochs, patience, calibrate, device, \
 seed, checkpoint_dir, progress, name :
         As for `train_highz`.
+    mosaic_fraction : float, optional
+        Fraction of each batch, and of the validation set, cut out of
+        simulated native-scale mosaics (`SimulatedMosaicBatches`) rather
+        than rendered on the model grid, so that the network also learns
+        the resampling, noise texture and neighbours of
+        `~astro_galclass.HighZClassifier.classify_catalog`. Mosaic cutouts
+        cost about 15 times more to simulate than direct ones.
 
     Returns
     -------
@@ -197,14 +211,35 @@ seed, checkpoint_dir, progress, name :
     if tuple(simulator.bands) != clf.bands:
         msg = f'the simulator bands {simulator.bands} differ from the model bands {clf.bands}'
         raise ValueError(msg)
+    mosaic_fraction = float(mosaic_fraction)
+    if not 0 <= mosaic_fraction < 1:
+        msg = f'mosaic_fraction must be in [0, 1), got {mosaic_fraction}'
+        raise ValueError(msg)
+    n_mosaic = round(batch_size * mosaic_fraction)
     augmentation = CutoutAugmentation(flips=True, max_shift=0.5)
-    train = SimulatedBatches(simulator, batch_size=batch_size,
+    train = SimulatedBatches(simulator, batch_size=batch_size - n_mosaic,
                              batches_per_epoch=batches_per_epoch,
                              normalization=clf.normalization,
                              augmentation=augmentation, seed=seed)
     val_flux, val_truth = val_simulator.sample(int(n_val))
-    val = ArrayBatches(val_flux.to_value(u.nJy), np.asarray(val_truth['label']),
-                       batch_size=256, normalization=clf.normalization, shuffle=False)
+    val_flux, val_labels = val_flux.to_value(u.nJy), np.asarray(val_truth['label'])
+    if n_mosaic:
+        # mosaic cutouts are already resampled: flips and rotations only
+        mosaic = SimulatedMosaicBatches(simulator, batch_size=n_mosaic,
+                                        batches_per_epoch=batches_per_epoch,
+                                        normalization=clf.normalization,
+                                        augmentation=CutoutAugmentation(flips=True,
+                                                                        max_shift=0),
+                                        seed=seed + 1)
+        train = MixedBatches([train, mosaic])
+        n_val_mosaic = round(n_val * mosaic_fraction / (1 - mosaic_fraction))
+        mosaic_val = SimulatedMosaicBatches(val_simulator, batch_size=n_mosaic,
+                                            batches_per_epoch=1, normalization=None)
+        flux, labels = mosaic_val.draw(n_val_mosaic)
+        val_flux = np.concatenate([val_flux, flux])
+        val_labels = np.concatenate([val_labels, labels])
+    val = ArrayBatches(val_flux, val_labels, batch_size=256,
+                       normalization=clf.normalization, shuffle=False)
     history = _fit(clf, train, val, class_weights=class_weights, lr=lr,
                    max_epochs=max_epochs, patience=patience, schedule=schedule,
                    seed=seed, checkpoint_dir=checkpoint_dir, progress=progress,
@@ -217,7 +252,7 @@ seed, checkpoint_dir, progress, name :
         'batches_per_epoch': batches_per_epoch, 'lr': lr,
         'class_weights': str(class_weights), 'schedule': schedule,
         'max_epochs': max_epochs, 'patience': patience, 'seed': int(seed),
-        'augmentation': repr(augmentation),
+        'augmentation': repr(augmentation), 'mosaic_fraction': mosaic_fraction,
         'epochs_run': len(history),
         'best_epoch': int(history['epoch'][history['best']][0]) if len(history) else None,
         'cutouts_seen': len(history) * batch_size * batches_per_epoch,

@@ -116,3 +116,57 @@ def test_mosaic_batches_come_from_extracted_cutouts():
     assert torch.isfinite(x).all()
     # the refill kept only unflagged sources, fewer than the field's 60
     assert len(batches._labels) + 16 <= 60
+
+
+def test_mixed_batches_join_their_streams():
+    from astro_galclass.training import MixedBatches
+
+    a = ArrayBatches(np.zeros((6, 7, 8, 8), np.float32), [0, 1, 2, 0, 1, 2], batch_size=3,
+                     normalization=None, shuffle=False)
+    b = ArrayBatches(np.ones((4, 7, 8, 8), np.float32), [2, 2, 2, 2], batch_size=1,
+                     normalization=None, shuffle=False)
+    mixed = MixedBatches([a, b])
+    out = list(mixed)
+    assert len(mixed) == len(out) == 2                  # the shorter stream sets the epoch
+    x, y = out[0]
+    assert x.shape == (4, 7, 8, 8)
+    assert y.tolist() == [0, 1, 2, 2]
+    assert x[:3].sum() == 0 and torch.all(x[3] == 1)
+    # per epoch: a gives 2 of each class; b gives 1 cutout per batch, all class 2
+    assert np.allclose(mixed.class_counts(3), [2, 2, 2 + 2])
+    with pytest.raises(ValueError, match='at least one'):
+        MixedBatches([])
+    with pytest.raises(TypeError, match='class_counts'):
+        MixedBatches([[(x, y)]])
+
+
+def test_simulated_batches_draw_gives_raw_cutouts():
+    sim = NIRCamSimulator(seed=8)
+    batches = SimulatedBatches(sim, batch_size=4, batches_per_epoch=1, normalization=None,
+                               simulate_chunk=16)
+    flux, labels = batches.draw(40)
+    assert flux.shape == (40, 7, 64, 64) and labels.shape == (40,)
+    # raw fluxes in nJy: the same as the simulator gives with the same seed
+    direct, truth = NIRCamSimulator(seed=8).sample(16)
+    assert np.allclose(flux[:16], direct.to_value(u.nJy))
+    assert np.array_equal(labels[:16], truth['label'])
+
+
+def test_reproduce_stage2_mixes_mosaic_cutouts(tiny_model, tmp_path):
+    from astro_galclass.training.reproduce import HIGHZ_FINETUNE_RECIPE, reproduce_highz
+
+    stage1 = HighZClassifier(tiny_model, device='cpu')
+    stage1.metadata['recipe'] = {'cutouts_seen': 10, 'function': 'test'}
+    stage1.save(tmp_path / 'stage1.pt')
+    out = tmp_path / 'stage2.pt'
+    _clf, history = reproduce_highz(out, device='cpu', init=tmp_path / 'stage1.pt',
+                                   finetune_epochs=1, batches_per_epoch=1, n_val=60,
+                                   progress=False)
+    assert len(history) == 1
+    recipe = HighZClassifier(out).metadata['recipe']
+    assert recipe['stage1']['loaded_from'] == 'stage1.pt'
+    assert recipe['stage2']['mosaic_fraction'] == HIGHZ_FINETUNE_RECIPE['mosaic_fraction']
+    assert recipe['cutouts_seen'] == 10 + 128
+    with pytest.raises(ValueError, match='mosaic_fraction'):
+        train_highz_simulated(NIRCamSimulator(seed=1), val_simulator=NIRCamSimulator(seed=2),
+                              model=tiny_model, mosaic_fraction=1.0, device='cpu')
