@@ -500,6 +500,44 @@ dict or sequence of dict
         return append_columns(catalog, columns, meta_key=_META_KEY,
                               meta=self._provenance(options), overwrite=overwrite)
 
+    def embed(self, cutouts, *, unit=None):
+        """
+        The network's penultimate-layer embedding of each cutout.
+
+        A compact learned description of each source (its colours and
+        shape as the network sees them), usable as features for other
+        estimators, for instance the semi-supervised pipeline
+        (`~astro_galclass.semisupervised.SemiSupervisedClassifier`).
+
+        Parameters
+        ----------
+        cutouts, unit
+            As in `classify`.
+
+        Returns
+        -------
+        embedding : `~numpy.ndarray`
+            ``(N, model.embedding_size)`` float64.
+
+        Examples
+        --------
+        >>> from astro_galclass import HighZClassifier
+        >>> from astro_galclass.simulate import NIRCamSimulator
+        >>> cutouts, truth = NIRCamSimulator(seed=2).sample(4)
+        >>> HighZClassifier.pretrained(device='cpu').embed(cutouts).shape
+        (4, 64)
+        """
+        values = self._as_array(cutouts, unit)
+        self._check_data(values)
+        self.model.eval()
+        out = []
+        with torch.inference_mode():
+            for x in self._batches(values):
+                out.append(self.model.embed(x).double().cpu().numpy())
+        if not out:
+            return np.empty((0, self.model.embedding_size))
+        return np.concatenate(out)
+
     def feature_maps(self, cutouts, *, unit=None):
         """
         Intermediate feature maps of the network.

@@ -3,5 +3,6 @@
 Semi-supervised high-z selection: HDBSCAN clusters plus a Random Forest.
 """
 
+from .benchmark import *  # noqa: F403
 from .classifier import *  # noqa: F403
 from .features import *  # noqa: F403
