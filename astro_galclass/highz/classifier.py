@@ -161,7 +161,7 @@ class HighZClassifier:
         The shipped model, trained on simulated JADES-deep NIRCam cutouts.
 
         The weights (``astro_galclass/data/highz_default.pt``) were trained
-        by ``python -m astro_galclass.training.reproduce highz`` on cutouts
+        by ``python -m astro_galclass.training.reproduce highz --finetune-epochs 0`` on cutouts
         of `~astro_galclass.simulate.NIRCamSimulator`; the simulator
         settings, seeds and recipe are in ``metadata``. Read the model card
         in the documentation before using it on real data: it has never

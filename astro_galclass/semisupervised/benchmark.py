@@ -4,7 +4,6 @@
 import time
 
 import numpy as np
-from astropy import units as u
 from astropy.table import QTable
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import accuracy_score, precision_score, recall_score
@@ -85,8 +84,8 @@ def simulated_photometry(n_sources, *, seed, depth='jades-deep', chunk=2000,
         t['snr_F444W'] = np.asarray(truth['snr_F444W'], float)
         tables.append(t)
         if classifier is not None:
-            proba.append(classifier.predict_proba(cutouts.to(u.nJy)))
-            embedding.append(classifier.embed(cutouts.to(u.nJy)))
+            proba.append(classifier.predict_proba(cutouts))
+            embedding.append(classifier.embed(cutouts))
         remaining -= n
     cnn = {}
     if classifier is not None:

@@ -10,7 +10,9 @@ there with a cosine-decaying learning rate on batches of which a quarter is
 cut out of simulated mosaics, the path real data take. Both run on the CPU
 (stage 1 took 88 minutes on 2 cores; the time of stage 2 is in the weights
 metadata) or on CUDA when present. ``--init`` starts stage 2 from an
-existing stage-1 file. Bit-identical weights are not promised across
+existing stage-1 file. The weights shipped in this version are the stage-1
+network (``--finetune-epochs 0``); stage 2 is being evaluated and replaces
+them only if it measures better. Bit-identical weights are not promised across
 machines and torch versions (floating-point reductions differ); the
 evaluation numbers should agree within their statistical errors.
 """
@@ -88,15 +90,16 @@ def reproduce_highz(output=_DEFAULT_OUTPUT, *, device='auto', init=None, max_epo
         A stage-1 weights file: skip stage 1 and start stage 2 from it.
     max_epochs, finetune_epochs, batches_per_epoch, n_val : int, optional
         Override the recipes (for a quick smoke run); the weights metadata
-        records what was used.
+        records what was used. ``finetune_epochs=0`` stops after stage 1:
+        that is how the file shipped in this version was made.
     checkpoint_dir : path, optional
     progress : bool, optional
 
     Returns
     -------
     classifier : `~astro_galclass.HighZClassifier`
-    history : `~astropy.table.QTable`
-        The history of stage 2.
+    history : `~astropy.table.QTable` or None
+        The history of stage 2 (None when ``finetune_epochs=0``).
     """
     from astro_galclass.highz.classifier import HighZClassifier
 
@@ -104,6 +107,11 @@ def reproduce_highz(output=_DEFAULT_OUTPUT, *, device='auto', init=None, max_epo
                        batches_per_epoch=batches_per_epoch, n_val=n_val)
     stage2 = _override(HIGHZ_FINETUNE_RECIPE, max_epochs=finetune_epochs,
                        batches_per_epoch=batches_per_epoch, n_val=n_val)
+    if stage2['max_epochs'] < 0 or (stage2['max_epochs'] == 0 and init is not None):
+        msg = ('finetune_epochs must be >= 0, and > 0 with init (0 means stage 1 only), '
+               f'got {finetune_epochs} with init={init}')
+        raise ValueError(msg)
+    stage1_only = stage2['max_epochs'] == 0
     start = time.perf_counter()
     if init is None:
         first, _ = train_highz_simulated(
@@ -113,9 +121,16 @@ def reproduce_highz(output=_DEFAULT_OUTPUT, *, device='auto', init=None, max_epo
             batches_per_epoch=stage1['batches_per_epoch'], lr=stage1['lr'],
             max_epochs=stage1['max_epochs'], patience=stage1['patience'], device=device,
             seed=stage1['seed'], checkpoint_dir=checkpoint_dir, progress=progress,
-            calibrate=False)
+            calibrate=stage1_only, name='highz-sim-jades-deep-v1')
         stage1_record = {**first.metadata['recipe'],
                          'seconds': round(time.perf_counter() - start)}
+        if stage1_only:
+            first.metadata['recipe'] = {
+                **stage1_record, 'device': str(first.device),
+                'reproduce': ('python -m astro_galclass.training.reproduce highz '
+                              '--finetune-epochs 0'),
+                'torch_version': torch.__version__}
+            return _save(first, output), None
     else:
         first = HighZClassifier(init, device=device)
         stage1_record = dict(first.metadata['recipe'])
@@ -144,10 +159,14 @@ def reproduce_highz(output=_DEFAULT_OUTPUT, *, device='auto', init=None, max_epo
     clf.metadata['training'] = (
         f'{first.metadata.get("training", "")}; then continued on simulated '
         f'direct and mosaic cutouts ({clf.metadata["training"]})')
+    return _save(clf, output), history
+
+
+def _save(clf, output):
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     clf.save(output)
-    return clf, history
+    return clf
 
 
 def main(argv=None):
@@ -174,7 +193,8 @@ def main(argv=None):
                                    batches_per_epoch=args.batches_per_epoch,
                                    n_val=args.n_val, checkpoint_dir=args.checkpoint_dir,
                                    progress=not args.no_progress)
-    history.pprint(max_lines=-1, max_width=-1)
+    if history is not None:
+        history.pprint(max_lines=-1, max_width=-1)
     print(f'\ntemperature {clf.temperature:.3f}; wrote {args.output} '
           f'in {time.perf_counter() - start:.0f} s')
     return 0

@@ -170,3 +170,23 @@ def test_reproduce_stage2_mixes_mosaic_cutouts(tiny_model, tmp_path):
     with pytest.raises(ValueError, match='mosaic_fraction'):
         train_highz_simulated(NIRCamSimulator(seed=1), val_simulator=NIRCamSimulator(seed=2),
                               model=tiny_model, mosaic_fraction=1.0, device='cpu')
+
+
+def test_reproduce_finetune_epochs_zero_is_stage1_only(monkeypatch, tiny_model, tmp_path):
+    from astro_galclass.training import reproduce
+
+    def small_stage1(*args, **kwargs):
+        kwargs.update(model=tiny_model, n_val=60, batches_per_epoch=1, batch_size=16)
+        return train_highz_simulated(*args, **kwargs)
+
+    monkeypatch.setattr(reproduce, 'train_highz_simulated', small_stage1)
+    out = tmp_path / 'stage1.pt'
+    clf, history = reproduce.reproduce_highz(out, device='cpu', max_epochs=1,
+                                             finetune_epochs=0, progress=False)
+    assert history is None
+    recipe = HighZClassifier(out).metadata['recipe']
+    assert recipe['reproduce'].endswith('--finetune-epochs 0')
+    assert 'stage2' not in recipe and recipe['epochs_run'] == 1
+    assert clf.temperature != 1.0                       # stage 1 alone is calibrated
+    with pytest.raises(ValueError, match='finetune_epochs'):
+        reproduce.reproduce_highz(out, init=out, finetune_epochs=0)
