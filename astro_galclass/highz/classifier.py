@@ -161,8 +161,9 @@ class HighZClassifier:
         The shipped model, trained on simulated JADES-deep NIRCam cutouts.
 
         The weights (``astro_galclass/data/highz_default.pt``) were trained
-        by ``python -m astro_galclass.training.reproduce highz --finetune-epochs 0`` on cutouts
-        of `~astro_galclass.simulate.NIRCamSimulator`; the simulator
+        by ``python -m astro_galclass.training.reproduce highz`` on cutouts
+        of `~astro_galclass.simulate.NIRCamSimulator`, drawn directly and cut
+        out of simulated mosaics; the simulator
         settings, seeds and recipe are in ``metadata``. Read the model card
         in the documentation before using it on real data: it has never
         seen a real JWST image, so validate it on sources of your field with

@@ -10,9 +10,10 @@ there with a cosine-decaying learning rate on batches of which a quarter is
 cut out of simulated mosaics, the path real data take. Both run on the CPU
 (stage 1 took 88 minutes on 2 cores; the time of stage 2 is in the weights
 metadata) or on CUDA when present. ``--init`` starts stage 2 from an
-existing stage-1 file. The weights shipped in this version are the stage-1
-network (``--finetune-epochs 0``); stage 2 is being evaluated and replaces
-them only if it measures better. Bit-identical weights are not promised across
+existing stage-1 file; ``--finetune-epochs 0`` stops after stage 1. The
+weights shipped in this version are the two-stage network (stage 2 was run
+with ``--init`` from the stage-1 file, which is what the plain command
+does in one go). Bit-identical weights are not promised across
 machines and torch versions (floating-point reductions differ); the
 evaluation numbers should agree within their statistical errors.
 """
