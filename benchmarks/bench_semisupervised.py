@@ -10,11 +10,15 @@ Printed per fraction: accuracy, high-z completeness and contamination of
 Forest trained on the labelled rows alone (at 100% the fully supervised
 forest), on the same aperture-photometry features; and of the shipped CNN,
 which needs no labels of this field (trained on other simulations).
+``--embedding`` appends the CNN's 64-number penultimate embedding of each
+cutout to the photometry features of both learners.
 
-``python benchmarks/bench_semisupervised.py`` (part of ``tox -e bench``).
+``python benchmarks/bench_semisupervised.py [--embedding]`` (part of
+``tox -e bench``; about 20 minutes on 2 cores).
 """
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -34,21 +38,29 @@ def main(argv=None):
     parser.add_argument('--n-test', type=int, default=10_000)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--fractions', type=float, nargs='+', default=[0.01, 0.05, 0.2, 1.0])
+    parser.add_argument('--embedding', action='store_true',
+                        help="append the CNN's penultimate embedding to the features")
+    parser.add_argument('--n-jobs', type=int, default=os.cpu_count())
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
     cnn = HighZClassifier.pretrained(device='cpu')
-    field, _ = simulated_photometry(args.n_field, seed=2026)
+    field, field_cnn = simulated_photometry(args.n_field, seed=2026,
+                                            classifier=cnn if args.embedding else None)
     test, test_cnn = simulated_photometry(args.n_test, seed=2027, classifier=cnn)
     X, _ = photometry_features(field)
     X_test, _ = photometry_features(test)
+    if args.embedding:
+        X = np.hstack([X, field_cnn['embedding']])
+        X_test = np.hstack([X_test, test_cnn['embedding']])
     y, y_test = np.asarray(field['label']), np.asarray(test['label'])
     snr = np.asarray(test['snr_F444W'])
     print(f'simulated {len(y)} field and {len(y_test)} test sources '
-          f'in {time.perf_counter() - start:.0f} s')
+          f'in {time.perf_counter() - start:.0f} s; {X.shape[1]} features '
+          f'({"photometry + CNN embedding" if args.embedding else "photometry"})')
 
     table = label_fraction_benchmark(X, y, X_test, y_test, fractions=args.fractions,
-                                     repeats=args.repeats, snr_test=snr)
+                                     repeats=args.repeats, snr_test=snr, n_jobs=args.n_jobs)
     pred = test_cnn['proba'].argmax(axis=1)
     row = {'method': 'shipped CNN (no labels used)', 'label_fraction': np.nan, 'repeats': 1,
            **selection_metrics(y_test, pred),

@@ -95,7 +95,7 @@ def simulated_photometry(n_sources, *, seed, depth='jades-deep', chunk=2000,
 
 def label_fraction_benchmark(X, y, X_test, y_test, *, fractions=(0.01, 0.05, 0.2, 1.0),
                              repeats=3, seed=0, ssl_options=None, n_estimators=300,
-                             snr_test=None, snr_min=10.0):
+                             snr_test=None, snr_min=10.0, n_jobs=1):
     """
     Semi-supervised pipeline versus a labelled-only Random Forest.
 
@@ -128,6 +128,8 @@ def label_fraction_benchmark(X, y, X_test, y_test, *, fractions=(0.01, 0.05, 0.2
         Signal-to-noise of the test sources; adds ``accuracy_bright``, the
         accuracy on those with ``snr_test >= snr_min``.
     snr_min : float, optional
+    n_jobs : int, optional
+        Processes for the forests (results do not depend on it).
 
     Returns
     -------
@@ -154,13 +156,13 @@ def label_fraction_benchmark(X, y, X_test, y_test, *, fractions=(0.01, 0.05, 0.2
                        'more sources or a larger fraction')
                 raise ValueError(msg)
             y_partial = np.where(labelled, y, -1)
-            options = {'random_state': repeat, **(ssl_options or {})}
+            options = {'random_state': repeat, 'n_jobs': n_jobs, **(ssl_options or {})}
             start = time.perf_counter()
             ssl = SemiSupervisedClassifier(**options).fit(X, y_partial)
             ssl_time = time.perf_counter() - start
             start = time.perf_counter()
             rf = RandomForestClassifier(n_estimators=n_estimators, class_weight='balanced',
-                                        n_jobs=1, random_state=repeat)
+                                        n_jobs=n_jobs, random_state=repeat)
             rf.fit(X[labelled], y[labelled])
             rf_time = time.perf_counter() - start
             for name, model, seconds, pseudo in (

@@ -1,15 +1,18 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""HDBSCAN clustering plus a self-training Random Forest."""
+"""HDBSCAN clustering, label spreading and a self-training Random Forest."""
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.preprocessing import RobustScaler
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
+
+from astro_galclass.exceptions import AstroGalclassUserWarning
 
 __all__ = ['SemiSupervisedClassifier', 'classify_table']
 
@@ -22,65 +25,120 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
     Classify a field from a few labels: HDBSCAN clusters plus a Random Forest.
 
     For a catalog in which only a few sources have known classes
-    (spectroscopic redshifts, confirmed brown dwarfs):
+    (spectroscopic redshifts, confirmed brown dwarfs), `fit` sees *all*
+    sources and:
 
-    1. the features of *all* sources are scaled (`~sklearn.preprocessing.RobustScaler`)
-       and clustered with HDBSCAN (Campello et al. 2013; McInnes et al. 2017,
-       the ``hdbscan`` package), giving each source a cluster (or -1, noise),
-       a membership strength in [0, 1] and a GLOSH outlier score;
-    2. each cluster's class composition is estimated from its labelled
-       members (leave-one-out for the labelled rows themselves, smoothed
-       towards the overall label proportions);
-    3. a Random Forest is trained on the labelled rows, with the scaled
-       features, membership, outlier score and cluster composition as inputs;
-    4. **self-training**: unlabelled members of *class-dominated* clusters
-       (at least ``min_labelled`` labelled members, of which a fraction
-       ``purity`` or more share one class) whose forest probability for
-       that class is at least ``confidence`` become pseudo-labelled; the
-       forest is refitted. It stops when an iteration adds no pseudo-label,
-       or after ``max_iter`` iterations.
+    1. standardises the features (`~sklearn.preprocessing.StandardScaler`)
+       and clusters them with HDBSCAN (Campello et al. 2013; McInnes et al.
+       2017; the ``hdbscan`` package), giving each source a cluster (or -1,
+       noise), a membership strength in [0, 1] and a GLOSH outlier score in
+       [0, 1];
+    2. fits a Random Forest (balanced class weights) on the labelled rows,
+       with the scaled features, membership strength and outlier score as
+       inputs;
+    3. spreads the labels over a k-nearest-neighbour graph of all sources
+       (`~sklearn.semi_supervised.LabelSpreading`; Zhou et al. 2004). The
+       graph is built in the scaled feature space with each feature weighted
+       by the square root of its importance in the forest of step 2, so that
+       neighbours are sources alike in what separates the classes (colours
+       across the breaks) rather than in anything (brightness);
+    4. **pseudo-labels** an unlabelled source when its spread probability
+       is at least ``confidence``, the forest agrees with the spread class,
+       and its HDBSCAN cluster does not contradict it: in a
+       *class-dominated* cluster (at least ``min_labelled`` labelled
+       members, a fraction ``purity`` or more of one class) only that class
+       may be given;
+    5. **self-training**: refits the forest on labelled plus pseudo-labelled
+       rows (the latter weighted ``pseudo_weight``), then pseudo-labels the
+       remaining sources whose forest probability is at least ``confidence``
+       and whose forest class agrees with the spread class and the cluster.
+       It stops when an iteration adds no source, or after ``max_iter``
+       refits.
+
+    Steps 3-5 are what the labels of the field buy over a forest trained on
+    the labelled rows alone; ``benchmarks/bench_semisupervised.py`` measures
+    it (documentation: the semi-supervised user guide).
 
     Parameters
     ----------
-    min_cluster_size, min_samples : int, optional
-        HDBSCAN parameters.
+    min_cluster_size : int or None, optional
+        HDBSCAN's smallest cluster. `None` (the default) takes one source in
+        400, at least 10: 50 for a field of 20,000 sources.
+    min_samples : int, optional
+        HDBSCAN's neighbourhood size for core distances.
+    n_neighbors : int, optional
+        Neighbours of each source in the label-spreading graph.
+    alpha : float, optional
+        Label-spreading clamping factor in (0, 1): the fraction of a
+        source's label taken from its neighbours at each step.
     n_estimators : int, optional
-        Trees of the Random Forest (balanced class weights).
+        Trees of the Random Forest.
     confidence : float, optional
-        Forest probability needed for a pseudo-label.
+        Spread and forest probability needed for a pseudo-label.
     purity : float, optional
-        Fraction of a cluster's labelled members that must share a class.
+        Fraction of a cluster's labelled members that must share a class for
+        the cluster to be class-dominated.
     min_labelled : int, optional
-        Labelled members a cluster needs before its members are pseudo-labelled.
+        Labelled members a cluster needs to be class-dominated.
     max_iter : int, optional
-        Self-training iterations at most.
+        Forests fitted on labelled plus pseudo-labelled rows, at most (1: no
+        self-training beyond step 4).
     pseudo_weight : float, optional
         Weight of a pseudo-labelled row relative to a labelled one. Class
-        weights (balancing) come from the true labels only, so that a
-        cluster that is easy to pseudo-label does not shift the balance.
+        weights (balancing) come from the true labels only, so that a class
+        that is easy to pseudo-label does not shift the balance.
+    n_jobs : int, optional
+        Processes for the forest and HDBSCAN's core distances (-1: all
+        cores); the results do not depend on it.
     random_state : int, optional
         Seed of the forest; with it the whole fit is deterministic.
 
     Attributes
     ----------
     classes_ : `~numpy.ndarray`
+        The classes seen in ``y``.
+    min_cluster_size_ : int
+        The HDBSCAN smallest cluster used.
     n_iter_ : int
-        Self-training iterations run.
+        Forests fitted on labelled plus pseudo-labelled rows.
     n_pseudo_labelled_ : int
         Unlabelled rows given pseudo-labels.
+    pseudo_labels_ : `~numpy.ndarray`
+        For each training row, its pseudo-label, or -1 (labelled rows, and
+        unlabelled rows left without one).
+    label_distributions_ : `~numpy.ndarray`
+        ``(N, n_classes)`` spread class probabilities of the training rows.
+    feature_weights_ : `~numpy.ndarray`
+        Weights of the scaled features in the label-spreading graph.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from astro_galclass.semisupervised import (SemiSupervisedClassifier,
+    ...     cutout_photometry, photometry_features)
+    >>> from astro_galclass.simulate import NIRCamSimulator
+    >>> cutouts, truth = NIRCamSimulator(seed=1).sample(600)
+    >>> X, _ = photometry_features(cutout_photometry(cutouts))
+    >>> y = np.where(np.arange(600) % 10 == 0, truth['label'], -1)  # 10% labelled
+    >>> model = SemiSupervisedClassifier(n_estimators=50).fit(X, y)
+    >>> model.predict_proba(X[:2]).shape
+    (2, 3)
     """
 
-    def __init__(self, *, min_cluster_size=30, min_samples=10, n_estimators=300,
-                 confidence=0.9, purity=0.8, min_labelled=3, max_iter=5,
-                 pseudo_weight=0.3, random_state=0):
+    def __init__(self, *, min_cluster_size=None, min_samples=10, n_neighbors=15, alpha=0.2,
+                 n_estimators=300, confidence=0.9, purity=0.8, min_labelled=3, max_iter=3,
+                 pseudo_weight=0.5, n_jobs=1, random_state=0):
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
+        self.n_neighbors = n_neighbors
+        self.alpha = alpha
         self.n_estimators = n_estimators
         self.confidence = confidence
         self.purity = purity
         self.min_labelled = min_labelled
         self.max_iter = max_iter
         self.pseudo_weight = pseudo_weight
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     # -- fitting ------------------------------------------------------------------
@@ -94,102 +152,198 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
             msg = ('X holds NaN or infinite values; build features with '
                    'photometry_features, which encodes missing bands explicitly')
             raise ValueError(msg)
+        if hasattr(self, 'n_features_in_') and X.shape[1] != self.n_features_in_:
+            msg = (f'X has {X.shape[1]} features, but the model was fitted on '
+                   f'{self.n_features_in_}')
+            raise ValueError(msg)
         return X
+
+    def _check_params(self, n_rows):
+        checks = [
+            ('min_cluster_size', self.min_cluster_size,
+             lambda v: v is None or (int(v) == v and v >= 2)),
+            ('min_samples', self.min_samples, lambda v: int(v) == v and v >= 1),
+            ('n_neighbors', self.n_neighbors, lambda v: int(v) == v and 1 <= v < n_rows),
+            ('alpha', self.alpha, lambda v: 0 < v < 1),
+            ('n_estimators', self.n_estimators, lambda v: int(v) == v and v >= 1),
+            ('confidence', self.confidence, lambda v: 0 < v <= 1),
+            ('purity', self.purity, lambda v: 0.5 <= v <= 1),
+            ('min_labelled', self.min_labelled, lambda v: int(v) == v and v >= 1),
+            ('max_iter', self.max_iter, lambda v: int(v) == v and v >= 1),
+            ('pseudo_weight', self.pseudo_weight, lambda v: 0 < v <= 1),
+        ]
+        for name, value, ok in checks:
+            try:
+                good = bool(ok(value))
+            except (TypeError, ValueError):
+                good = False
+            if not good:
+                msg = f'invalid {name}={value!r} (see the SemiSupervisedClassifier docstring)'
+                raise ValueError(msg)
 
     def fit(self, X, y):
         """
         Fit on all sources; ``y`` is the class of labelled rows and -1 elsewhere.
+
+        Parameters
+        ----------
+        X : array-like
+            ``(N, n_features)`` finite features of every source of the field
+            (`~astro_galclass.semisupervised.photometry_features`).
+        y : array-like
+            ``N`` integers: the class (>= 0) of labelled rows, -1 elsewhere.
+
+        Returns
+        -------
+        self
         """
         import hdbscan
+        from sklearn.semi_supervised import LabelSpreading
 
+        if hasattr(self, 'n_features_in_'):
+            del self.n_features_in_
         X = self._check_X(X)
         y = np.asarray(y)
         if y.shape != (len(X),) or not np.issubdtype(y.dtype, np.integer):
             msg = (f'y must be {len(X)} integers (class, or -1 if unlabelled), '
                    f'got {y.dtype} {y.shape}')
             raise ValueError(msg)
+        self._check_params(len(X))
         labelled = y >= 0
         self.classes_ = np.unique(y[labelled])
         if len(self.classes_) < 2:
             msg = f'at least two classes need labelled rows, got {self.classes_.tolist()}'
             raise ValueError(msg)
-        self.X_train_, self.y_train_ = X.copy(), y.copy()
-        self.scaler_ = RobustScaler().fit(X)
-        Z = self.scaler_.transform(X)
-        self.clusterer_ = hdbscan.HDBSCAN(
-            min_cluster_size=self.min_cluster_size, min_samples=self.min_samples,
-            prediction_data=True, core_dist_n_jobs=1).fit(Z)
-        cluster = self.clusterer_.labels_
-        strength = self.clusterer_.probabilities_
-        outlier = np.nan_to_num(self.clusterer_.outlier_scores_)
         k = len(self.classes_)
-        index = np.searchsorted(self.classes_, y[labelled])
-        self.prior_ = np.bincount(index, minlength=k) / labelled.sum()
+        index = np.full(len(y), -1)
+        index[labelled] = np.searchsorted(self.classes_, y[labelled])
+        self.X_train_, self.y_train_ = X.copy(), y.copy()
+        self.scaler_ = StandardScaler().fit(X)
+        Z = self.scaler_.transform(X)
+        # 1. clusters, membership strengths and outlier scores of every source
+        self.min_cluster_size_ = (max(10, len(X) // 400) if self.min_cluster_size is None
+                                  else int(self.min_cluster_size))
+        self.clusterer_ = hdbscan.HDBSCAN(
+            min_cluster_size=self.min_cluster_size_, min_samples=int(self.min_samples),
+            prediction_data=True, core_dist_n_jobs=self.n_jobs).fit(Z)
+        cluster = self.clusterer_.labels_
+        outlier = np.nan_to_num(self.clusterer_.outlier_scores_)
+        if cluster.max() < 0:
+            # every source is unlike any cluster; approximate_predict_scores
+            # gives new sources 1 then, so the training rows get it too
+            outlier = np.ones(len(X))
+            warnings.warn(f'HDBSCAN found no cluster among {len(X)} sources with '
+                          f'min_cluster_size={self.min_cluster_size_}; cluster columns will be '
+                          '-1 and outlier scores 1. Try a smaller min_cluster_size.',
+                          AstroGalclassUserWarning, stacklevel=2)
+        F = self._forest_inputs(Z, self.clusterer_.probabilities_, outlier)
         counts = {}
-        for cid, c in zip(cluster[labelled], index, strict=True):
-            counts.setdefault(cid, np.zeros(k))[c] += 1
+        for cid, c in zip(cluster[labelled], index[labelled], strict=True):
+            counts.setdefault(int(cid), np.zeros(k, int))[c] += 1
         self.cluster_counts_ = counts
-        own = np.zeros((len(X), k))
-        own[np.flatnonzero(labelled), index] = 1          # leave-one-out
-        F = self._features(Z, cluster, strength, outlier, own)
-        rf = RandomForestClassifier(n_estimators=self.n_estimators, min_samples_leaf=1,
-                                    n_jobs=1, random_state=self.random_state)
-        class_weight = len(index) / (k * np.bincount(index, minlength=k))
-        work_y = y.copy()
-        train = labelled.copy()
-        self.n_pseudo_labelled_ = 0
-        self.n_iter_ = 0
-        dominant = self._dominant_class()
-        def refit():
-            w = class_weight[np.searchsorted(self.classes_, work_y[train])]
-            w = w * np.where(labelled[train], 1.0, self.pseudo_weight)
-            rf.fit(F[train], work_y[train], sample_weight=w)
+        allowed = self._allowed_classes(cluster)
+        # 2. forest on the labelled rows; its importances weight the graph
+        class_weight = labelled.sum() / (k * np.bincount(index[labelled], minlength=k))
 
-        for _ in range(self.max_iter):
-            refit()
-            self.n_iter_ += 1
-            candidates = np.flatnonzero(~train)
-            if not len(candidates):
+        def fit_forest(train, targets):
+            w = class_weight[targets[train]] * np.where(labelled[train], 1.0,
+                                                        self.pseudo_weight)
+            rf = RandomForestClassifier(n_estimators=int(self.n_estimators), n_jobs=self.n_jobs,
+                                        random_state=self.random_state)
+            return rf.fit(F[train], targets[train], sample_weight=w)
+
+        forest = fit_forest(labelled, index)
+        importance = forest.feature_importances_[:Z.shape[1]]
+        self.feature_weights_ = np.sqrt(importance / max(importance.mean(), 1e-12))
+        # 3. label spreading over the weighted k-NN graph
+        spreading = LabelSpreading(kernel='knn', n_neighbors=int(self.n_neighbors),
+                                   alpha=self.alpha, max_iter=100)
+        spreading.fit(Z * self.feature_weights_, index)
+        P = spreading.label_distributions_
+        self.label_distributions_ = P
+        spread_class = P.argmax(axis=1)
+        consistent = allowed[np.arange(len(X)), spread_class]
+        # 4. first pseudo-labels: spreading, forest and cluster agree
+        proba = forest.predict_proba(F)
+        take = (~labelled & consistent & (P.max(axis=1) >= self.confidence)
+                & (proba.argmax(axis=1) == spread_class))
+        targets = np.where(labelled, index, spread_class)
+        train = labelled | take
+        # 5. self-training: refit, add the sources the new forest is sure of
+        for iteration in range(1, int(self.max_iter) + 1):
+            forest = fit_forest(train, targets)
+            self.n_iter_ = iteration
+            rest = np.flatnonzero(~train)
+            if iteration == self.max_iter or not len(rest):
                 break
-            proba = rf.predict_proba(F[candidates])
-            dom = np.array([dominant.get(c, -1) for c in cluster[candidates]])
-            ok = dom >= 0
-            take = np.zeros(len(candidates), bool)
-            take[ok] = proba[np.flatnonzero(ok), dom[ok]] >= self.confidence
-            if not take.any():
+            proba = forest.predict_proba(F[rest])
+            add = ((proba.max(axis=1) >= self.confidence)
+                   & (proba.argmax(axis=1) == spread_class[rest]) & consistent[rest])
+            if not add.any():
                 break
-            rows = candidates[take]
-            work_y[rows] = self.classes_[dom[take]]
-            train[rows] = True
-            self.n_pseudo_labelled_ += len(rows)
-        else:
-            refit()
-        self.forest_ = rf
-        self.pseudo_labels_ = np.where(train & ~labelled, work_y, -1)
+            train[rest[add]] = True
+        self.forest_ = forest
+        pseudo = train & ~labelled
+        self.pseudo_labels_ = np.where(pseudo, self.classes_[targets], -1)
+        self.n_pseudo_labelled_ = int(pseudo.sum())
+        self.n_features_in_ = X.shape[1]
         return self
 
-    def _dominant_class(self):
-        out = {}
-        for cid, n in self.cluster_counts_.items():
-            if cid < 0 or n.sum() < self.min_labelled:
-                continue
-            if n.max() / n.sum() >= self.purity:
-                out[cid] = int(np.argmax(n))
-        return out
-
-    def _composition(self, cluster, own):
+    def _allowed_classes(self, cluster):
+        """``(N, k)`` booleans: classes a source's cluster lets it be given."""
         k = len(self.classes_)
-        comp = np.empty((len(cluster), k))
-        for i, cid in enumerate(cluster):
-            n = self.cluster_counts_.get(cid, np.zeros(k)) - own[i]
-            if cid < 0:
-                n = np.zeros(k)
-            comp[i] = (n + 2 * self.prior_) / (n.sum() + 2)
-        return comp
+        allowed = np.ones((len(cluster), k), bool)
+        for cid, n in self.cluster_counts_.items():
+            if cid < 0 or n.sum() < self.min_labelled or n.max() < self.purity * n.sum():
+                continue
+            members = cluster == cid
+            allowed[members] = False
+            allowed[members, int(np.argmax(n))] = True
+        return allowed
 
-    def _features(self, Z, cluster, strength, outlier, own):
-        return np.hstack([Z, strength[:, None], outlier[:, None],
-                          self._composition(cluster, own)])
+    @staticmethod
+    def _forest_inputs(Z, strength, outlier):
+        return np.hstack([Z, np.asarray(strength, float)[:, None],
+                          np.asarray(outlier, float)[:, None]])
+
+    def cluster_summary(self, *, classes=None):
+        """
+        The clusters found in the field: size, labelled members per class.
+
+        Parameters
+        ----------
+        classes : sequence of str, optional
+            Names of the class indices (e.g. ``HIGHZ_CLASSES``); the
+            integer classes otherwise.
+
+        Returns
+        -------
+        table : `~astropy.table.QTable`
+            One row per cluster (-1: the sources in no cluster): ``n_members``,
+            ``n_labelled_<class>``, ``dominant_class`` (empty when the
+            cluster is not class-dominated: too few labels or mixed) and
+            ``n_pseudo_labelled``.
+        """
+        from astropy.table import QTable
+
+        check_is_fitted(self, 'forest_')
+        names = [str(c) if classes is None else classes[int(c)] for c in self.classes_]
+        cluster = self.clusterer_.labels_
+        ids = np.unique(cluster)
+        k = len(self.classes_)
+        counts = np.array([self.cluster_counts_.get(int(c), np.zeros(k, int)) for c in ids])
+        dominant = []
+        for cid, n in zip(ids, counts, strict=True):
+            ok = cid >= 0 and n.sum() >= self.min_labelled and n.max() >= self.purity * n.sum()
+            dominant.append(names[int(np.argmax(n))] if ok else '')
+        table = QTable({'cluster_id': ids.astype(np.int32),
+                        'n_members': np.array([np.sum(cluster == c) for c in ids])})
+        for j, name in enumerate(names):
+            table[f'n_labelled_{name}'] = counts[:, j]
+        table['dominant_class'] = dominant
+        table['n_pseudo_labelled'] = [int(np.sum((cluster == c) & (self.pseudo_labels_ >= 0)))
+                                      for c in ids]
+        return table
 
     # -- prediction -----------------------------------------------------------------
 
@@ -204,18 +358,20 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
 
         check_is_fitted(self, 'forest_')
         Z = self.scaler_.transform(self._check_X(X))
-        cluster, strength = hdbscan.approximate_predict(self.clusterer_, Z)
-        outlier = np.nan_to_num(hdbscan.approximate_predict_scores(self.clusterer_, Z))
+        with warnings.catch_warnings():
+            # "no defined clusters": fit() has warned already
+            warnings.simplefilter('ignore', UserWarning)
+            cluster, strength = hdbscan.approximate_predict(self.clusterer_, Z)
+            outlier = np.nan_to_num(hdbscan.approximate_predict_scores(self.clusterer_, Z))
         return np.asarray(cluster), np.asarray(strength, float), np.asarray(outlier, float)
 
     def predict_proba(self, X):
         """Class probabilities ``(N, n_classes)`` in the order of ``classes_``."""
         check_is_fitted(self, 'forest_')
         X = self._check_X(X)
-        cluster, strength, outlier = self.cluster_info(X)
-        F = self._features(self.scaler_.transform(X), cluster, strength, outlier,
-                           np.zeros((len(X), len(self.classes_))))
-        return self.forest_.predict_proba(F)
+        _, strength, outlier = self.cluster_info(X)
+        return self.forest_.predict_proba(
+            self._forest_inputs(self.scaler_.transform(X), strength, outlier))
 
     def predict(self, X):
         """Most probable class."""
@@ -280,52 +436,92 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
 
 
 def classify_table(model, catalog, *, classes=('low_z', 'high_z', 'brown_dwarf'),
-                   features=None, prefix='', overwrite=False, **feature_options):
+                   features=None, prefix='', overwrite=False, depth='jades-deep',
+                   **feature_options):
     """
-    Classify a catalog with a fitted `SemiSupervisedClassifier`; QTable out.
+    Classify a catalog or cutouts with a fitted `SemiSupervisedClassifier`; QTable out.
 
     Parameters
     ----------
     model : `SemiSupervisedClassifier`
         Fitted, with integer classes ``0 .. len(classes) - 1``.
-    catalog : `~astropy.table.Table`
-        With the flux and error columns that
+    catalog : `~astropy.table.Table` or array-like
+        A catalog with the flux and error columns that
         `~astro_galclass.semisupervised.photometry_features` reads (options
-        passed through ``feature_options``).
+        passed through ``feature_options``); or seven-band cutouts
+        ``(N, 7, H, W)`` in nJy per pixel on the 0.03" grid, measured with
+        `~astro_galclass.semisupervised.cutout_photometry` at ``depth``
+        (the table returned then holds their fluxes and errors).
     classes : sequence of str, optional
         Names of the class indices.
     features : `~numpy.ndarray`, optional
-        A precomputed feature matrix instead.
+        A precomputed feature matrix, one row per catalog row, instead.
     prefix : str, optional
         Prepended to the new column names (to keep them apart from the CNN's).
     overwrite : bool, optional
+        Replace existing columns of the same names instead of raising.
+    depth : str or dict, optional
+        Survey depth giving the flux errors of cutouts.
 
     Returns
     -------
-    table
-        A copy of ``catalog`` with ``p_<class>``, ``ssl_class``,
-        ``cluster_id`` (-1: no cluster), ``cluster_membership`` (HDBSCAN
-        strength, 0-1) and ``outlier_score`` (GLOSH, 0-1; high values are
-        sources unlike any cluster: ordinary stars, artifacts, rare
-        objects). Every row is kept in order.
+    table : `~astropy.table.QTable`
+        A copy of ``catalog`` (never modified) with ``p_<class>``,
+        ``ssl_class``, ``cluster_id`` (-1: no cluster),
+        ``cluster_membership`` (HDBSCAN strength, 0-1), ``outlier_score``
+        (GLOSH, 0-1; high values are sources unlike any cluster: ordinary
+        stars, artifacts, rare objects) and ``ssl_flags`` (1: no band has a
+        finite flux and error, so the row is not classified and its other
+        new columns are masked). Every row is kept, in order.
     """
-    from astropy.table import Column
+    from astropy.table import MaskedColumn, Table
 
-    from astro_galclass.semisupervised.features import photometry_features
+    from astro_galclass.semisupervised.features import cutout_photometry, photometry_features
     from astro_galclass.utils._tables import append_columns, provenance
 
+    check_is_fitted(model, 'forest_')
+    if not isinstance(catalog, Table):
+        cutouts = np.asarray(getattr(catalog, 'value', catalog))
+        if cutouts.ndim != 4:
+            msg = ('expected a Table (catalog with flux columns) or cutouts of shape '
+                   f'(N, bands, H, W), got {type(catalog).__name__} of shape {cutouts.shape}')
+            raise TypeError(msg)
+        catalog = cutout_photometry(cutouts, depth=depth)
     if features is None:
-        features, _ = photometry_features(catalog, **feature_options)
-    proba = model.predict_proba(features)
-    cluster, strength, outlier = model.cluster_info(features)
+        features, names = photometry_features(catalog, **feature_options)
+        missing = [i for i, name in enumerate(names) if name.startswith('missing_')]
+        unusable = np.all(features[:, missing] == 1, axis=1)
+    else:
+        features = np.asarray(features, float)
+        if features.ndim != 2 or len(features) != len(catalog):
+            msg = (f'features must be ({len(catalog)}, n_features), one row per catalog row, '
+                   f'got shape {features.shape}')
+            raise ValueError(msg)
+        unusable = ~np.all(np.isfinite(features), axis=1)
+    n = len(catalog)
+    k = len(model.classes_)
+    proba = np.zeros((n, k))
+    cluster = np.full(n, -1)
+    strength, outlier = np.zeros(n), np.zeros(n)
+    good = ~unusable
+    if good.any():
+        proba[good] = model.predict_proba(features[good])
+        cluster[good], strength[good], outlier[good] = model.cluster_info(features[good])
     names = [classes[int(c)] for c in model.classes_]
     cols = {}
     for j, name in enumerate(names):
-        cols[f'{prefix}p_{name}'] = Column(proba[:, j], description=f'probability of {name}')
-    cols[f'{prefix}ssl_class'] = Column(np.array(names)[np.argmax(proba, axis=1)])
-    cols[f'{prefix}cluster_id'] = Column(cluster.astype(np.int32))
-    cols[f'{prefix}cluster_membership'] = Column(strength)
-    cols[f'{prefix}outlier_score'] = Column(outlier, description='HDBSCAN GLOSH outlier score')
+        cols[f'{prefix}p_{name}'] = MaskedColumn(proba[:, j], mask=unusable,
+                                                 description=f'probability of {name}')
+    cols[f'{prefix}ssl_class'] = MaskedColumn(np.array(names)[np.argmax(proba, axis=1)],
+                                              mask=unusable)
+    cols[f'{prefix}cluster_id'] = MaskedColumn(cluster.astype(np.int32), mask=unusable,
+                                               description='HDBSCAN cluster, -1: none')
+    cols[f'{prefix}cluster_membership'] = MaskedColumn(strength, mask=unusable,
+                                                       description='HDBSCAN strength')
+    cols[f'{prefix}outlier_score'] = MaskedColumn(outlier, mask=unusable,
+                                                  description='HDBSCAN GLOSH outlier score')
+    cols[f'{prefix}ssl_flags'] = MaskedColumn(unusable.astype(np.int16),
+                                              description='1: no usable band, not classified')
     meta = provenance(task='semi-supervised classification', model_name='SemiSupervisedClassifier',
                       weights_sha256=model._payload()[1],
                       options={'params': model.get_params(), 'prefix': prefix})
