@@ -1,7 +1,7 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """
 The ``galclass`` command line: ``demo``, ``train-highz``, ``evaluate-highz``,
-``train-morphology``.
+``train-morphology``, ``evaluate-morphology``.
 """
 
 import argparse
@@ -53,6 +53,32 @@ def _train_highz(args):
     clf.save(args.output)
     history.pprint(max_lines=-1, max_width=-1)
     print(f'temperature {clf.temperature:.3f}; wrote {args.output}')
+    return 0
+
+
+def _evaluate_morphology(args):
+    from astro_galclass.morphology import MorphologyClassifier
+    from astro_galclass.simulate import MorphologySimulator
+    from astro_galclass.training.morphology import evaluate_morphology
+
+    clf = (MorphologyClassifier.pretrained(device=args.device) if args.weights is None
+           else MorphologyClassifier(args.weights, device=args.device))
+    print(f'simulating {args.n_test} test galaxies (MorphologySimulator, seed {args.seed})')
+    images, truth = MorphologySimulator(seed=args.seed).sample(args.n_test)
+    table = evaluate_morphology(clf, images, truth)
+    print(f'{clf.name} (sha256 {clf.weights_sha256[:12]}) on {args.n_test} simulated galaxies, '
+          'RMSE against the Kaggle cumulative vote fractions:\n')
+    table.pprint(max_lines=-1, max_width=-1)
+    rmse = float(table['rmse'][0])
+    residual = table.meta['max_tree_residual']
+    accuracy = table.meta['smooth_featured_accuracy']
+    print('\ntargets:')
+    for name, value, goal, ok in (
+            ('RMSE, 37 targets', rmse, '<= 0.07', rmse <= 0.07),
+            ('largest tree-identity residual', residual, '<= 1e-6', residual <= 1e-6),
+            (f'smooth vs featured accuracy ({table.meta["n_unambiguous"]} unambiguous)',
+             accuracy, '>= 0.95', accuracy >= 0.95)):
+        print(f'  {name:48s} {value:.4g}  (goal {goal}: {"met" if ok else "NOT met"})')
     return 0
 
 
@@ -244,6 +270,14 @@ def _parser():
     p.add_argument('--checkpoint-dir', type=Path, default=None)
     p.add_argument('--name', default=None)
     p.set_defaults(func=_train_morphology)
+
+    p = sub.add_parser('evaluate-morphology', help='evaluate a morphology model on a fresh '
+                       'simulated test set')
+    p.add_argument('--weights', default=None, help='weights file (default: shipped model)')
+    p.add_argument('--n-test', type=int, default=5000)
+    p.add_argument('--seed', type=int, default=9)
+    p.add_argument('--device', default='auto')
+    p.set_defaults(func=_evaluate_morphology)
     return parser
 
 

@@ -53,12 +53,12 @@ def _same_conv(cin, cout, kernel):
                          nn.Conv2d(cin, cout, kernel))
 
 
-def _tower(kernel):
+def _tower(kernel, c64, c128):
     return nn.Sequential(
-        _same_conv(3, 64, kernel), nn.ReLU(inplace=True),
-        _same_conv(64, 64, kernel), nn.ReLU(inplace=True),
-        _same_conv(64, 128, kernel), nn.ReLU(inplace=True),
-        nn.BatchNorm2d(128),
+        _same_conv(3, c64, kernel), nn.ReLU(inplace=True),
+        _same_conv(c64, c64, kernel), nn.ReLU(inplace=True),
+        _same_conv(c64, c128, kernel), nn.ReLU(inplace=True),
+        nn.BatchNorm2d(c128),
         nn.MaxPool2d(3, stride=2),
         nn.Dropout(0.1),
     )
@@ -83,6 +83,11 @@ class ParallelCNN(_MorphologyNet):
     ----------
     head : {'tree', 'sigmoid'}, optional
         Output layer (see the module docstring).
+    width : float, optional
+        Multiplies the number of channels of every convolution (the dense
+        head is unchanged): 1 is the seed's network; 0.25 (16, 16, 32
+        channels in the towers) has 1/16 of its convolution cost, which is
+        what a CPU can train (the shipped morphology model).
 
     Examples
     --------
@@ -93,23 +98,32 @@ class ParallelCNN(_MorphologyNet):
     torch.Size([2, 37])
     """
 
-    def __init__(self, *, head='tree'):
+    def __init__(self, *, head='tree', width=1.0):
         super().__init__()
-        self.config = {'head': head}
-        self.tower_large = _tower(6)
-        self.tower_small = _tower(3)
+        if isinstance(width, bool) or not isinstance(width, (int, float)) or not (
+                0 < width <= 4):
+            msg = f'width must be a number in (0, 4], got {width!r}'
+            raise ValueError(msg)
+        self.config = {'head': head, 'width': float(width)}
+
+        def channels(n):
+            return max(1, round(n * width))
+
+        c64, c128 = channels(64), channels(128)
+        self.tower_large = _tower(6, c64, c128)
+        self.tower_small = _tower(3, c64, c128)
 
         def block(cin, cout):
             return [nn.Conv2d(cin, cout, 3, padding='same'), nn.ReLU(inplace=True),
                     nn.MaxPool2d(2), nn.Dropout(0.1)]
 
-        layers = block(256, 128) + block(128, 64)
+        layers = block(2 * c128, c128) + block(c128, c64)
         self.trunk = nn.Sequential(*layers)
-        self.gradcam_layer = nn.Conv2d(64, 64, 3, padding='same')
+        self.gradcam_layer = nn.Conv2d(c64, c64, 3, padding='same')
         self.after_gradcam = nn.Sequential(nn.ReLU(inplace=False), nn.MaxPool2d(2),
                                            nn.Dropout(0.1))
         self.dense = nn.Sequential(
-            nn.Flatten(), nn.Linear(3 * 3 * 64, 256), nn.ReLU(inplace=True),
+            nn.Flatten(), nn.Linear(3 * 3 * c64, 256), nn.ReLU(inplace=True),
             nn.Linear(256, 128), nn.ReLU(inplace=True),
             nn.Linear(128, 64), nn.ReLU(inplace=True), nn.Dropout(0.2),
         )

@@ -1,6 +1,7 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """
-Rebuild the shipped weights: ``python -m astro_galclass.training.reproduce highz``.
+Rebuild the shipped weights: ``python -m astro_galclass.training.reproduce highz``
+(or ``morphology``).
 
 The recipe is fixed here (simulator depth and seeds, architecture, batch
 size, epochs), so that anyone can retrain the shipped model and compare.
@@ -28,7 +29,8 @@ import torch
 from astro_galclass.simulate import NIRCamSimulator
 from astro_galclass.training.highz import train_highz_simulated
 
-__all__ = ['HIGHZ_FINETUNE_RECIPE', 'HIGHZ_RECIPE', 'main', 'reproduce_highz']
+__all__ = ['HIGHZ_FINETUNE_RECIPE', 'HIGHZ_RECIPE', 'MORPHOLOGY_RECIPE', 'main',
+           'reproduce_highz', 'reproduce_morphology']
 
 #: The recipe of the shipped high-z model.
 HIGHZ_RECIPE = {
@@ -61,7 +63,24 @@ HIGHZ_FINETUNE_RECIPE = {
     'seed': 1,
 }
 
-_DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / 'data' / 'highz_default.pt'
+#: The recipe of the shipped morphology model: the seed's Parallel CNN at a
+#: quarter of its width, on a fixed set of simulated galaxies.
+MORPHOLOGY_RECIPE = {
+    'simulator_seed': 20261201,
+    'n_images': 24000,
+    'voters': 40.0,
+    'width': 0.25,
+    'val_fraction': 0.1,
+    'batch_size': 64,
+    'lr': 1e-3,
+    'max_epochs': 8,
+    'patience': 3,
+    'seed': 0,
+}
+
+_DATA = Path(__file__).resolve().parent.parent / 'data'
+_DEFAULT_OUTPUT = _DATA / 'highz_default.pt'
+_DEFAULT_MORPHOLOGY_OUTPUT = _DATA / 'morphology_default.pt'
 
 
 def _override(recipe, **values):
@@ -91,8 +110,7 @@ def reproduce_highz(output=_DEFAULT_OUTPUT, *, device='auto', init=None, max_epo
         A stage-1 weights file: skip stage 1 and start stage 2 from it.
     max_epochs, finetune_epochs, batches_per_epoch, n_val : int, optional
         Override the recipes (for a quick smoke run); the weights metadata
-        records what was used. ``finetune_epochs=0`` stops after stage 1:
-        that is how the file shipped in this version was made.
+        records what was used. ``finetune_epochs=0`` stops after stage 1.
     checkpoint_dir : path, optional
     progress : bool, optional
 
@@ -163,6 +181,60 @@ def reproduce_highz(output=_DEFAULT_OUTPUT, *, device='auto', init=None, max_epo
     return _save(clf, output), history
 
 
+def reproduce_morphology(output=_DEFAULT_MORPHOLOGY_OUTPUT, *, device='auto',
+                         max_epochs=None, n_images=None, checkpoint_dir=None, progress=True):
+    """
+    Train the shipped morphology model with `MORPHOLOGY_RECIPE`; save it to ``output``.
+
+    `~astro_galclass.simulate.MorphologySimulator` draws ``n_images``
+    galaxies with vote fractions from about 40 simulated volunteers; a
+    `~astro_galclass.morphology.ParallelCNN` of a quarter of the seed's width
+    with the tree output layer is trained on them with
+    `~astro_galclass.training.train_morphology` (RMSE on the Kaggle targets,
+    rotations and flips, early stopping on a held-out tenth).
+
+    Parameters
+    ----------
+    output : path, optional
+        Weights file to write (default: the shipped file).
+    device : str, optional
+    max_epochs, n_images : int, optional
+        Override the recipe (for a quick smoke run); the weights metadata
+        records what was used.
+    checkpoint_dir : path, optional
+    progress : bool, optional
+
+    Returns
+    -------
+    classifier : `~astro_galclass.morphology.MorphologyClassifier`
+    history : `~astropy.table.QTable`
+    """
+    from astro_galclass.morphology import ParallelCNN
+    from astro_galclass.simulate import MorphologySimulator
+    from astro_galclass.training.morphology import train_morphology
+
+    recipe = _override(MORPHOLOGY_RECIPE, max_epochs=max_epochs, n_images=n_images)
+    start = time.perf_counter()
+    torch.manual_seed(recipe['seed'])
+    sim = MorphologySimulator(seed=recipe['simulator_seed'], voters=recipe['voters'])
+    images, truth = sim.sample(recipe['n_images'])
+    clf, history = train_morphology(
+        images, truth, model=ParallelCNN(width=recipe['width']), loss='rmse',
+        val_fraction=recipe['val_fraction'], batch_size=recipe['batch_size'], lr=recipe['lr'],
+        max_epochs=recipe['max_epochs'], patience=recipe['patience'], device=device,
+        seed=recipe['seed'], checkpoint_dir=checkpoint_dir, progress=progress,
+        name='morphology-sim-parallelcnn-v1')
+    clf.metadata['simulator'] = sim.settings()
+    clf.metadata['training'] = (f'simulated galaxies (astro_galclass MorphologySimulator, seed '
+                                f'{recipe["simulator_seed"]}); {clf.metadata["training"]}')
+    clf.metadata['recipe'] = {
+        **clf.metadata['recipe'], **recipe,
+        'reproduce': 'python -m astro_galclass.training.reproduce morphology',
+        'seconds': round(time.perf_counter() - start), 'device': str(clf.device),
+        'torch_version': torch.__version__}
+    return _save(clf, output), history
+
+
 def _save(clf, output):
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -174,8 +246,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog='python -m astro_galclass.training.reproduce',
         description='Retrain a shipped model with its recorded recipe.')
-    parser.add_argument('model', choices=['highz'], help='which shipped model')
-    parser.add_argument('--output', type=Path, default=_DEFAULT_OUTPUT,
+    parser.add_argument('model', choices=['highz', 'morphology'], help='which shipped model')
+    parser.add_argument('--output', type=Path, default=None,
                         help='weights file to write (default: the shipped file)')
     parser.add_argument('--device', default='auto')
     parser.add_argument('--init', type=Path, default=None,
@@ -184,10 +256,22 @@ def main(argv=None):
     parser.add_argument('--finetune-epochs', type=int, default=None)
     parser.add_argument('--batches-per-epoch', type=int, default=None)
     parser.add_argument('--n-val', type=int, default=None)
+    parser.add_argument('--n-images', type=int, default=None,
+                        help='morphology: simulated galaxies')
     parser.add_argument('--checkpoint-dir', type=Path, default=None)
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args(argv)
     start = time.perf_counter()
+    if args.model == 'morphology':
+        output = args.output or _DEFAULT_MORPHOLOGY_OUTPUT
+        clf, history = reproduce_morphology(output, device=args.device,
+                                            max_epochs=args.max_epochs, n_images=args.n_images,
+                                            checkpoint_dir=args.checkpoint_dir,
+                                            progress=not args.no_progress)
+        history.pprint(max_lines=-1, max_width=-1)
+        print(f'\nwrote {output} in {time.perf_counter() - start:.0f} s')
+        return 0
+    args.output = args.output or _DEFAULT_OUTPUT
     clf, history = reproduce_highz(args.output, device=args.device, init=args.init,
                                    max_epochs=args.max_epochs,
                                    finetune_epochs=args.finetune_epochs,

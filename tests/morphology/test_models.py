@@ -20,6 +20,18 @@ def test_parallel_cnn_matches_the_seed_architecture():
         net(torch.rand(1, 3, 32, 32))
 
 
+def test_parallel_cnn_width():
+    narrow = ParallelCNN(width=0.25)
+    assert narrow.config == {'head': 'tree', 'width': 0.25}
+    assert narrow.tower_large[0][1].out_channels == 16
+    assert narrow.gradcam_layer.out_channels == 16
+    assert sum(p.numel() for p in narrow.parameters()) < 0.2 * 1_159_653
+    assert narrow.eval()(torch.rand(2, 3, 64, 64)).shape == (2, 37)
+    for bad in (0, -1, True, 'wide', 5):
+        with pytest.raises(ValueError, match='width'):
+            ParallelCNN(width=bad)
+
+
 def test_sigmoid_head_is_unconstrained():
     torch.manual_seed(0)
     net = ParallelCNN(head='sigmoid').eval()
