@@ -69,6 +69,10 @@ def _evaluate_morphology(args):
     print(f'{clf.name} (sha256 {clf.weights_sha256[:12]}) on {args.n_test} simulated galaxies, '
           'RMSE against the Kaggle cumulative vote fractions:\n')
     table.pprint(max_lines=-1, max_width=-1)
+    if 'rmse_vs_expected' in table.meta:
+        print(f'\nRMSE against the expected (infinite-volunteer) fractions: '
+              f'{table.meta["rmse_vs_expected"]:.4f}; the vote labels themselves differ from '
+              f'them by {table.meta["vote_noise_rmse"]:.4f} (vote noise)')
     rmse = float(table['rmse'][0])
     residual = table.meta['max_tree_residual']
     accuracy = table.meta['smooth_featured_accuracy']

@@ -128,7 +128,28 @@ class MorphologyClassifier:
 
     @classmethod
     def pretrained(cls, *, device='auto', batch_size=64):
-        """The shipped model (``astro_galclass/data/morphology_default.pt``)."""
+        """
+        The shipped model, trained on simulated galaxies only.
+
+        ``astro_galclass/data/morphology_default.pt``: a
+        `~astro_galclass.morphology.ParallelCNN` at a quarter of the seed's
+        width, trained by ``python -m astro_galclass.training.reproduce
+        morphology`` on images and vote fractions of
+        `~astro_galclass.simulate.MorphologySimulator` (recipe and seeds in
+        ``metadata``). It has never seen a Galaxy Zoo image: read the model
+        card, and fine-tune it on real labels
+        (`~astro_galclass.training.train_morphology`) before using its
+        fractions for science.
+
+        Examples
+        --------
+        >>> from astro_galclass.morphology import MorphologyClassifier
+        >>> m = MorphologyClassifier.pretrained(device='cpu')
+        >>> m.metadata['architecture'], m.input_size
+        ('ParallelCNN', 64)
+        >>> m.metadata['simulator']['simulator']
+        'MorphologySimulator'
+        """
         return cls(shipped_weights_path('morphology_default.pt'), device=device,
                    batch_size=batch_size)
 

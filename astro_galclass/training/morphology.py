@@ -209,9 +209,12 @@ def evaluate_morphology(classifier, images, truth):
     -------
     table : `~astropy.table.QTable`
         One row per question (``question``, ``rmse``) and a row ``all``;
-        ``meta`` holds the largest tree-identity residual and, with
+        ``meta`` holds the largest tree-identity residual; with
         ``smooth_truth``, the smooth-versus-featured accuracy on unambiguous
-        galaxies.
+        galaxies; with the simulator's ``expected_Class...`` columns (the
+        infinite-volunteer fractions), ``rmse_vs_expected`` (the predictions
+        against them) and ``vote_noise_rmse`` (the finite-volunteer labels
+        against them: the part of the RMSE no model can remove).
     """
     predicted = classifier.predict_kaggle(images)
     target = GZ2_TREE.from_kaggle_table(truth)
@@ -223,6 +226,11 @@ def evaluate_morphology(classifier, images, truth):
     table['rmse'].format = '.4f'
     table.meta['max_tree_residual'] = float(GZ2_TREE.identity_residuals(predicted).max())
     table.meta['n'] = len(target)
+    expected_names = [f'expected_{c}' for c in GZ2_TREE.kaggle_columns]
+    if all(name in truth.colnames for name in expected_names):
+        expected = np.stack([np.asarray(truth[n], float) for n in expected_names], axis=1)
+        table.meta['rmse_vs_expected'] = float(np.sqrt(np.mean((predicted - expected) ** 2)))
+        table.meta['vote_noise_rmse'] = float(np.sqrt(np.mean((target - expected) ** 2)))
     if 'smooth_truth' in truth.colnames:
         st = np.asarray(truth['smooth_truth'])
         clear = st >= 0

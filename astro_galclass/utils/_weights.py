@@ -126,8 +126,9 @@ def shipped_weights_path(filename):
 
     path = files('astro_galclass') / 'data' / filename
     if not path.is_file():
+        model = 'morphology' if filename.startswith('morphology') else 'highz'
         msg = (f'the shipped weights {filename} are not installed (looked in '
                f'{path}); rebuild them with "python -m '
-               'astro_galclass.training.reproduce highz"')
+               f'astro_galclass.training.reproduce {model}"')
         raise FileNotFoundError(msg)
     return str(path)

@@ -36,8 +36,8 @@ from astro_galclass.morphology import MorphologyClassifier
 
 # %%
 # Detection on the mean of the three colours, after subtracting a
-# photutils background, with overlapping sources deblended; the 16 sources with the largest isophotal area are
-# kept.
+# photutils background, with overlapping sources deblended; the 16 sources
+# with the largest isophotal area are kept.
 rgb = hubble_deep_field()
 grey = rgb.mean(axis=2)
 background = Background2D(grey, 64, filter_size=3)
@@ -75,7 +75,12 @@ for name in (smooth, featured, edge_on):
 table['label', smooth, featured, edge_on].pprint(max_width=-1)
 
 # %%
-# The cutouts with the model's smooth / featured / edge-on fractions.
+# The cutouts with the model's smooth / featured / edge-on fractions. Read
+# them as a demonstration of the domain gap, not as morphologies: on this
+# image the simulation-trained model calls most of the smooth ellipticals
+# featured, and the face-on spiral (third panel) and the bright stars
+# mostly "star or artifact". Real use starts with fine-tuning on real
+# labels.
 fig, axes = plt.subplots(4, 4, figsize=(9, 9.5))
 for ax, cutout, row in zip(axes.flat, cutouts, table, strict=True):
     ax.imshow(cutout, origin='lower')

@@ -28,3 +28,20 @@ def test_reproduce_morphology_smoke_run(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert 't11_arms_number' in printed
     assert 'largest tree-identity residual' in printed and 'goal <= 1e-6: met' in printed
+    assert '(vote noise)' in printed
+
+
+def test_shipped_morphology_model():
+    clf = MorphologyClassifier.pretrained(device='cpu')
+    assert clf.metadata['recipe']['reproduce'].endswith('reproduce morphology')
+    assert clf.metadata['architecture_kwargs']['width'] == 0.25
+    from astro_galclass.simulate import MorphologySimulator
+
+    images, truth = MorphologySimulator(seed=77).sample(64)
+    pred = clf.predict_kaggle(images)
+    assert GZ2_TREE.identity_residuals(pred).max() < 1e-6
+    target = GZ2_TREE.from_kaggle_table(truth)
+    # a trained model, not a constant: far better than predicting the mean
+    rmse = np.sqrt(np.mean((pred - target) ** 2))
+    rmse_mean = np.sqrt(np.mean((target - target.mean(axis=0)) ** 2))
+    assert rmse < 0.75 * rmse_mean
