@@ -86,7 +86,8 @@ class _Logits(nn.Module):
 
 def train_morphology(images, targets, *, counts=None, model=None, loss='rmse', lam=0.0,
                      val_fraction=0.2, batch_size=64, lr=1e-3, backbone_factor=0.1,
-                     weight_decay=0.0, max_epochs=30, patience=5, device='auto', seed=0,
+                     weight_decay=0.0, schedule='plateau', max_epochs=30, patience=5,
+                     device='auto', seed=0,
                      checkpoint_dir=None, progress=True, name=None):
     """
     Train a morphology network on images with Galaxy Zoo labels.
@@ -115,7 +116,7 @@ def train_morphology(images, targets, *, counts=None, model=None, loss='rmse', l
     lr : float, optional
         Adam learning rate (1e-3 as in the seed project); a torchvision
         backbone trains at ``lr * backbone_factor``.
-    weight_decay, batch_size, max_epochs, patience, device, seed, \
+    weight_decay, schedule, batch_size, max_epochs, patience, device, seed, \
 checkpoint_dir, progress, name : optional
         See `~astro_galclass.training.Trainer`.
 
@@ -174,7 +175,8 @@ checkpoint_dir, progress, name : optional
     groups = (model.parameter_groups(lr, backbone_factor=backbone_factor)
               if hasattr(model, 'parameter_groups') else None)
     trainer = Trainer(train_net, loss=loss_fn, metric=metric_fn, parameters=groups, lr=lr,
-                      weight_decay=weight_decay, max_epochs=max_epochs, patience=patience,
+                      weight_decay=weight_decay, schedule=schedule, max_epochs=max_epochs,
+                      patience=patience,
                       device=clf.device, seed=seed, checkpoint_dir=checkpoint_dir,
                       progress=progress)
     history = trainer.fit(train, val)
@@ -184,7 +186,7 @@ checkpoint_dir, progress, name : optional
     clf.metadata['recipe'] = {
         'function': 'astro_galclass.training.train_morphology', 'loss': loss, 'lam': lam,
         'n_train': len(idx_train), 'n_val': len(idx_val), 'lr': lr,
-        'backbone_factor': backbone_factor, 'batch_size': batch_size,
+        'backbone_factor': backbone_factor, 'batch_size': batch_size, 'schedule': schedule,
         'max_epochs': max_epochs, 'patience': patience, 'seed': int(seed),
         'augmentation': 'rotation by any angle, flips',
         'best_epoch': int(history['epoch'][history['best']][0]) if len(history) else None}

@@ -29,7 +29,8 @@ import torch
 from astro_galclass.simulate import NIRCamSimulator
 from astro_galclass.training.highz import train_highz_simulated
 
-__all__ = ['HIGHZ_FINETUNE_RECIPE', 'HIGHZ_RECIPE', 'MORPHOLOGY_RECIPE', 'main',
+__all__ = ['HIGHZ_FINETUNE_RECIPE', 'HIGHZ_RECIPE', 'MORPHOLOGY_FINETUNE_RECIPE',
+           'MORPHOLOGY_RECIPE', 'main',
            'reproduce_highz', 'reproduce_morphology']
 
 #: The recipe of the shipped high-z model.
@@ -73,9 +74,26 @@ MORPHOLOGY_RECIPE = {
     'val_fraction': 0.1,
     'batch_size': 64,
     'lr': 1e-3,
+    'schedule': 'plateau',
     'max_epochs': 8,
     'patience': 3,
     'seed': 0,
+}
+
+#: Stage 2 of the shipped morphology model: continued training from the
+#: stage-1 network on other simulated galaxies, learning rate decaying.
+MORPHOLOGY_FINETUNE_RECIPE = {
+    'simulator_seed': 20261202,
+    'n_images': 24000,
+    'voters': 40.0,
+    'width': 0.25,
+    'val_fraction': 0.1,
+    'batch_size': 64,
+    'lr': 5e-4,
+    'schedule': 'cosine',
+    'max_epochs': 10,
+    'patience': 10,
+    'seed': 1,
 }
 
 _DATA = Path(__file__).resolve().parent.parent / 'data'
@@ -181,26 +199,32 @@ def reproduce_highz(output=_DEFAULT_OUTPUT, *, device='auto', init=None, max_epo
     return _save(clf, output), history
 
 
-def reproduce_morphology(output=_DEFAULT_MORPHOLOGY_OUTPUT, *, device='auto',
-                         max_epochs=None, n_images=None, checkpoint_dir=None, progress=True):
+def reproduce_morphology(output=_DEFAULT_MORPHOLOGY_OUTPUT, *, device='auto', init=None,
+                         max_epochs=None, finetune_epochs=None, n_images=None,
+                         checkpoint_dir=None, progress=True):
     """
-    Train the shipped morphology model with `MORPHOLOGY_RECIPE`; save it to ``output``.
+    Train the shipped morphology model with its recipe; save it to ``output``.
 
-    `~astro_galclass.simulate.MorphologySimulator` draws ``n_images``
-    galaxies with vote fractions from about 40 simulated volunteers; a
+    Stage 1 (`MORPHOLOGY_RECIPE`): `~astro_galclass.simulate.MorphologySimulator`
+    draws galaxies with vote fractions from about 40 simulated volunteers; a
     `~astro_galclass.morphology.ParallelCNN` of a quarter of the seed's width
     with the tree output layer is trained on them with
     `~astro_galclass.training.train_morphology` (RMSE on the Kaggle targets,
-    rotations and flips, early stopping on a held-out tenth).
+    rotations and flips, early stopping on a held-out tenth). Stage 2
+    (`MORPHOLOGY_FINETUNE_RECIPE`) continues on other simulated galaxies with
+    a cosine-decaying learning rate.
 
     Parameters
     ----------
     output : path, optional
         Weights file to write (default: the shipped file).
     device : str, optional
-    max_epochs, n_images : int, optional
-        Override the recipe (for a quick smoke run); the weights metadata
-        records what was used.
+    init : path, optional
+        A stage-1 weights file: skip stage 1 and run stage 2 from it.
+    max_epochs, finetune_epochs, n_images : int, optional
+        Override the recipes (for a quick smoke run; ``n_images`` applies to
+        both stages); the weights metadata records what was used.
+        ``finetune_epochs=0`` stops after stage 1.
     checkpoint_dir : path, optional
     progress : bool, optional
 
@@ -208,22 +232,56 @@ def reproduce_morphology(output=_DEFAULT_MORPHOLOGY_OUTPUT, *, device='auto',
     -------
     classifier : `~astro_galclass.morphology.MorphologyClassifier`
     history : `~astropy.table.QTable`
+        The history of the last stage run.
     """
-    from astro_galclass.morphology import ParallelCNN
+    from astro_galclass.morphology import MorphologyClassifier, ParallelCNN
+
+    stage1 = _override(MORPHOLOGY_RECIPE, max_epochs=max_epochs, n_images=n_images)
+    stage2 = _override(MORPHOLOGY_FINETUNE_RECIPE, max_epochs=finetune_epochs,
+                       n_images=n_images)
+    if stage2['max_epochs'] < 0 or (stage2['max_epochs'] == 0 and init is not None):
+        msg = ('finetune_epochs must be >= 0, and > 0 with init (0 means stage 1 only), '
+               f'got {finetune_epochs} with init={init}')
+        raise ValueError(msg)
+    if init is None:
+        clf, history = _morphology_stage(
+            stage1, ParallelCNN(width=stage1['width']), 'morphology-sim-parallelcnn-v1',
+            device, checkpoint_dir, progress)
+        if stage2['max_epochs'] == 0:
+            clf.metadata['recipe']['reproduce'] = (
+                'python -m astro_galclass.training.reproduce morphology --finetune-epochs 0')
+            return _save(clf, output), history
+        first = clf.metadata
+    else:
+        loaded = MorphologyClassifier(init, device=device)
+        first = loaded.metadata
+        clf = loaded
+    record1 = {**first['recipe'], 'loaded_from': Path(init).name} if init else first['recipe']
+    clf, history = _morphology_stage(
+        stage2, clf.model, 'morphology-sim-parallelcnn-v2', device,
+        None if checkpoint_dir is None else Path(checkpoint_dir) / 'stage2', progress)
+    clf.metadata['training'] = f'{first["training"]}; then {clf.metadata["training"]}'
+    clf.metadata['recipe'] = {
+        'reproduce': 'python -m astro_galclass.training.reproduce morphology',
+        'stage1': record1, 'stage2': clf.metadata['recipe'],
+        'device': str(clf.device), 'torch_version': torch.__version__}
+    return _save(clf, output), history
+
+
+def _morphology_stage(recipe, model, name, device, checkpoint_dir, progress):
+    """One training stage of the morphology recipe, on freshly simulated galaxies."""
     from astro_galclass.simulate import MorphologySimulator
     from astro_galclass.training.morphology import train_morphology
 
-    recipe = _override(MORPHOLOGY_RECIPE, max_epochs=max_epochs, n_images=n_images)
     start = time.perf_counter()
     torch.manual_seed(recipe['seed'])
     sim = MorphologySimulator(seed=recipe['simulator_seed'], voters=recipe['voters'])
     images, truth = sim.sample(recipe['n_images'])
     clf, history = train_morphology(
-        images, truth, model=ParallelCNN(width=recipe['width']), loss='rmse',
-        val_fraction=recipe['val_fraction'], batch_size=recipe['batch_size'], lr=recipe['lr'],
+        images, truth, model=model, loss='rmse', val_fraction=recipe['val_fraction'],
+        batch_size=recipe['batch_size'], lr=recipe['lr'], schedule=recipe['schedule'],
         max_epochs=recipe['max_epochs'], patience=recipe['patience'], device=device,
-        seed=recipe['seed'], checkpoint_dir=checkpoint_dir, progress=progress,
-        name='morphology-sim-parallelcnn-v1')
+        seed=recipe['seed'], checkpoint_dir=checkpoint_dir, progress=progress, name=name)
     clf.metadata['simulator'] = sim.settings()
     clf.metadata['training'] = (f'simulated galaxies (astro_galclass MorphologySimulator, seed '
                                 f'{recipe["simulator_seed"]}); {clf.metadata["training"]}')
@@ -232,7 +290,7 @@ def reproduce_morphology(output=_DEFAULT_MORPHOLOGY_OUTPUT, *, device='auto',
         'reproduce': 'python -m astro_galclass.training.reproduce morphology',
         'seconds': round(time.perf_counter() - start), 'device': str(clf.device),
         'torch_version': torch.__version__}
-    return _save(clf, output), history
+    return clf, history
 
 
 def _save(clf, output):
@@ -264,8 +322,10 @@ def main(argv=None):
     start = time.perf_counter()
     if args.model == 'morphology':
         output = args.output or _DEFAULT_MORPHOLOGY_OUTPUT
-        clf, history = reproduce_morphology(output, device=args.device,
-                                            max_epochs=args.max_epochs, n_images=args.n_images,
+        clf, history = reproduce_morphology(output, device=args.device, init=args.init,
+                                            max_epochs=args.max_epochs,
+                                            finetune_epochs=args.finetune_epochs,
+                                            n_images=args.n_images,
                                             checkpoint_dir=args.checkpoint_dir,
                                             progress=not args.no_progress)
         history.pprint(max_lines=-1, max_width=-1)

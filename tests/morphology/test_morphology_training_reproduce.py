@@ -5,17 +5,27 @@ from astro_galclass.morphology import GZ2_TREE, MorphologyClassifier
 
 
 def test_reproduce_morphology_smoke_run(tmp_path, capsys):
-    from astro_galclass.training.reproduce import MORPHOLOGY_RECIPE, main
+    from astro_galclass.training.reproduce import (
+        MORPHOLOGY_FINETUNE_RECIPE,
+        MORPHOLOGY_RECIPE,
+        main,
+    )
 
     out = tmp_path / 'morph.pt'
-    assert main(['morphology', '--n-images', '40', '--max-epochs', '1', '--output', str(out),
-                 '--no-progress', '--device', 'cpu']) == 0
+    assert main(['morphology', '--n-images', '40', '--max-epochs', '1', '--finetune-epochs',
+                 '1', '--output', str(out), '--no-progress', '--device', 'cpu']) == 0
     clf = MorphologyClassifier(out, device='cpu')
     recipe = clf.metadata['recipe']
-    assert recipe['n_images'] == 40 and recipe['max_epochs'] == 1
-    assert recipe['width'] == MORPHOLOGY_RECIPE['width']
     assert recipe['reproduce'] == 'python -m astro_galclass.training.reproduce morphology'
-    assert clf.metadata['simulator']['seed'] == MORPHOLOGY_RECIPE['simulator_seed']
+    first, second = recipe['stage1'], recipe['stage2']
+    assert first['n_images'] == second['n_images'] == 40
+    assert first['max_epochs'] == second['max_epochs'] == 1
+    assert first['width'] == MORPHOLOGY_RECIPE['width']
+    assert first['simulator_seed'] == MORPHOLOGY_RECIPE['simulator_seed']
+    assert second['simulator_seed'] == MORPHOLOGY_FINETUNE_RECIPE['simulator_seed']
+    assert second['schedule'] == 'cosine'
+    assert clf.metadata['simulator']['seed'] == MORPHOLOGY_FINETUNE_RECIPE['simulator_seed']
+    assert clf.name == 'morphology-sim-parallelcnn-v2'
     assert clf.metadata['architecture_kwargs'] == {'head': 'tree', 'width': 0.25}
     pred = clf.predict_kaggle(np.random.default_rng(0).uniform(size=(2, 3, 64, 64)))
     assert GZ2_TREE.identity_residuals(pred).max() < 1e-6
@@ -29,6 +39,26 @@ def test_reproduce_morphology_smoke_run(tmp_path, capsys):
     assert 't11_arms_number' in printed
     assert 'largest tree-identity residual' in printed and 'goal <= 1e-6: met' in printed
     assert '(vote noise)' in printed
+
+
+def test_reproduce_morphology_stage1_only_and_init(tmp_path):
+    import pytest
+
+    from astro_galclass.training.reproduce import reproduce_morphology
+
+    first = tmp_path / 'stage1.pt'
+    reproduce_morphology(first, device='cpu', max_epochs=1, finetune_epochs=0,
+                         n_images=30, progress=False)
+    recipe = MorphologyClassifier(first, device='cpu').metadata['recipe']
+    assert recipe['reproduce'].endswith('--finetune-epochs 0') and 'stage2' not in recipe
+    second = tmp_path / 'stage2.pt'
+    reproduce_morphology(second, device='cpu', init=first, finetune_epochs=1, n_images=30,
+                         progress=False)
+    recipe = MorphologyClassifier(second, device='cpu').metadata['recipe']
+    assert recipe['stage1']['loaded_from'] == 'stage1.pt'
+    assert recipe['stage2']['max_epochs'] == 1
+    with pytest.raises(ValueError, match='finetune_epochs'):
+        reproduce_morphology(second, init=first, finetune_epochs=0)
 
 
 def test_shipped_morphology_model():
