@@ -77,10 +77,9 @@ table['label', smooth, featured, edge_on].pprint(max_width=-1)
 # %%
 # The cutouts with the model's smooth / featured / edge-on fractions. Read
 # them as a demonstration of the domain gap, not as morphologies: on this
-# image the simulation-trained model calls most of the smooth ellipticals
-# featured, and the face-on spiral (third panel) and the bright stars
-# mostly "star or artifact". Real use starts with fine-tuning on real
-# labels.
+# image the simulation-trained model calls the smooth ellipticals and even
+# the bright stars with diffraction spikes featured; only the spirals it
+# gets right. Real use starts with fine-tuning on real labels.
 fig, axes = plt.subplots(4, 4, figsize=(9, 9.5))
 for ax, cutout, row in zip(axes.flat, cutouts, table, strict=True):
     ax.imshow(cutout, origin='lower')
