@@ -160,25 +160,28 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_params(self, n_rows):
         checks = [
-            ('min_cluster_size', self.min_cluster_size,
+            ('min_cluster_size', self.min_cluster_size, 'None or an integer >= 2',
              lambda v: v is None or (int(v) == v and v >= 2)),
-            ('min_samples', self.min_samples, lambda v: int(v) == v and v >= 1),
-            ('n_neighbors', self.n_neighbors, lambda v: int(v) == v and 1 <= v < n_rows),
-            ('alpha', self.alpha, lambda v: 0 < v < 1),
-            ('n_estimators', self.n_estimators, lambda v: int(v) == v and v >= 1),
-            ('confidence', self.confidence, lambda v: 0 < v <= 1),
-            ('purity', self.purity, lambda v: 0.5 <= v <= 1),
-            ('min_labelled', self.min_labelled, lambda v: int(v) == v and v >= 1),
-            ('max_iter', self.max_iter, lambda v: int(v) == v and v >= 1),
-            ('pseudo_weight', self.pseudo_weight, lambda v: 0 < v <= 1),
+            ('min_samples', self.min_samples, 'an integer >= 1', lambda v: int(v) == v and v >= 1),
+            ('n_neighbors', self.n_neighbors, f'an integer in [1, {n_rows - 1}]',
+             lambda v: int(v) == v and 1 <= v < n_rows),
+            ('alpha', self.alpha, 'a number in (0, 1)', lambda v: 0 < v < 1),
+            ('n_estimators', self.n_estimators, 'an integer >= 1',
+             lambda v: int(v) == v and v >= 1),
+            ('confidence', self.confidence, 'a number in (0, 1]', lambda v: 0 < v <= 1),
+            ('purity', self.purity, 'a number in [0.5, 1]', lambda v: 0.5 <= v <= 1),
+            ('min_labelled', self.min_labelled, 'an integer >= 1',
+             lambda v: int(v) == v and v >= 1),
+            ('max_iter', self.max_iter, 'an integer >= 1', lambda v: int(v) == v and v >= 1),
+            ('pseudo_weight', self.pseudo_weight, 'a number in (0, 1]', lambda v: 0 < v <= 1),
         ]
-        for name, value, ok in checks:
+        for name, value, expected, ok in checks:
             try:
                 good = bool(ok(value))
             except (TypeError, ValueError):
                 good = False
             if not good:
-                msg = f'invalid {name}={value!r} (see the SemiSupervisedClassifier docstring)'
+                msg = f'{name} must be {expected}, got {value!r}'
                 raise ValueError(msg)
 
     def fit(self, X, y):
@@ -289,12 +292,16 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self
 
+    def _dominated(self, cid, n):
+        """Whether cluster ``cid``, with labelled members ``n`` per class, is class-dominated."""
+        return cid >= 0 and n.sum() >= self.min_labelled and n.max() >= self.purity * n.sum()
+
     def _allowed_classes(self, cluster):
         """``(N, k)`` booleans: classes a source's cluster lets it be given."""
         k = len(self.classes_)
         allowed = np.ones((len(cluster), k), bool)
         for cid, n in self.cluster_counts_.items():
-            if cid < 0 or n.sum() < self.min_labelled or n.max() < self.purity * n.sum():
+            if not self._dominated(cid, n):
                 continue
             members = cluster == cid
             allowed[members] = False
@@ -334,8 +341,7 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         counts = np.array([self.cluster_counts_.get(int(c), np.zeros(k, int)) for c in ids])
         dominant = []
         for cid, n in zip(ids, counts, strict=True):
-            ok = cid >= 0 and n.sum() >= self.min_labelled and n.max() >= self.purity * n.sum()
-            dominant.append(names[int(np.argmax(n))] if ok else '')
+            dominant.append(names[int(np.argmax(n))] if self._dominated(cid, n) else '')
         table = QTable({'cluster_id': ids.astype(np.int32),
                         'n_members': np.array([np.sum(cluster == c) for c in ids])})
         for j, name in enumerate(names):

@@ -101,6 +101,14 @@ _DEFAULT_OUTPUT = _DATA / 'highz_default.pt'
 _DEFAULT_MORPHOLOGY_OUTPUT = _DATA / 'morphology_default.pt'
 
 
+def _check_finetune_epochs(epochs, init):
+    """Stage-2 epochs: >= 0, and > 0 when stage 2 starts from ``init``."""
+    if epochs < 0 or (epochs == 0 and init is not None):
+        msg = ('finetune_epochs must be >= 0, and > 0 with init (0 means stage 1 only), '
+               f'got {epochs} with init={init}')
+        raise ValueError(msg)
+
+
 def _override(recipe, **values):
     recipe = dict(recipe)
     for key, value in values.items():
@@ -144,10 +152,7 @@ def reproduce_highz(output=_DEFAULT_OUTPUT, *, device='auto', init=None, max_epo
                        batches_per_epoch=batches_per_epoch, n_val=n_val)
     stage2 = _override(HIGHZ_FINETUNE_RECIPE, max_epochs=finetune_epochs,
                        batches_per_epoch=batches_per_epoch, n_val=n_val)
-    if stage2['max_epochs'] < 0 or (stage2['max_epochs'] == 0 and init is not None):
-        msg = ('finetune_epochs must be >= 0, and > 0 with init (0 means stage 1 only), '
-               f'got {finetune_epochs} with init={init}')
-        raise ValueError(msg)
+    _check_finetune_epochs(stage2['max_epochs'], init)
     stage1_only = stage2['max_epochs'] == 0
     start = time.perf_counter()
     if init is None:
@@ -239,10 +244,7 @@ def reproduce_morphology(output=_DEFAULT_MORPHOLOGY_OUTPUT, *, device='auto', in
     stage1 = _override(MORPHOLOGY_RECIPE, max_epochs=max_epochs, n_images=n_images)
     stage2 = _override(MORPHOLOGY_FINETUNE_RECIPE, max_epochs=finetune_epochs,
                        n_images=n_images)
-    if stage2['max_epochs'] < 0 or (stage2['max_epochs'] == 0 and init is not None):
-        msg = ('finetune_epochs must be >= 0, and > 0 with init (0 means stage 1 only), '
-               f'got {finetune_epochs} with init={init}')
-        raise ValueError(msg)
+    _check_finetune_epochs(stage2['max_epochs'], init)
     if init is None:
         clf, history = _morphology_stage(
             stage1, ParallelCNN(width=stage1['width']), 'morphology-sim-parallelcnn-v1',
