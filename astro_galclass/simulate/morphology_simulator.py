@@ -17,8 +17,11 @@ fractions and Kaggle cumulative targets that are soft and noisy the way real
 ones are.
 """
 
+import copy
+from concurrent.futures import ProcessPoolExecutor
+
 import numpy as np
-from astropy.table import QTable
+from astropy.table import QTable, vstack
 from scipy.special import expit
 
 from astro_galclass.morphology.preprocess import asinh_rgb
@@ -376,9 +379,21 @@ class MorphologySimulator:
             counts[:, s] = rng.multinomial(total, probabilities[:, s])
         return counts
 
-    def sample(self, n):
+    def sample(self, n, *, workers=0):
         """
         ``n`` images and their truth and labels.
+
+        Parameters
+        ----------
+        n : int
+            Number of objects.
+        workers : int, optional
+            Simulate in this many worker processes (0: in this process).
+            With workers, the objects are made in chunks of
+            ``PARALLEL_CHUNK``, each from a seed drawn from this simulator's
+            generator, so the result depends on the seed but not on the
+            number of workers (it differs from the result with
+            ``workers=0``).
 
         Returns
         -------
@@ -396,6 +411,12 @@ class MorphologySimulator:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             msg = f'n must be a non-negative int, got {n!r}'
             raise ValueError(msg)
+        if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) \
+                or workers < 0:
+            msg = f'workers must be a non-negative int, got {workers!r}'
+            raise ValueError(msg)
+        if workers and n:
+            return self._sample_parallel(n, int(workers))
         truth = self.draw(n)
         images = self.to_rgb(self.render(truth)) if n else np.empty(
             (0, 3, self.size, self.size), np.float32)
@@ -417,3 +438,25 @@ class MorphologySimulator:
         smooth[expected[:, 1] >= 0.8] = 0
         truth['smooth_truth'] = smooth
         return images, truth
+
+    #: Objects per chunk of a parallel `sample`.
+    PARALLEL_CHUNK = 1000
+
+    def _sample_parallel(self, n, workers):
+        sizes = [min(self.PARALLEL_CHUNK, n - start)
+                 for start in range(0, n, self.PARALLEL_CHUNK)]
+        jobs = []
+        for size, key in zip(sizes, self.rng.integers(2 ** 62, size=len(sizes)),
+                             strict=True):
+            chunk = copy.copy(self)
+            chunk.rng = np.random.default_rng(int(key))
+            jobs.append((chunk, size))
+        with ProcessPoolExecutor(min(workers, len(jobs))) as pool:
+            parts = list(pool.map(_sample_chunk, jobs))
+        return (np.concatenate([images for images, _ in parts]),
+                vstack([truth for _, truth in parts]))
+
+
+def _sample_chunk(job):
+    simulator, n = job
+    return simulator.sample(n)

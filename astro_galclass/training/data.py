@@ -1,6 +1,8 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """Batches of training data: fresh simulations, or a user's labelled cutouts."""
 
+import copy
+
 import numpy as np
 import torch
 from astropy import units as u
@@ -73,6 +75,15 @@ class SimulatedBatches(_Batches):
         Cutouts simulated at once (several batches; larger is faster).
     seed : int, optional
         Seed of the augmentation's random numbers.
+    workers : int, optional
+        Worker processes that simulate batches in parallel (0: simulate in
+        the training process). Worker ``i`` draws from its own stream, a
+        copy of ``simulator`` reseeded from the simulator's generator and
+        ``i``, and the batches are taken from the workers in turn, so the
+        sequence is fixed by the seeds and the number of workers (it
+        differs from the sequence with ``workers=0``). Use it when the
+        simulation, not the network, limits the training speed (a GPU, or
+        a many-core CPU).
 
     Examples
     --------
@@ -87,13 +98,19 @@ class SimulatedBatches(_Batches):
     """
 
     def __init__(self, simulator, *, batch_size, batches_per_epoch, normalization,
-                 augmentation=None, simulate_chunk=1024, seed=0):
+                 augmentation=None, simulate_chunk=1024, seed=0, workers=0):
         super().__init__(normalization=normalization, augmentation=augmentation, seed=seed)
         self.simulator = simulator
         self.batch_size = _check_positive_int('batch_size', batch_size)
         self.batches_per_epoch = _check_positive_int('batches_per_epoch', batches_per_epoch)
         self.simulate_chunk = max(_check_positive_int('simulate_chunk', simulate_chunk),
                                   self.batch_size)
+        if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) \
+                or workers < 0:
+            msg = f'workers must be a non-negative int, got {workers!r}'
+            raise ValueError(msg)
+        self.workers = int(workers)
+        self._loader = None
         self._flux = np.empty((0,), np.float32)
         self._labels = np.empty((0,), np.int64)
 
@@ -134,13 +151,59 @@ class SimulatedBatches(_Batches):
         return np.concatenate(fluxes)[:n], np.concatenate(labels)[:n]
 
     def __iter__(self):
-        for _ in range(self.batches_per_epoch):
+        if self.workers:
+            if self._loader is None:
+                self._loader = torch.utils.data.DataLoader(
+                    _WorkerStream(self), batch_size=None, num_workers=self.workers,
+                    persistent_workers=True, prefetch_factor=4)
+            yield from self._loader
+        else:
+            yield from self._serial(self.batches_per_epoch)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state['_loader'] = None      # worker processes are not copied
+        return state
+
+    def _serial(self, n_batches):
+        for _ in range(n_batches):
             if len(self._labels) < self.batch_size:
                 self._refill()
             flux, self._flux = self._flux[:self.batch_size], self._flux[self.batch_size:]
             labels = self._labels[:self.batch_size]
             self._labels = self._labels[self.batch_size:]
             yield self._prepare(flux, labels, augment=True)
+
+
+class _WorkerStream(torch.utils.data.IterableDataset):
+    """The batches of one `SimulatedBatches`, simulated in worker processes."""
+
+    def __init__(self, batches):
+        super().__init__()
+        self.template = copy.copy(batches)   # without the loader: no reference cycle
+        self.template._loader = None
+        # one draw from the simulator's generator seeds all the workers
+        self.entropy = int(batches.simulator.rng.integers(2 ** 62))
+        self.local = None
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        worker, n_workers = (0, 1) if info is None else (info.id, info.num_workers)
+        if self.local is None:      # first epoch in this worker: its own stream
+            local = copy.copy(self.template)
+            local.workers = 0
+            local._flux = np.empty((0,), np.float32)
+            local._labels = np.empty((0,), np.int64)
+            sim = copy.copy(local.simulator)
+            sim.rng = np.random.default_rng([self.entropy, worker])
+            if hasattr(sim, '_torch_gen'):
+                sim._torch_gen = torch.Generator().manual_seed(int(sim.rng.integers(2 ** 62)))
+            local.simulator = sim
+            local.generator = torch.Generator().manual_seed(
+                int(np.random.default_rng([self.entropy, worker, 1]).integers(2 ** 62)))
+            self.local = local
+        total = self.template.batches_per_epoch
+        yield from self.local._serial(total // n_workers + (worker < total % n_workers))
 
 
 class ArrayBatches(_Batches):
@@ -224,16 +287,16 @@ class SimulatedMosaicBatches(SimulatedBatches):
         Short-wave mosaic shape of each field.
     centroid_jitter : float, optional
         Standard deviation of the position error, in cutout pixels.
-    batch_size, batches_per_epoch, normalization, augmentation, seed :
+    batch_size, batches_per_epoch, normalization, augmentation, seed, workers :
         As for `SimulatedBatches`.
     """
 
     def __init__(self, simulator, *, batch_size, batches_per_epoch, normalization,
                  augmentation=None, field_sources=600, field_shape=(2000, 2000),
-                 centroid_jitter=0.3, seed=0):
+                 centroid_jitter=0.3, seed=0, workers=0):
         super().__init__(simulator, batch_size=batch_size,
                          batches_per_epoch=batches_per_epoch, normalization=normalization,
-                         augmentation=augmentation, seed=seed)
+                         augmentation=augmentation, seed=seed, workers=workers)
         self.field_sources = _check_positive_int('field_sources', field_sources)
         self.field_shape = tuple(int(s) for s in field_shape)
         self.centroid_jitter = float(centroid_jitter)

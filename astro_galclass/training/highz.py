@@ -162,7 +162,7 @@ def train_highz_simulated(simulator, *, val_simulator, n_val=6000, batch_size=12
                           class_weights='balanced', schedule='plateau', max_epochs=30,
                           patience=5, calibrate=True, device='auto', seed=0,
                           checkpoint_dir=None, progress=True, name=None,
-                          mosaic_fraction=0.0):
+                          mosaic_fraction=0.0, workers=0):
     """
     Train a high-z classifier on an endless stream of simulated cutouts.
 
@@ -191,6 +191,10 @@ seed, checkpoint_dir, progress, name :
         the resampling, noise texture and neighbours of
         `~astro_galclass.HighZClassifier.classify_catalog`. Mosaic cutouts
         cost about 15 times more to simulate than direct ones.
+    workers : int, optional
+        Worker processes simulating the training batches (see
+        `SimulatedBatches`); 0 simulates in this process. The sequence of
+        batches depends on the seeds and on ``workers``.
 
     Returns
     -------
@@ -220,7 +224,7 @@ seed, checkpoint_dir, progress, name :
     train = SimulatedBatches(simulator, batch_size=batch_size - n_mosaic,
                              batches_per_epoch=batches_per_epoch,
                              normalization=clf.normalization,
-                             augmentation=augmentation, seed=seed)
+                             augmentation=augmentation, seed=seed, workers=workers)
     val_flux, val_truth = val_simulator.sample(int(n_val))
     val_flux, val_labels = val_flux.to_value(u.nJy), np.asarray(val_truth['label'])
     if n_mosaic:
@@ -230,7 +234,7 @@ seed, checkpoint_dir, progress, name :
                                         normalization=clf.normalization,
                                         augmentation=CutoutAugmentation(flips=True,
                                                                         max_shift=0),
-                                        seed=seed + 1)
+                                        seed=seed + 1, workers=workers)
         train = MixedBatches([train, mosaic])
         n_val_mosaic = round(n_val * mosaic_fraction / (1 - mosaic_fraction))
         mosaic_val = SimulatedMosaicBatches(val_simulator, batch_size=n_mosaic,
@@ -253,7 +257,7 @@ seed, checkpoint_dir, progress, name :
         'class_weights': str(class_weights), 'schedule': schedule,
         'max_epochs': max_epochs, 'patience': patience, 'seed': int(seed),
         'augmentation': repr(augmentation), 'mosaic_fraction': mosaic_fraction,
-        'epochs_run': len(history),
+        'workers': int(workers), 'epochs_run': len(history),
         'best_epoch': int(history['epoch'][history['best']][0]) if len(history) else None,
         'cutouts_seen': len(history) * batch_size * batches_per_epoch,
     }

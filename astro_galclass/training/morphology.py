@@ -48,8 +48,10 @@ class RotationFlipAugmentation:
 
 
 class _Batches:
-    def __init__(self, images, targets, *, batch_size, augment, seed, input_size):
+    def __init__(self, images, targets, *, batch_size, augment, seed, input_size,
+                 device='cpu'):
         self.images, self.targets = images, targets
+        self.device = torch.device(device)      # where augmentation and resizing run
         self.batch_size = batch_size
         self.augment = RotationFlipAugmentation() if augment else None
         self.rng = np.random.default_rng(seed)
@@ -64,7 +66,7 @@ class _Batches:
             np.arange(len(self.targets))
         for start in range(0, len(order), self.batch_size):
             rows = np.sort(order[start:start + self.batch_size])
-            x = torch.from_numpy(self.images[rows])
+            x = torch.from_numpy(self.images[rows]).to(self.device, non_blocking=True)
             if self.augment is not None:
                 x = self.augment(x, generator=self.generator)
             if x.shape[-1] != self.input_size:
@@ -169,7 +171,7 @@ checkpoint_dir, progress, name : optional
         metric_fn = kaggle_rmse
     idx_train, idx_val = train_test_split(np.arange(len(images)), test_size=val_fraction,
                                           random_state=int(seed))
-    common = {'batch_size': batch_size, 'input_size': clf.input_size}
+    common = {'batch_size': batch_size, 'input_size': clf.input_size, 'device': clf.device}
     train = _Batches(images[idx_train], labels[idx_train], augment=True, seed=seed, **common)
     val = _Batches(images[idx_val], labels[idx_val], augment=False, seed=seed, **common)
     groups = (model.parameter_groups(lr, backbone_factor=backbone_factor)

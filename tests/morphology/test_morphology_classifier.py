@@ -122,3 +122,20 @@ def test_bad_input(clf):
         MorphologyClassifier(torch.nn.Linear(2, 2))
     with pytest.raises(ValueError, match='unknown question'):
         clf.gradcam(np.zeros((1, 3, 64, 64), np.float32), question='spirality')
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_cuda_matches_cpu(clf, tmp_path):
+    # the same weights on the GPU give the same fractions and Grad-CAM maps
+    path = tmp_path / 'm.pt'
+    clf.save(path)
+    gpu = MorphologyClassifier(path, device='cuda')
+    assert gpu.device.type == 'cuda'
+    x = np.random.default_rng(5).uniform(0, 1, (5, 3, 64, 64)).astype(np.float32)
+    t_cpu, t_gpu = clf.classify(x), gpu.classify(x)
+    for name in GZ2_TREE.gz2_columns():
+        np.testing.assert_allclose(t_gpu[name], t_cpu[name], atol=1e-4)
+    _check_tree(t_gpu)
+    m_cpu, _ = clf.gradcam(x[:2], question='t01_smooth_or_features')
+    m_gpu, _ = gpu.gradcam(x[:2], question='t01_smooth_or_features')
+    np.testing.assert_allclose(m_gpu, m_cpu, atol=1e-3)

@@ -25,8 +25,8 @@ def test_reproduce_morphology_smoke_run(tmp_path, capsys):
     assert second['simulator_seed'] == MORPHOLOGY_FINETUNE_RECIPE['simulator_seed']
     assert second['schedule'] == 'cosine'
     assert clf.metadata['simulator']['seed'] == MORPHOLOGY_FINETUNE_RECIPE['simulator_seed']
-    assert clf.name == 'morphology-sim-parallelcnn-v2'
-    assert clf.metadata['architecture_kwargs'] == {'head': 'tree', 'width': 0.25}
+    assert clf.name == 'morphology-sim-parallelcnn-v3'
+    assert clf.metadata['architecture_kwargs'] == {'head': 'tree', 'width': 1.0}
     pred = clf.predict_kaggle(np.random.default_rng(0).uniform(size=(2, 3, 64, 64)))
     assert GZ2_TREE.identity_residuals(pred).max() < 1e-6
 
@@ -64,7 +64,7 @@ def test_reproduce_morphology_stage1_only_and_init(tmp_path):
 def test_shipped_morphology_model():
     clf = MorphologyClassifier.pretrained(device='cpu')
     assert clf.metadata['recipe']['reproduce'].endswith('reproduce morphology')
-    assert clf.metadata['architecture_kwargs']['width'] == 0.25
+    assert clf.metadata['architecture_kwargs']['width'] == 1.0
     from astro_galclass.simulate import MorphologySimulator
 
     images, truth = MorphologySimulator(seed=77).sample(64)

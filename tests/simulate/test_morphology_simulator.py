@@ -60,3 +60,19 @@ def test_seed_reproducible_and_bad_input():
         MorphologySimulator(kinds={'spiral': 1.0})
     with pytest.raises(ValueError, match='non-negative int'):
         MorphologySimulator().sample(-1)
+
+
+def test_parallel_sample_does_not_depend_on_the_number_of_workers():
+    sim = MorphologySimulator(seed=6)
+    sim.PARALLEL_CHUNK = 7          # several chunks from a small sample
+    a, ta = sim.sample(20, workers=1)
+    sim = MorphologySimulator(seed=6)
+    sim.PARALLEL_CHUNK = 7
+    b, tb = sim.sample(20, workers=3)
+    assert a.shape == (20, 3, 64, 64) and len(ta) == 20
+    assert np.array_equal(a, b)
+    assert np.array_equal(np.asarray(ta['Class1.1']), np.asarray(tb['Class1.1']))
+    # the chunks are independent draws, not copies of one another
+    assert not np.array_equal(a[:7], a[7:14])
+    with pytest.raises(ValueError, match='workers must be a non-negative int'):
+        MorphologySimulator().sample(3, workers=-2)

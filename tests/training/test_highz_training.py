@@ -190,3 +190,28 @@ def test_reproduce_finetune_epochs_zero_is_stage1_only(monkeypatch, tiny_model, 
     assert clf.temperature != 1.0                       # stage 1 alone is calibrated
     with pytest.raises(ValueError, match='finetune_epochs'):
         reproduce.reproduce_highz(out, init=out, finetune_epochs=0)
+
+
+def test_simulated_batches_in_worker_processes():
+    # workers simulate in parallel; the batches are fixed by the seed and the
+    # number of workers, new in every epoch, and the workers' streams differ
+    from astro_galclass.highz import AsinhNormalization
+
+    def two_epochs(seed, workers):
+        b = SimulatedBatches(NIRCamSimulator(seed=seed), batch_size=4, batches_per_epoch=3,
+                             normalization=AsinhNormalization(), simulate_chunk=4,
+                             workers=workers)
+        return [[(x, y) for x, y in b] for _ in range(2)]
+
+    first, again = two_epochs(1, 2), two_epochs(1, 2)
+    assert [len(epoch) for epoch in first] == [3, 3]
+    for (x1, y1), (x2, y2) in zip(first[0] + first[1], again[0] + again[1], strict=True):
+        assert torch.equal(x1, x2) and torch.equal(y1, y2)
+        assert x1.shape == (4, 7, 64, 64) and torch.isfinite(x1).all()
+    batches = [x for x, _ in first[0] + first[1]]
+    assert all(not torch.equal(batches[0], x) for x in batches[1:])
+    assert not torch.equal(first[0][0][0], two_epochs(2, 2)[0][0][0])
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match='workers must be a non-negative int'):
+            SimulatedBatches(NIRCamSimulator(seed=1), batch_size=4, batches_per_epoch=1,
+                             normalization=None, workers=bad)

@@ -114,3 +114,18 @@ def test_regression_with_a_custom_loss():
         Trainer(model, loss=torch.nn.functional.mse_loss, class_weights=[1, 1])
     with pytest.raises(TypeError, match='callable'):
         Trainer(model, loss='mse')
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_fit_on_cuda():
+    torch.manual_seed(0)
+    x = torch.randn(256, 2)
+    y = (x[:, 0] > 0).long()
+    model = torch.nn.Linear(2, 2)
+    trainer = Trainer(model, n_classes=2, lr=0.05, max_epochs=40, device='cuda',
+                      progress=False, class_weights=[1.0, 2.0])
+    history = trainer.fit([(x, y)], (x, y))
+    assert next(model.parameters()).device.type == 'cuda'
+    assert history['val_accuracy'][-1] > 0.9
+    logits, labels = trainer.predict_logits((x, y))
+    assert logits.device.type == 'cpu' and labels.tolist() == y.tolist()
