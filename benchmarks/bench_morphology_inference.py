@@ -29,8 +29,8 @@ from astro_galclass.morphology import (
 )
 
 ARCHITECTURES = {
-    'ParallelCNN (seed width)': lambda: ParallelCNN(),
-    'ParallelCNN (width 0.25, shipped)': lambda: ParallelCNN(width=0.25),
+    'ParallelCNN (seed width, shipped)': lambda: ParallelCNN(),
+    'ParallelCNN (width 0.25)': lambda: ParallelCNN(width=0.25),
     'CompactViT': lambda: CompactViT(),
     'resnet50': lambda: TorchvisionBackbone('resnet50'),
     'vgg16': lambda: TorchvisionBackbone('vgg16'),

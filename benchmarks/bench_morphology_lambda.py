@@ -5,7 +5,8 @@ The tree-penalty study: lambda = 0, 0.001, 0.01, and the tree output layer.
 The seed project trained 37 independent sigmoids with RMSE plus lambda times
 a penalty on the violated tree identities, at one lambda, and never
 compared lambda = 0. Here the same network (`ParallelCNN` at width 0.25,
-the shipped model's) is trained with the same seed, data and budget:
+a quarter of the shipped model's channels, so that the study runs on two
+CPU cores) is trained with the same seed, data and budget:
 
 - ``head='sigmoid'`` at lambda = 0, 0.001 and 0.01
   (`~astro_galclass.morphology.tree_constraint_penalty`, question-7 bug
