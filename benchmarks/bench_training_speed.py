@@ -11,7 +11,7 @@ import torch
 
 from astro_galclass.highz import LymanBreakCNN
 from astro_galclass.morphology import ParallelCNN
-from astro_galclass.training import SHIPPED_ARCHITECTURE
+from astro_galclass.training import COMPACT_ARCHITECTURE
 
 
 def rate(model, shape, n_out, steps=3):
@@ -35,8 +35,8 @@ def main():
     torch.manual_seed(0)
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads')
     for name, model, shape, n_out in (
-            ('LymanBreakCNN (default widths)', LymanBreakCNN(), (64, 7, 64, 64), 3),
-            ('LymanBreakCNN (shipped widths)', LymanBreakCNN(**SHIPPED_ARCHITECTURE),
+            ('LymanBreakCNN (default, shipped)', LymanBreakCNN(), (64, 7, 64, 64), 3),
+            ('LymanBreakCNN (compact widths)', LymanBreakCNN(**COMPACT_ARCHITECTURE),
              (64, 7, 64, 64), 3),
             ('ParallelCNN (morphology)', ParallelCNN(), (64, 3, 64, 64), 0)):
         n_params = sum(p.numel() for p in model.parameters())

@@ -74,7 +74,7 @@ def _highz(args):
         from astro_galclass.highz.model import LymanBreakCNN
         model = LymanBreakCNN()
     else:
-        model = None       # the shipped architecture
+        model = None       # COMPACT_ARCHITECTURE
     clf, history = train_highz_simulated(
         NIRCamSimulator(depth='jades-deep', seed=args.train_seed),
         val_simulator=NIRCamSimulator(depth='jades-deep', seed=args.val_seed),
@@ -155,8 +155,8 @@ def main(argv=None):
     parser.add_argument('--batches-per-epoch', type=int, default=200)
     parser.add_argument('--mosaic-fraction', type=float, default=0.25)
     parser.add_argument('--probe', type=float, default=20.0)
-    parser.add_argument('--arch', choices=['shipped', 'default'], default='shipped',
-                        help='without --init: SHIPPED_ARCHITECTURE or LymanBreakCNN()')
+    parser.add_argument('--arch', choices=['compact', 'default'], default='default',
+                        help='without --init: COMPACT_ARCHITECTURE or LymanBreakCNN()')
     # morphology
     parser.add_argument('--width', type=float, default=1.0)
     parser.add_argument('--n-images', type=int, default=100_000)

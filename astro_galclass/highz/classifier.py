@@ -526,7 +526,7 @@ dict or sequence of dict
         >>> from astro_galclass.simulate import NIRCamSimulator
         >>> cutouts, truth = NIRCamSimulator(seed=2).sample(4)
         >>> HighZClassifier.pretrained(device='cpu').embed(cutouts).shape
-        (4, 64)
+        (4, 256)
         """
         values = self._as_array(cutouts, unit)
         self._check_data(values)

@@ -161,12 +161,13 @@ def test_reproduce_stage2_mixes_mosaic_cutouts(tiny_model, tmp_path):
     out = tmp_path / 'stage2.pt'
     _clf, history = reproduce_highz(out, device='cpu', init=tmp_path / 'stage1.pt',
                                    finetune_epochs=1, batches_per_epoch=1, n_val=60,
-                                   progress=False)
+                                   workers=1, progress=False)
     assert len(history) == 1
     recipe = HighZClassifier(out).metadata['recipe']
     assert recipe['stage1']['loaded_from'] == 'stage1.pt'
     assert recipe['stage2']['mosaic_fraction'] == HIGHZ_FINETUNE_RECIPE['mosaic_fraction']
-    assert recipe['cutouts_seen'] == 10 + 128
+    assert recipe['cutouts_seen'] == 10 + HIGHZ_FINETUNE_RECIPE['batch_size']
+    assert recipe['stage2']['workers'] == 1
     with pytest.raises(ValueError, match='mosaic_fraction'):
         train_highz_simulated(NIRCamSimulator(seed=1), val_simulator=NIRCamSimulator(seed=2),
                               model=tiny_model, mosaic_fraction=1.0, device='cpu')
@@ -176,13 +177,14 @@ def test_reproduce_finetune_epochs_zero_is_stage1_only(monkeypatch, tiny_model, 
     from astro_galclass.training import reproduce
 
     def small_stage1(*args, **kwargs):
-        kwargs.update(model=tiny_model, n_val=60, batches_per_epoch=1, batch_size=16)
+        kwargs.update(model=tiny_model, n_val=60, batches_per_epoch=1, batch_size=16,
+                      mosaic_fraction=0.0)
         return train_highz_simulated(*args, **kwargs)
 
     monkeypatch.setattr(reproduce, 'train_highz_simulated', small_stage1)
     out = tmp_path / 'stage1.pt'
     clf, history = reproduce.reproduce_highz(out, device='cpu', max_epochs=1,
-                                             finetune_epochs=0, progress=False)
+                                             finetune_epochs=0, workers=1, progress=False)
     assert history is None
     recipe = HighZClassifier(out).metadata['recipe']
     assert recipe['reproduce'].endswith('--finetune-epochs 0')
