@@ -79,7 +79,8 @@ class SimulatedBatches(_Batches):
         Worker processes that simulate batches in parallel (0: simulate in
         the training process). Worker ``i`` draws from its own stream, a
         copy of ``simulator`` reseeded from the simulator's generator and
-        ``i``, and the batches are taken from the workers in turn, so the
+        ``i`` (its augmentation too, rather than from ``seed``), and the
+        batches are taken from the workers in turn, so the
         sequence is fixed by the seeds and the number of workers (it
         differs from the sequence with ``workers=0``). Use it when the
         simulation, not the network, limits the training speed (a GPU, or
