@@ -108,7 +108,8 @@ def _evaluate_highz(args):
     table[show].pprint(max_lines=-1, max_width=-1)
     if not args.no_baselines:
         print()
-        improvement_table(table).pprint(max_lines=-1, max_width=-1)
+        improvement_table(table, results={'CNN': probs, **predictions},
+                          truth=truth).pprint(max_lines=-1, max_width=-1)
     print('\ntargets (CNN, S/N >= 10):')
     for line in check_targets(table):
         print('  ' + line)

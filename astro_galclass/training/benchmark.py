@@ -5,9 +5,15 @@ import numpy as np
 from astropy import units as u
 from astropy.table import QTable
 
+from astro_galclass.highz.classifier import HIGHZ_CLASSES
 from astro_galclass.simulate import NIRCamSimulator
 from astro_galclass.training.baselines import ApertureRandomForest, LymanBreakSelection
-from astro_galclass.training.evaluate import evaluate_highz
+from astro_galclass.training.evaluate import (
+    DEFAULT_SNR_BINS,
+    _scores,
+    _truth_arrays,
+    evaluate_highz,
+)
 
 __all__ = ['HIGHZ_TARGETS', 'benchmark_highz', 'check_targets', 'improvement_table']
 
@@ -80,30 +86,60 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
     return table, probs, truth, predictions
 
 
-def improvement_table(table, *, reference='CNN'):
+def improvement_table(table, *, reference='CNN', results=None, truth=None):
     """
     How much ``reference`` beats each other model, per S/N slice.
 
     Returns a table of differences (reference minus other) in accuracy,
     high-z completeness, brown-dwarf recall, and of the other's minus the
     reference's high-z contamination (positive = reference better).
+
+    Given the per-source ``results`` (model name -> probabilities or
+    predicted labels, as for `~astro_galclass.training.evaluate_highz`) and
+    the ``truth`` table of the same test set, it adds an exact McNemar test
+    of the accuracy difference, which is paired (both models classify the
+    same sources): ``n_only_reference`` and ``n_only_other`` count the
+    sources only one of the two gets right, and ``p_accuracy`` is the
+    two-sided binomial probability of so uneven a split if the two models
+    were equally accurate.
     """
+    from scipy.stats import binomtest
+
+    paired = results is not None and truth is not None
+    if paired:
+        labels, snr = _truth_arrays(truth, table.meta.get('snr_band', 'F444W'))
+        right = {name: _scores(result, len(HIGHZ_CLASSES))[0] == labels
+                 for name, result in results.items()}
+        bins = {name: (lo, hi) for name, lo, hi in DEFAULT_SNR_BINS}
     rows = []
     ref_rows = {r['snr_slice']: r for r in table if r['model'] == reference}
     for r in table:
         if r['model'] == reference:
             continue
         ref = ref_rows[r['snr_slice']]
-        rows.append([f"{reference} vs {r['model']}", r['snr_slice'],
-                     ref['accuracy'] - r['accuracy'],
-                     ref['highz_completeness'] - r['highz_completeness'],
-                     r['highz_contamination'] - ref['highz_contamination'],
-                     ref['recall_brown_dwarf'] - r['recall_brown_dwarf']])
-    out = QTable(rows=rows, names=('comparison', 'snr_slice', 'd_accuracy',
-                                   'd_highz_completeness', 'd_highz_contamination',
-                                   'd_recall_brown_dwarf'))
-    for col in out.colnames[2:]:
+        row = [f"{reference} vs {r['model']}", r['snr_slice'],
+               ref['accuracy'] - r['accuracy'],
+               ref['highz_completeness'] - r['highz_completeness'],
+               r['highz_contamination'] - ref['highz_contamination'],
+               ref['recall_brown_dwarf'] - r['recall_brown_dwarf']]
+        if paired:
+            lo, hi = bins[str(r['snr_slice'])]
+            sel = (snr >= lo) & (snr < hi)
+            only_ref = int(np.sum(right[reference][sel] & ~right[r['model']][sel]))
+            only_other = int(np.sum(~right[reference][sel] & right[r['model']][sel]))
+            n = only_ref + only_other
+            row += [only_ref, only_other,
+                    binomtest(only_ref, n, 0.5).pvalue if n else 1.0]
+        rows.append(row)
+    names = ['comparison', 'snr_slice', 'd_accuracy', 'd_highz_completeness',
+             'd_highz_contamination', 'd_recall_brown_dwarf']
+    if paired:
+        names += ['n_only_reference', 'n_only_other', 'p_accuracy']
+    out = QTable(rows=rows, names=names)
+    for col in names[2:6]:
         out[col].format = '+.4f'
+    if paired:
+        out['p_accuracy'].format = '.2g'
     return out
 
 

@@ -63,6 +63,31 @@ def test_improvement_and_targets(case):
     assert any(line.startswith('accuracy') and 'NOT met' in line for line in lines)
 
 
+def test_improvement_paired_test(case):
+    # McNemar: only the sources one model gets right and the other wrong count
+    truth, pred, probs = case
+    other = pred.copy()
+    other[[1, 4]] = [0, 1]          # fixes the CNN's two bright mistakes
+    other[[0, 2, 5]] = [1, 0, 0]    # and makes three new ones
+    probs = probs.copy()
+    probs[3] = np.nan               # unclassified by the CNN: counts as wrong
+    t = evaluate_highz({'CNN': probs, 'other': other}, truth)
+    imp = improvement_table(t, results={'CNN': probs, 'other': other}, truth=truth)
+    bright = imp[imp['snr_slice'] == 'S/N >= 10'][0]
+    assert (bright['n_only_reference'], bright['n_only_other']) == (3, 3)
+    assert bright['p_accuracy'] == pytest.approx(1.0)
+    assert bright['d_accuracy'] == pytest.approx(0.0)
+    faint = imp[imp['snr_slice'] == '5 <= S/N < 10'][0]
+    assert (faint['n_only_reference'], faint['n_only_other'], faint['p_accuracy']) == (0, 0, 1.0)
+    # 12 sources only one model gets right, all the same one: p = 2 / 2**12
+    truth = QTable({'label': np.zeros(12, int), 'snr_F444W': np.full(12, 20.0)})
+    good, bad = np.zeros(12, int), np.ones(12, int)
+    t = evaluate_highz({'CNN': good, 'bad': bad}, truth)
+    imp = improvement_table(t, results={'CNN': good, 'bad': bad}, truth=truth)
+    assert imp['p_accuracy'][0] == pytest.approx(2 / 2 ** 12)
+    assert 'p_accuracy' not in improvement_table(t).colnames
+
+
 def test_plot(case):
     import matplotlib
 
