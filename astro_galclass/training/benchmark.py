@@ -123,6 +123,10 @@ def improvement_table(table, *, reference='CNN', results=None, truth=None):
                r['highz_contamination'] - ref['highz_contamination'],
                ref['recall_brown_dwarf'] - r['recall_brown_dwarf']]
         if paired:
+            if str(r['snr_slice']) not in bins:
+                msg = (f"the paired test needs the S/N slices {list(bins)}, "
+                       f"got {r['snr_slice']!r}")
+                raise ValueError(msg)
             lo, hi = bins[str(r['snr_slice'])]
             sel = (snr >= lo) & (snr < hi)
             only_ref = int(np.sum(right[reference][sel] & ~right[r['model']][sel]))
