@@ -1,0 +1,106 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+The shipped models' outputs, pinned.
+
+``tests/data/shipped_outputs.npz`` holds the outputs of both shipped models on
+fixed simulated inputs (direct cutouts, a mosaic catalog, Grad-CAM maps,
+embeddings), computed before a refactoring; this test recomputes them. On the
+machine kind that wrote the file (same torch version and CPU instruction set)
+they must be bit-identical; elsewhere floating-point kernels may round
+differently, and they must agree to 1e-5.
+
+Regenerate the file only when the shipped weights or the simulators change on
+purpose: ``python tests/test_shipped_outputs.py``.
+"""
+
+import hashlib
+import sys
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+import pytest
+import torch
+
+REFERENCE = Path(__file__).parent / 'data' / 'shipped_outputs.npz'
+
+
+def _sha(array):
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def compute_outputs():
+    """Every pinned output, as a dict of arrays (and input checksums)."""
+    from astro_galclass.highz import HighZClassifier
+    from astro_galclass.morphology import MorphologyClassifier
+    from astro_galclass.simulate import MorphologySimulator, NIRCamSimulator, make_toy_field
+
+    torch.manual_seed(0)
+    out = {}
+    highz = HighZClassifier.pretrained(device='cpu', batch_size=16)
+    cutouts, _ = NIRCamSimulator(seed=11).sample(24)
+    out['highz_inputs_sha256'] = np.array(_sha(cutouts.to_value(u.nJy)))
+    out['highz_proba'] = np.asarray(highz.predict_proba(cutouts))
+    table = highz.classify(cutouts)
+    out['highz_classify'] = np.stack([np.ma.filled(table[f'p_{c}'], np.nan)
+                                      for c in highz.classes], axis=1)
+    out['highz_embed'] = highz.embed(cutouts[:4])
+    out['highz_gradcam'] = highz.gradcam(cutouts[:2])
+    images, catalog = NIRCamSimulator(seed=12).make_field(n_sources=20, shape=(300, 300))
+    result = highz.classify_catalog(catalog, images)
+    out['highz_catalog'] = np.stack([np.ma.filled(result[f'p_{c}'], np.nan)
+                                     for c in highz.classes], axis=1)
+    out['highz_catalog_flags'] = np.asarray(result['highz_flags'])
+
+    morph = MorphologyClassifier.pretrained(device='cpu', batch_size=8)
+    gal, _ = MorphologySimulator(seed=13).sample(12)
+    out['morphology_inputs_sha256'] = np.array(_sha(gal))
+    out['morphology_kaggle'] = morph.predict_kaggle(gal)
+    maps, _ = morph.gradcam(gal[:2])
+    out['morphology_gradcam'] = maps
+    field, truth = make_toy_field(n_sources=8, seed=5)
+    bands = [field[b] for b in ('F444W', 'F200W', 'F115W')]
+    result = morph.classify_catalog(truth, bands, size=2 * u.arcsec)
+    names = [c for c in result.colnames if c.endswith('_fraction')]
+    out['morphology_catalog'] = np.stack([np.ma.filled(result[c], np.nan) for c in names],
+                                         axis=1)
+    out['morphology_catalog_flags'] = np.asarray(result['morph_flags'])
+    return out
+
+
+def _environment():
+    return np.array([torch.__version__.split('+')[0],
+                     torch.backends.cpu.get_cpu_capability()])
+
+
+@pytest.fixture(scope='module')
+def outputs():
+    return compute_outputs()
+
+
+@pytest.fixture(scope='module')
+def reference():
+    with np.load(REFERENCE) as data:
+        return dict(data)
+
+
+def test_shipped_outputs_unchanged(outputs, reference):
+    same_machine = list(reference['environment']) == list(_environment())
+    assert set(outputs) == set(reference) - {'environment'}
+    for key, value in outputs.items():
+        expected = reference[key]
+        if key.endswith('sha256'):
+            if same_machine:
+                assert str(value) == str(expected), key
+            continue
+        assert value.shape == expected.shape, key
+        if same_machine:
+            np.testing.assert_array_equal(value, expected, err_msg=key)
+        else:
+            np.testing.assert_allclose(value, expected, rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+if __name__ == '__main__':
+    result = compute_outputs()
+    np.savez_compressed(REFERENCE, environment=_environment(), **result)
+    print(f'wrote {REFERENCE}', file=sys.stderr)
