@@ -3,7 +3,9 @@
 astro_galclass: machine-learning classification of galaxies for Astropy users.
 
 Importing the package loads no weights and touches no device: classifiers
-choose their device when they are created.
+choose their device when they are created. The classifiers are imported on
+first use, so that ``astro_galclass.nircam`` (numpy, astropy and photutils
+only) can be used without loading torch.
 """
 
 try:
@@ -11,6 +13,13 @@ try:
 except ImportError:  # pragma: no cover - not installed from a git checkout
     __version__ = '0.0.0'
 
-from .highz import HighZClassifier
-
 __all__ = ['HighZClassifier', '__version__']
+
+
+def __getattr__(name):
+    if name == 'HighZClassifier':
+        from .highz import HighZClassifier
+
+        return HighZClassifier
+    msg = f"module 'astro_galclass' has no attribute {name!r}"
+    raise AttributeError(msg)

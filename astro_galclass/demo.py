@@ -20,8 +20,8 @@ from astropy.table import QTable
 
 from astro_galclass.highz import HighZClassifier
 from astro_galclass.highz.flags import UNCLASSIFIED
-from astro_galclass.highz.nircam import LONG_WAVE_BANDS, NIRCAM_BANDS
 from astro_galclass.highz.resample import extract_cutouts
+from astro_galclass.nircam import LONG_WAVE_BANDS, NIRCAM_BANDS
 from astro_galclass.simulate import NIRCamSimulator
 
 __all__ = ['CLASS_COLOURS', 'detect_sources_multiband', 'run_demo', 'write_regions']

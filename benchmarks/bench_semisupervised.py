@@ -24,10 +24,10 @@ import time
 import numpy as np
 
 from astro_galclass import HighZClassifier
+from astro_galclass.nircam import selection_metrics
 from astro_galclass.semisupervised import (
     label_fraction_benchmark,
     photometry_features,
-    selection_metrics,
     simulated_photometry,
 )
 

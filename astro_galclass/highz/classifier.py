@@ -1,8 +1,8 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """The Astropy-facing high-redshift classifier."""
 
-import os
 from collections.abc import Sequence
+from types import MappingProxyType
 
 import astropy.units as u
 import numpy as np
@@ -12,7 +12,6 @@ from astropy.table import Column, MaskedColumn
 from astro_galclass.highz._inputs import cutouts_to_array
 from astro_galclass.highz.flags import UNCLASSIFIED, HighZFlag, cutout_flags
 from astro_galclass.highz.model import LymanBreakCNN
-from astro_galclass.highz.nircam import DEFAULT_PIXEL_SCALE, NIRCAM_BANDS
 from astro_galclass.highz.normalization import (
     AsinhNormalization,
     normalization_from_dict,
@@ -22,27 +21,13 @@ from astro_galclass.highz.resample import (
     prepare_images,
     sample_chunk,
 )
-from astro_galclass.utils._device import resolve_device
+from astro_galclass.nircam import DEFAULT_PIXEL_SCALE, HIGHZ_CLASSES, NIRCAM_BANDS
+from astro_galclass.utils._classifier import ClassifierBase
 from astro_galclass.utils._positions import catalog_positions
-from astro_galclass.utils._tables import append_columns, provenance
 from astro_galclass.utils._validation import check_positive_float
 from astro_galclass.utils._validation import check_positive_int as _check_positive_int
-from astro_galclass.utils._weights import (
-    load_weights,
-    save_weights,
-    shipped_weights_path,
-    state_dict_checksum,
-)
 
-__all__ = ['HIGHZ_CLASSES', 'HighZClassifier']
-
-#: Class order of the network's outputs.
-HIGHZ_CLASSES = ('low_z', 'high_z', 'brown_dwarf')
-
-#: Architectures a weights file may name, by name (never by import path).
-_ARCHITECTURES = {'LymanBreakCNN': LymanBreakCNN}
-
-_META_KEY = 'astro_galclass_highz'
+__all__ = ['HighZClassifier']
 
 
 def _check_names(name, values):
@@ -60,7 +45,7 @@ def _check_names(name, values):
     return values
 
 
-class HighZClassifier:
+class HighZClassifier(ClassifierBase):
     """
     Classify JWST/NIRCam sources as low-z galaxy, high-z galaxy or brown dwarf.
 
@@ -124,36 +109,23 @@ class HighZClassifier:
     True
     """
 
+    architectures = MappingProxyType({'LymanBreakCNN': LymanBreakCNN})
+    required_metadata = ('architecture', 'architecture_kwargs', 'name', 'bands', 'classes',
+                         'pixel_scale', 'cutout_size', 'normalization')
+    meta_key = 'astro_galclass_highz'
+    task = 'high-redshift classification'
+    shipped_weights = 'highz_default.pt'
+    channels_last_on_cpu = True
+
     def __init__(self, weights, *, device='auto', batch_size=64, bands=None,
                  classes=None, pixel_scale=None, cutout_size=None,
                  normalization=None, name=None, training=None):
-        self.batch_size = _check_positive_int('batch_size', batch_size)
-        self.device = resolve_device(device)
-        if isinstance(weights, torch.nn.Module):
-            self._init_from_model(weights, bands=bands, classes=classes,
-                                  pixel_scale=pixel_scale,
-                                  cutout_size=cutout_size,
-                                  normalization=normalization, name=name,
-                                  training=training)
-        elif isinstance(weights, (str, os.PathLike)):
-            given = {'pixel_scale': pixel_scale, 'cutout_size': cutout_size,
-                     'normalization': normalization,
-                     'name': name, 'training': training}
-            given = [k for k, v in given.items() if v is not None]
-            if given:
-                msg = (f'{given} are read from the weights file and cannot be '
-                       'passed with it; they apply only to a model instance')
-                raise ValueError(msg)
-            self._init_from_file(weights, bands=bands, classes=classes)
-        else:
-            msg = ('weights must be a weights file path or a LymanBreakCNN '
-                   f'instance, got {type(weights).__name__}')
-            raise TypeError(msg)
-        # oneDNN runs channels-last convolutions faster on CPUs
-        self._memory_format = (torch.channels_last if self.device.type == 'cpu'
-                               else torch.contiguous_format)
-        self.model.to(self.device, memory_format=self._memory_format).eval()
-        self.weights_sha256 = state_dict_checksum(self.model.state_dict())
+        super().__init__(
+            weights, device=device, batch_size=batch_size,
+            model_options={'pixel_scale': pixel_scale, 'cutout_size': cutout_size,
+                           'normalization': normalization, 'name': name,
+                           'training': training},
+            file_checks={'bands': bands, 'classes': classes})
 
     @classmethod
     def pretrained(cls, *, device='auto', batch_size=64):
@@ -184,19 +156,12 @@ class HighZClassifier:
         >>> clf.metadata['simulator']['simulator']
         'NIRCamSimulator'
         """
-        path = shipped_weights_path('highz_default.pt')
-        return cls(path, device=device, batch_size=batch_size)
+        return cls._load_shipped(device=device, batch_size=batch_size)
 
     # -- construction ---------------------------------------------------
 
-    def _init_from_model(self, model, *, bands, classes, pixel_scale,
-                         cutout_size, normalization, name, training):
-        if type(model) not in _ARCHITECTURES.values():
-            # exact types only: a weights file names its architecture, and
-            # only registered names can be rebuilt when it is loaded
-            msg = (f'the model must be one of {sorted(_ARCHITECTURES)}, got '
-                   f'{type(model).__name__}')
-            raise TypeError(msg)
+    def _metadata_for_model(self, model, *, bands, classes, pixel_scale,
+                            cutout_size, normalization, name, training):
         bands = _check_names('bands', NIRCAM_BANDS if bands is None else bands)
         classes = _check_names('classes',
                                HIGHZ_CLASSES if classes is None else classes)
@@ -229,8 +194,8 @@ class HighZClassifier:
             msg = (f'cutout_size must be a multiple of {pooling} (the '
                    f"model's 2x2 poolings), got {size}")
             raise ValueError(msg)
-        self.model = model
-        self.metadata = {
+        self.normalization = normalization
+        return {
             'name': name or type(model).__name__,
             'architecture': type(model).__name__,
             'architecture_kwargs': dict(model.config),
@@ -244,36 +209,14 @@ class HighZClassifier:
             'temperature': 1.0,
             'training': training or 'not recorded',
         }
-        self.normalization = normalization
 
-    def _init_from_file(self, path, *, bands, classes):
-        state_dict, metadata = load_weights(path)
-        required = ('architecture', 'architecture_kwargs', 'bands', 'classes',
-                    'pixel_scale', 'cutout_size', 'normalization')
-        missing = [k for k in required if k not in metadata]
-        if missing:
-            msg = f'{path!s} is missing the metadata entries {missing}'
-            raise ValueError(msg)
-        arch = metadata['architecture']
-        if arch not in _ARCHITECTURES:
-            msg = (f'{path!s} names the architecture {arch!r}; known '
-                   f'architectures: {sorted(_ARCHITECTURES)}')
-            raise ValueError(msg)
+    def _check_file_metadata(self, path, metadata, *, bands, classes):
         for what, given in (('bands', bands), ('classes', classes)):
             if given is not None and tuple(given) != tuple(metadata[what]):
                 msg = (f'{path!s} was trained with {what} '
                        f'{tuple(metadata[what])}, but {what}={tuple(given)} '
                        'was passed')
                 raise ValueError(msg)
-        model = _ARCHITECTURES[arch](**metadata['architecture_kwargs'])
-        try:
-            model.load_state_dict(state_dict)
-        except RuntimeError as exc:
-            msg = (f'{path!s}: the stored weights do not fit the {arch} '
-                   f'described in its metadata: {exc}')
-            raise ValueError(msg) from exc
-        self.model = model
-        self.metadata = dict(metadata)
         self.metadata.setdefault('temperature', 1.0)
         _check_names('bands', metadata['bands'])
         _check_names('classes', metadata['classes'])
@@ -302,11 +245,6 @@ class HighZClassifier:
         return int(self.metadata['cutout_size'])
 
     @property
-    def name(self):
-        """Model name recorded in outputs."""
-        return self.metadata['name']
-
-    @property
     def temperature(self):
         """
         Temperature dividing the logits before the softmax (calibration).
@@ -321,45 +259,43 @@ class HighZClassifier:
     def temperature(self, value):
         self.metadata['temperature'] = check_positive_float('temperature', value)
 
-    def refresh_checksum(self):
-        """Recompute ``weights_sha256`` after the model's weights changed (training)."""
-        self.weights_sha256 = state_dict_checksum(self.model.state_dict())
-        return self.weights_sha256
-
     def __repr__(self):
         return (f'<HighZClassifier {self.name!r}: bands={self.bands}, '
                 f'classes={self.classes}, pixel_scale={self.pixel_scale}, '
                 f'cutout_size={self.cutout_size}, device={self.device}>')
 
-    # -- saving ------------------------------------------------------------
-
-    def save(self, path):
-        """
-        Write the weights and metadata to one file.
-
-        The file is read back with ``HighZClassifier(path)``; it holds only
-        tensors and plain Python values, loaded with
-        ``torch.load(..., weights_only=True)``.
-        """
-        from astro_galclass import __version__
-
-        metadata = dict(self.metadata, package_version=__version__)
-        save_weights(path, self.model.state_dict(), metadata)
-
     # -- inference ------------------------------------------------------------
 
-    def _as_array(self, cutouts, unit):
+    def prepare(self, cutouts, *, unit=None):
+        """
+        Cutouts in any accepted form as the network's flux array.
+
+        This is what `classify` and the training functions feed the network
+        (before its `normalization`): band order `bands`, nJy per pixel.
+
+        Parameters
+        ----------
+        cutouts : array, `~astropy.units.Quantity`, `~astropy.nddata.NDData`, \
+dict or sequence of dict
+            See `classify`.
+        unit : `~astropy.units.Unit` or str, optional
+            Unit of unitless data; default nJy per model pixel.
+
+        Returns
+        -------
+        flux : `~numpy.ndarray`
+            ``(N, n_bands, cutout_size, cutout_size)`` in nJy per pixel; NaN
+            where pixels are missing or masked.
+        """
         return cutouts_to_array(cutouts, bands=self.bands, size=self.cutout_size,
                                 pixel_scale=self.metadata['pixel_scale'],
                                 unit=unit)
 
-    def _batches(self, values):
-        """Yield normalised input tensors, NaN filled with zero."""
-        for start in range(0, len(values), self.batch_size):
-            chunk = np.nan_to_num(values[start:start + self.batch_size],
-                                  nan=0.0, posinf=0.0, neginf=0.0)
-            x = torch.from_numpy(chunk).to(self.device, torch.float32)
-            yield self.normalization(x).contiguous(memory_format=self._memory_format)
+    def _input_tensor(self, chunk):
+        """Normalised input tensor; NaN and infinite pixels set to zero."""
+        chunk = np.nan_to_num(chunk, nan=0.0, posinf=0.0, neginf=0.0)
+        x = torch.from_numpy(chunk).to(self.device, torch.float32)
+        return self.normalization(x).contiguous(memory_format=self.memory_format)
 
     def _probabilities(self, values, flags):
         """Probabilities (N, n_classes), NaN rows where not classifiable."""
@@ -367,13 +303,10 @@ class HighZClassifier:
         ok = (flags & UNCLASSIFIED) == 0
         if not ok.any():
             return probs
-        self.model.eval()
-        out = []
-        with torch.inference_mode():
-            for x in self._batches(values[ok]):
-                logits = self.model(x) / self.temperature
-                out.append(torch.softmax(logits.double(), dim=1).cpu().numpy())
-        probs[ok] = np.concatenate(out)
+        probs[ok] = self._infer(
+            values[ok], lambda x: torch.softmax((self.model(x) / self.temperature).double(),
+                                                dim=1),
+            (0, len(self.classes)))
         return probs
 
     def _check_data(self, values):
@@ -400,7 +333,7 @@ dict or sequence of dict
             ``(N, n_classes)`` in the order of `classes`; rows of sources
             that cannot be classified (see `classify`) are NaN.
         """
-        values = self._as_array(cutouts, unit)
+        values = self.prepare(cutouts, unit=unit)
         self._check_data(values)
         return self._probabilities(values, cutout_flags(values))
 
@@ -432,14 +365,13 @@ dict or sequence of dict
             ``highz_flags`` (`~astro_galclass.highz.HighZFlag` bits).
             ``table.meta['astro_galclass_highz']`` holds the provenance.
         """
-        values = self._as_array(cutouts, unit)
+        values = self.prepare(cutouts, unit=unit)
         self._check_data(values)
         flags = cutout_flags(values)
         probs = self._probabilities(values, flags)
         columns = self._result_columns(probs, flags)
         options = {'unit': str(unit) if unit is not None else None}
-        return append_columns(None, columns, meta_key=_META_KEY,
-                              meta=self._provenance(options))
+        return self._output(None, columns, options)
 
     def classify_catalog(self, catalog, images, *, position_column=None,
                          unit=None, overwrite=False):
@@ -498,8 +430,7 @@ dict or sequence of dict
                    'unit': str(unit) if unit is not None else None,
                    'overwrite': bool(overwrite),
                    'bands_given': sorted(images)}
-        return append_columns(catalog, columns, meta_key=_META_KEY,
-                              meta=self._provenance(options), overwrite=overwrite)
+        return self._output(catalog, columns, options, overwrite=overwrite)
 
     def embed(self, cutouts, *, unit=None):
         """
@@ -528,16 +459,9 @@ dict or sequence of dict
         >>> HighZClassifier.pretrained(device='cpu').embed(cutouts).shape
         (4, 256)
         """
-        values = self._as_array(cutouts, unit)
+        values = self.prepare(cutouts, unit=unit)
         self._check_data(values)
-        self.model.eval()
-        out = []
-        with torch.inference_mode():
-            for x in self._batches(values):
-                out.append(self.model.embed(x).double().cpu().numpy())
-        if not out:
-            return np.empty((0, self.model.embedding_size))
-        return np.concatenate(out)
+        return self._infer(values, self.model.embed, (0, self.model.embedding_size))
 
     def feature_maps(self, cutouts, *, unit=None):
         """
@@ -554,7 +478,7 @@ dict or sequence of dict
             ``'stem'``, ``'spectral'``, ``'attention'`` and ``'spatial'``
             stage outputs, each ``(N, channels, height, width)``.
         """
-        values = self._as_array(cutouts, unit)
+        values = self.prepare(cutouts, unit=unit)
         self._check_data(values)
         out = {}
         self.model.eval()
@@ -602,7 +526,7 @@ dict or sequence of dict
             msg = f'stage must index one of the {len(blocks)} spatial blocks, got {stage!r}'
             raise ValueError(msg) from None
         c = self.classes.index(class_name)
-        values = self._as_array(cutouts, unit)
+        values = self.prepare(cutouts, unit=unit)
         self._check_data(values)
         self.model.eval()
         maps = [grad_cam(self.model, x, layer, lambda out: out[:, c])
@@ -629,11 +553,3 @@ dict or sequence of dict
             flags.astype(np.int32),
             description='astro_galclass.highz.HighZFlag bits')
         return columns
-
-    def _provenance(self, options):
-        return provenance(task='high-redshift classification',
-                          model_name=self.name,
-                          weights_sha256=self.weights_sha256,
-                          options={'device': str(self.device),
-                                   'batch_size': self.batch_size, **options})
-

@@ -5,6 +5,7 @@ Galaxy morphology: Galaxy Zoo 2 vote fractions that respect the decision tree.
 
 from .classifier import *  # noqa: F403
 from .datasets import *  # noqa: F403
+from .flags import *  # noqa: F403
 from .layers import *  # noqa: F403
 from .losses import *  # noqa: F403
 from .models import *  # noqa: F403

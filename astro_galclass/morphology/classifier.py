@@ -1,57 +1,30 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """The Astropy-facing Galaxy Zoo 2 morphology classifier."""
 
-import enum
 import os
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import torch
 from astropy import units as u
-from astropy.nddata import Cutout2D, NDData
+from astropy.nddata import Cutout2D, NDData, NoOverlapError
 from astropy.table import Column, MaskedColumn
 from astropy.wcs.utils import proj_plane_pixel_scales
 
 from astro_galclass.morphology.datasets import preprocess_rgb, read_rgb_image
+from astro_galclass.morphology.flags import UNCLASSIFIED, MorphFlag
 from astro_galclass.morphology.models import CompactViT, ParallelCNN, TorchvisionBackbone
 from astro_galclass.morphology.preprocess import asinh_rgb
 from astro_galclass.morphology.tree import GZ2_TREE
-from astro_galclass.utils._device import resolve_device
+from astro_galclass.utils._classifier import ClassifierBase
 from astro_galclass.utils._images import unpack_image
 from astro_galclass.utils._positions import catalog_positions
-from astro_galclass.utils._tables import append_columns, provenance
-from astro_galclass.utils._validation import check_positive_int
-from astro_galclass.utils._weights import (
-    load_weights,
-    save_weights,
-    shipped_weights_path,
-    state_dict_checksum,
-)
 
-__all__ = ['MorphFlag', 'MorphologyClassifier']
-
-_ARCHITECTURES = {'ParallelCNN': ParallelCNN, 'CompactViT': CompactViT,
-                  'TorchvisionBackbone': TorchvisionBackbone}
-_META_KEY = 'astro_galclass_morphology'
+__all__ = ['MorphologyClassifier']
 
 
-class MorphFlag(enum.IntFlag):
-    """Bits of the ``morph_flags`` column."""
-
-    #: The cutout lies entirely outside the image: not classified.
-    OFF_IMAGE = 1
-    #: The cutout crosses the image edge (missing pixels filled with 0).
-    PARTIAL_OVERLAP = 2
-    #: NaN or masked pixels in the cutout (filled with 0).
-    BAD_PIXELS = 4
-    #: Masked or non-finite catalog position, or a bad cutout size: not classified.
-    BAD_POSITION = 16
-
-
-_UNCLASSIFIED = MorphFlag.OFF_IMAGE | MorphFlag.BAD_POSITION
-
-
-class MorphologyClassifier:
+class MorphologyClassifier(ClassifierBase):
     """
     Galaxy Zoo 2 vote fractions for images of galaxies.
 
@@ -83,48 +56,33 @@ class MorphologyClassifier:
     ('t01_smooth_or_features_a01_smooth_fraction', 'morph_flags', 38)
     """
 
+    architectures = MappingProxyType({'ParallelCNN': ParallelCNN, 'CompactViT': CompactViT,
+                                      'TorchvisionBackbone': TorchvisionBackbone})
+    required_metadata = ('architecture', 'architecture_kwargs', 'input_size', 'name')
+    meta_key = 'astro_galclass_morphology'
+    task = 'Galaxy Zoo 2 morphology'
+    shipped_weights = 'morphology_default.pt'
+
     def __init__(self, weights, *, device='auto', batch_size=64, name=None):
-        self.batch_size = check_positive_int('batch_size', batch_size)
-        self.device = resolve_device(device)
-        if isinstance(weights, torch.nn.Module):
-            if type(weights) not in _ARCHITECTURES.values():
-                msg = (f'the model must be one of {sorted(_ARCHITECTURES)}, got '
-                       f'{type(weights).__name__}')
-                raise TypeError(msg)
-            self.model = weights
-            self.metadata = {'name': name or type(weights).__name__,
-                             'architecture': type(weights).__name__,
-                             'architecture_kwargs': dict(weights.config),
-                             'input_size': int(weights.input_size),
-                             'training': 'not recorded'}
-        elif isinstance(weights, (str, os.PathLike)):
-            if name is not None:
-                msg = 'name is read from the weights file; pass it only with a model instance'
-                raise ValueError(msg)
-            state, meta = load_weights(weights)
-            arch = meta.get('architecture')
-            if arch not in _ARCHITECTURES:
-                msg = (f'{weights!s} names the architecture {arch!r}; known: '
-                       f'{sorted(_ARCHITECTURES)}')
-                raise ValueError(msg)
-            kwargs = dict(meta.get('architecture_kwargs', {}))
-            if arch == 'TorchvisionBackbone':
-                model = TorchvisionBackbone(kwargs.pop('name'), **kwargs)
-            else:
-                model = _ARCHITECTURES[arch](**kwargs)
-            try:
-                model.load_state_dict(state)
-            except RuntimeError as exc:
-                msg = f'{weights!s}: the weights do not fit {arch}: {exc}'
-                raise ValueError(msg) from exc
-            self.model = model
-            self.metadata = dict(meta)
-        else:
-            msg = ('weights must be a weights file path or a morphology network, '
-                   f'got {type(weights).__name__}')
+        super().__init__(weights, device=device, batch_size=batch_size,
+                         model_options={'name': name}, file_checks={})
+
+    def _metadata_for_model(self, model, *, name):
+        if name is not None and not isinstance(name, str):
+            msg = f'name must be a str, got {type(name).__name__}'
             raise TypeError(msg)
-        self.model.to(self.device).eval()
-        self.weights_sha256 = state_dict_checksum(self.model.state_dict())
+        return {'name': name or type(model).__name__,
+                'architecture': type(model).__name__,
+                'architecture_kwargs': dict(model.config),
+                'input_size': int(model.input_size),
+                'training': 'not recorded'}
+
+    def _check_file_metadata(self, path, metadata):
+        size = metadata['input_size']
+        if isinstance(size, bool) or not isinstance(size, int) or size != self.model.input_size:
+            msg = (f'{path!s}: input_size {size!r} in its metadata does not match the '
+                   f'{metadata["architecture"]} it describes ({self.model.input_size})')
+            raise ValueError(msg)
 
     @classmethod
     def pretrained(cls, *, device='auto', batch_size=64):
@@ -150,28 +108,16 @@ class MorphologyClassifier:
         >>> m.metadata['simulator']['simulator']
         'MorphologySimulator'
         """
-        return cls(shipped_weights_path('morphology_default.pt'), device=device,
-                   batch_size=batch_size)
+        return cls._load_shipped(device=device, batch_size=batch_size)
 
     @property
     def input_size(self):
         """Side in pixels of the images the network takes."""
         return int(self.metadata['input_size'])
 
-    @property
-    def name(self):
-        return self.metadata['name']
-
     def __repr__(self):
         return (f'<MorphologyClassifier {self.name!r}: {self.metadata["architecture"]}, '
                 f'input {self.input_size} px, device={self.device}>')
-
-    def save(self, path):
-        """Write the weights and metadata to one file (read back with ``weights_only``)."""
-        from astro_galclass import __version__
-
-        save_weights(path, self.model.state_dict(),
-                     dict(self.metadata, package_version=__version__))
 
     # -- inputs ---------------------------------------------------------------------
 
@@ -239,17 +185,11 @@ class MorphologyClassifier:
         return self._forward(x)
 
     def _forward(self, x):
-        out = []
-        self.model.eval()
-        with torch.inference_mode():
-            for start in range(0, len(x), self.batch_size):
-                batch = torch.from_numpy(x[start:start + self.batch_size]).to(self.device)
-                out.append(self.model(batch).double().cpu().numpy())
-        return np.concatenate(out) if out else np.empty((0, 37))
+        return self._infer(x, self.model, (0, 37))
 
     def _columns(self, cumulative, flags):
         per_q = GZ2_TREE.from_kaggle(cumulative) if len(cumulative) else cumulative
-        bad = (flags & _UNCLASSIFIED) != 0
+        bad = (flags & UNCLASSIFIED) != 0
         cols = {}
         for name, values in zip(GZ2_TREE.gz2_columns('fraction'), per_q.T, strict=True):
             mask = bad | ~np.isfinite(values)
@@ -258,12 +198,6 @@ class MorphologyClassifier:
         cols['morph_flags'] = Column(flags.astype(np.int32),
                                      description='MorphFlag bits (astro_galclass)')
         return cols
-
-    def _meta(self, options):
-        return provenance(task='Galaxy Zoo 2 morphology', model_name=self.name,
-                          weights_sha256=self.weights_sha256,
-                          options={'device': str(self.device), 'batch_size': self.batch_size,
-                                   **options})
 
     def classify(self, images, *, crop=None):
         """
@@ -277,8 +211,7 @@ class MorphologyClassifier:
         """
         x = self.prepare(images, crop=crop)
         flags = np.zeros(len(x), np.int32)
-        return append_columns(None, self._columns(self._forward(x), flags),
-                              meta_key=_META_KEY, meta=self._meta({'crop': crop}))
+        return self._output(None, self._columns(self._forward(x), flags), {'crop': crop})
 
     def classify_catalog(self, catalog, image, *, size=10 * u.arcsec, position_column=None,
                          overwrite=False):
@@ -310,6 +243,13 @@ class MorphologyClassifier:
         flags = np.zeros(n, np.int32)
         flags[~valid | ~np.isfinite(sizes) | (sizes <= 0)] |= MorphFlag.BAD_POSITION
         x = np.zeros((n, 3, self.input_size, self.input_size), np.float32)
+        # a position the WCS cannot place on the image plane (non-finite pixel
+        # coordinates, e.g. the far side of the sky) is off the image; so is a
+        # cutout that does not overlap it (NoOverlapError). Other errors are bugs
+        # and are not hidden.
+        px, py = wcs.world_to_pixel(coords)
+        placed = np.isfinite(np.atleast_1d(px)) & np.isfinite(np.atleast_1d(py))
+        flags[(flags == 0) & ~placed] |= MorphFlag.OFF_IMAGE
         for i in np.flatnonzero(flags == 0):
             side = max(int(np.rint(sizes[i] / scale)), 4)
             stamps = []
@@ -317,7 +257,7 @@ class MorphologyClassifier:
                 try:
                     cut = Cutout2D(plane, coords[i], side, wcs=wcs, mode='partial',
                                    fill_value=np.nan)
-                except Exception:   # NoOverlapError and friends
+                except NoOverlapError:
                     flags[i] |= MorphFlag.OFF_IMAGE
                     break
                 stamps.append(cut.data)
@@ -336,14 +276,14 @@ class MorphologyClassifier:
             else:
                 rgb = stamp / 255.0 if stamp.max() > 1 else stamp
             x[i] = preprocess_rgb(np.clip(rgb, 0, 1).astype(np.float32), size=self.input_size)
-        ok = (flags & _UNCLASSIFIED) == 0
+        ok = (flags & UNCLASSIFIED) == 0
         cumulative = np.zeros((n, 37))
         if ok.any():
             cumulative[ok] = self._forward(x[ok])
         options = {'position_column': source, 'overwrite': bool(overwrite),
                    'size': size if isinstance(size, str) else str(size)}
-        return append_columns(catalog, self._columns(cumulative, flags), meta_key=_META_KEY,
-                              meta=self._meta(options), overwrite=overwrite)
+        return self._output(catalog, self._columns(cumulative, flags), options,
+                            overwrite=overwrite)
 
     @staticmethod
     def _sizes(catalog, size, n):
@@ -425,7 +365,7 @@ class MorphologyClassifier:
         top = s.start + np.argmax(cumulative[:, s], axis=1)
         maps = []
         for start in range(0, len(x), self.batch_size):
-            batch = torch.from_numpy(x[start:start + self.batch_size]).to(self.device)
+            batch = self._input_tensor(x[start:start + self.batch_size])
             cols = torch.from_numpy(top[start:start + self.batch_size]).to(self.device)
             maps.append(grad_cam(self.model, batch, layer,
                                  lambda out, cols=cols: out.gather(1, cols[:, None])[:, 0]))

@@ -6,38 +6,11 @@ import time
 import numpy as np
 from astropy.table import QTable
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.metrics import accuracy_score, precision_score, recall_score
 
+from astro_galclass.nircam import selection_metrics
 from astro_galclass.semisupervised.classifier import SemiSupervisedClassifier
 
-__all__ = ['label_fraction_benchmark', 'selection_metrics', 'simulated_photometry']
-
-_HIGH_Z = 1          # class index of high-z galaxies (HIGHZ_CLASSES order)
-
-
-def selection_metrics(y_true, y_pred, *, high_z=_HIGH_Z):
-    """
-    Accuracy, high-z completeness and contamination of a set of predictions.
-
-    Completeness is the recall of class ``high_z``; contamination is one
-    minus its precision (the fraction of selected sources that are not
-    high-z; 0 when nothing is selected).
-
-    Examples
-    --------
-    >>> from astro_galclass.semisupervised import selection_metrics
-    >>> selection_metrics([0, 1, 1, 2], [0, 1, 0, 1])
-    {'accuracy': 0.5, 'highz_completeness': 0.5, 'highz_contamination': 0.5}
-    """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    selected = y_pred == high_z
-    return {
-        'accuracy': float(accuracy_score(y_true, y_pred)),
-        'highz_completeness': float(recall_score(y_true == high_z, selected,
-                                                 zero_division=0.0)),
-        'highz_contamination': (1.0 - float(precision_score(y_true == high_z, selected)))
-        if selected.any() else 0.0,
-    }
+__all__ = ['label_fraction_benchmark', 'simulated_photometry']
 
 
 def simulated_photometry(n_sources, *, seed, depth='jades-deep', chunk=2000,

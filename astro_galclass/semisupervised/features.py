@@ -6,11 +6,16 @@ import itertools
 import numpy as np
 from astropy import units as u
 
-from astro_galclass.highz.nircam import NIRCAM_BANDS
+from astro_galclass.nircam import (
+    APERTURE_RADIUS,
+    DEFAULT_PIXEL_SCALE,
+    NIRCAM_BANDS,
+    aperture_fluxes,
+    aperture_noise,
+    njy_to_mag,
+)
 
 __all__ = ['cutout_photometry', 'photometry_features']
-
-_AB_ZEROPOINT_NJY = 31.4
 
 
 def _flux_values(table, name):
@@ -86,7 +91,7 @@ def photometry_features(table, *, bands=NIRCAM_BANDS, flux='flux_{band}',
     f_safe = np.where(missing, 0.0, f)
     snr = np.arcsinh(f_safe / (2 * e_safe))
     floored = np.maximum(f_safe, e_safe)
-    mag = _AB_ZEROPOINT_NJY - 2.5 * np.log10(floored)
+    mag = njy_to_mag(floored)
     colours = mag[:, :-1] - mag[:, 1:]
     colours[missing[:, :-1] | missing[:, 1:]] = 0.0
     names = ([f'snr_{b}' for b in bands]
@@ -96,12 +101,12 @@ def photometry_features(table, *, bands=NIRCAM_BANDS, flux='flux_{band}',
 
 
 def cutout_photometry(cutouts, *, depth='jades-deep', bands=NIRCAM_BANDS,
-                      pixel_scale=0.03 * u.arcsec / u.pix):
+                      pixel_scale=DEFAULT_PIXEL_SCALE):
     """
     Aperture photometry (r = 0.16") of centred cutouts, as a catalog.
 
     Fluxes are measured with photutils apertures
-    (`~astro_galclass.training.aperture_fluxes`); errors are the survey's
+    (`~astro_galclass.nircam.aperture_fluxes`); errors are the survey's
     aperture noise for ``depth`` (a preset or per-band 5-sigma depths).
 
     Returns
@@ -111,9 +116,6 @@ def cutout_photometry(cutouts, *, depth='jades-deep', bands=NIRCAM_BANDS,
         `photometry_features`.
     """
     from astropy.table import QTable
-
-    from astro_galclass.simulate.surveys import APERTURE_RADIUS, aperture_noise
-    from astro_galclass.training.baselines import aperture_fluxes
 
     noise = aperture_noise(depth, tuple(bands))
     f = aperture_fluxes(cutouts, APERTURE_RADIUS * u.arcsec, pixel_scale=pixel_scale)[:, :, 0]

@@ -7,6 +7,7 @@ Every number below is taken from the sources listed in
 are approximations are marked as such there.
 """
 
+import copy
 import functools
 import math
 
@@ -18,30 +19,30 @@ from astropy.cosmology import Planck18
 from astropy.nddata import NDData
 from astropy.table import QTable
 
-from astro_galclass.highz.nircam import (
+from astro_galclass.nircam import (
+    APERTURE_RADIUS,
     DEFAULT_PIXEL_SCALE,
+    HIGHZ_CLASSES,
     LONG_WAVE_BANDS,
     NATIVE_PIXEL_SCALE,
     NIRCAM_BANDS,
     PSF_FWHM,
+    Z_BOUNDARY,
+    aperture_noise,
+    drizzle_kernel_sigma,
+    mag_to_njy,
+    njy_to_mag,
+    resolve_depths,
 )
 from astro_galclass.simulate.sed import TEMPLATE_NAMES, BrownDwarfColours, PhotometryGrid
 from astro_galclass.simulate.sersic import MOG_SIGMAS, sersic_mog
-from astro_galclass.simulate.surveys import (
-    APERTURE_RADIUS,
-    aperture_noise,
-    drizzle_kernel_sigma,
-    resolve_depths,
-)
 from astro_galclass.simulate.toy import _FIELD_CENTER, make_tan_wcs
+from astro_galclass.utils._deprecation import moved_names
 
-__all__ = ['CLASSES', 'NIRCamSimulator']
+__all__ = ['NIRCamSimulator']
 
-#: Class names, in the order of the high-z classifier's outputs.
-CLASSES = ('low_z', 'high_z', 'brown_dwarf')
-
-#: Redshift separating the low-z and high-z classes.
-Z_BOUNDARY = 4.0
+__getattr__ = moved_names('astro_galclass.simulate.nircam_simulator', {
+    'CLASSES': ('astro_galclass.nircam', 'HIGHZ_CLASSES')})
 
 _FWHM_TO_SIGMA = 1 / (2 * math.sqrt(2 * math.log(2)))
 _T = {name: i for i, name in enumerate(TEMPLATE_NAMES)}
@@ -86,15 +87,6 @@ def _unit_noise(bands, pixel_scale, p):
     aperture = (xx - c) ** 2 + (yy - c) ** 2 <= (APERTURE_RADIUS / pixel_scale) ** 2
     measured = trial[..., aperture].sum(axis=-1).std(axis=0)
     return measured, torch.from_numpy(kernel.astype(np.float32))
-
-
-def _mag_to_njy(mag):
-    return 10 ** (-0.4 * (np.asarray(mag) - 31.4))
-
-
-def _njy_to_mag(flux):
-    with np.errstate(divide='ignore', invalid='ignore'):
-        return 31.4 - 2.5 * np.log10(flux)
 
 
 def _uv_slope_mean(z, muv):
@@ -187,12 +179,12 @@ class NIRCamSimulator:
             int(self.rng.integers(2**62)))
         fractions = {'low_z': 1 / 3, 'high_z': 1 / 3, 'brown_dwarf': 1 / 3}
         if class_fractions is not None:
-            unknown = set(class_fractions) - set(CLASSES)
+            unknown = set(class_fractions) - set(HIGHZ_CLASSES)
             if unknown:
                 msg = (f'class_fractions has unknown classes {sorted(unknown)}; '
-                       f'expected keys among {CLASSES}')
+                       f'expected keys among {HIGHZ_CLASSES}')
                 raise ValueError(msg)
-            fractions = {c: float(class_fractions.get(c, 0.0)) for c in CLASSES}
+            fractions = {c: float(class_fractions.get(c, 0.0)) for c in HIGHZ_CLASSES}
             total = sum(fractions.values())
             if total <= 0 or min(fractions.values()) < 0:
                 msg = f'class_fractions must be >= 0 with a positive sum, got {class_fractions}'
@@ -207,6 +199,29 @@ class NIRCamSimulator:
         self.brown_dwarfs = _brown_dwarfs()
         # 1-sigma noise of an r = 0.16" aperture, nJy
         self.sigma_aperture = aperture_noise(self.depths, self.bands)
+
+    def spawn(self, key):
+        """
+        A copy of the simulator that draws from its own random streams.
+
+        Parallel simulation (one copy per worker process) uses it, so that
+        the workers' sources differ and are fixed by ``key``.
+
+        Parameters
+        ----------
+        key : int or sequence of int
+            Seed of the copy's generators (`numpy.random.default_rng`), e.g.
+            ``[entropy, worker_index]``.
+
+        Returns
+        -------
+        simulator : `NIRCamSimulator`
+            Same settings; ``seed`` still names the original's seed.
+        """
+        sim = copy.copy(self)
+        sim.rng = np.random.default_rng(key)
+        sim._torch_gen = torch.Generator().manual_seed(int(sim.rng.integers(2**62)))
+        return sim
 
     def settings(self):
         """Plain description of the simulator, for weights metadata."""
@@ -235,10 +250,10 @@ class NIRCamSimulator:
         """
         n = int(n)
         rng = self.rng
-        labels = rng.choice(len(CLASSES), size=n,
-                            p=[self.class_fractions[c] for c in CLASSES])
+        labels = rng.choice(len(HIGHZ_CLASSES), size=n,
+                            p=[self.class_fractions[c] for c in HIGHZ_CLASSES])
         cols = {
-            'class': np.array(CLASSES)[labels] if n else np.zeros(0, 'U11'),
+            'class': np.array(HIGHZ_CLASSES)[labels] if n else np.zeros(0, 'U11'),
             'redshift': np.full(n, np.nan), 'kind': np.full(n, '', dtype='U12'),
             'template': np.full(n, '', dtype='U20'), 'av': np.zeros(n),
             'beta': np.full(n, np.nan), 'muv': np.full(n, np.nan),
@@ -267,7 +282,7 @@ class NIRCamSimulator:
         truth['axis_ratio'] = cols['axis_ratio']
         truth['theta'] = cols['theta'] * u.rad
         for i, band in enumerate(self.bands):
-            truth[f'mag_{band}'] = _njy_to_mag(cols['flux'][:, i]) * u.ABmag
+            truth[f'mag_{band}'] = njy_to_mag(cols['flux'][:, i]) * u.ABmag
             truth[f'flux_{band}'] = cols['flux'][:, i] * u.nJy
         return truth
 
@@ -276,7 +291,7 @@ class NIRCamSimulator:
         if muv is not None:
             dm = Planck18.distmod(np.maximum(z, 1e-3)).value
             m_uv = muv + dm - 2.5 * np.log10(1 + z)
-            return _mag_to_njy(m_uv)[:, None] * ratio
+            return mag_to_njy(m_uv)[:, None] * ratio
         band, flux = norm_band_flux
         i = self.bands.index(band)
         return flux[:, None] * ratio / ratio[:, [i]]
@@ -324,7 +339,7 @@ class NIRCamSimulator:
             av[sel] = av_draw(len(sel))
         av = np.clip(av, 0, self.grid.av[-1])
         m444 = rng.uniform(*self._f444w_range(), m)
-        flux = self._galaxy_fluxes(weights, av, z, ('F444W', _mag_to_njy(m444)))
+        flux = self._galaxy_fluxes(weights, av, z, ('F444W', mag_to_njy(m444)))
         self._store_galaxies(cols, idx, z=z, kind=kind, weights=weights, av=av,
                              flux=flux)
         compact = np.where(kind == 'balmer_break', 0.5, 1.0)
@@ -359,7 +374,7 @@ class NIRCamSimulator:
         # the same range as the low-z galaxies, instead of by M_UV
         m444 = rng.uniform(*self._f444w_range(), len(evolved))
         flux[evolved] = self._galaxy_fluxes(weights[evolved], av[evolved], z[evolved],
-                                            ('F444W', _mag_to_njy(m444)))
+                                            ('F444W', mag_to_njy(m444)))
         muv[evolved] = np.nan
         self._store_galaxies(cols, idx, z=z, kind=kind, weights=weights, av=av,
                              flux=flux)
@@ -404,7 +419,7 @@ class NIRCamSimulator:
         cols['kind'][idx] = 'dwarf'
         cols['template'][idx] = bd.grid[rows]
         cols['teff'][idx] = bd.teff[rows]
-        cols['flux'][idx] = _mag_to_njy(m444[:, None] + colours)
+        cols['flux'][idx] = mag_to_njy(m444[:, None] + colours)
 
     # -- rendering -------------------------------------------------------------
 

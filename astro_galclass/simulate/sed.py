@@ -25,7 +25,7 @@ import astropy.units as u
 import numpy as np
 from astropy.table import Table, vstack
 
-from astro_galclass.highz.nircam import NIRCAM_BANDS
+from astro_galclass.nircam import NIRCAM_BANDS
 
 __all__ = ['TEMPLATE_NAMES', 'BrownDwarfColours', 'PhotometryGrid',
            'band_weights', 'calzetti_k', 'igm_transmission', 'load_template',

@@ -16,7 +16,7 @@ from astropy.wcs import WCS
 from astropy.wcs.utils import proj_plane_pixel_scales
 from scipy.special import ndtr
 
-from astro_galclass.highz.nircam import (
+from astro_galclass.nircam import (
     LONG_WAVE_BANDS,
     NATIVE_PIXEL_SCALE,
     NIRCAM_BANDS,

@@ -8,47 +8,19 @@ centre, as catalogue-based selections do.
 
 import numpy as np
 from astropy import units as u
-from photutils.aperture import CircularAperture
 from sklearn.ensemble import RandomForestClassifier
 
-from astro_galclass.highz.nircam import DEFAULT_PIXEL_SCALE, NIRCAM_BANDS
-from astro_galclass.simulate.surveys import APERTURE_RADIUS, aperture_noise, resolve_depths
-from astro_galclass.training.data import _flux_array
+from astro_galclass.nircam import (
+    APERTURE_RADIUS,
+    DEFAULT_PIXEL_SCALE,
+    NIRCAM_BANDS,
+    aperture_fluxes,
+    aperture_noise,
+    njy_to_mag,
+    resolve_depths,
+)
 
-__all__ = ['ApertureRandomForest', 'LymanBreakSelection', 'aperture_fluxes']
-
-_AB_ZEROPOINT_NJY = 31.4      # m_AB = 31.4 - 2.5 log10(f / nJy)
-
-
-def aperture_fluxes(cutouts, radii, *, pixel_scale=DEFAULT_PIXEL_SCALE):
-    """
-    Fluxes in circular apertures at the centre of each cutout.
-
-    The aperture weights are photutils' exact overlap of a circle with the
-    pixel grid (`~photutils.aperture.CircularAperture`), so that fractional
-    pixels are counted correctly; they are applied to all cutouts at once.
-
-    Parameters
-    ----------
-    cutouts : array-like or `~astropy.units.Quantity`
-        ``(N, bands, size, size)`` in nJy per pixel.
-    radii : `~astropy.units.Quantity`
-        Aperture radii (angle).
-    pixel_scale : `~astropy.units.Quantity`, optional
-
-    Returns
-    -------
-    fluxes : `~numpy.ndarray`
-        ``(N, bands, len(radii))`` in nJy; NaN pixels count as zero.
-    """
-    flux = np.nan_to_num(_flux_array(cutouts))
-    size = flux.shape[-1]
-    scale = u.Quantity(pixel_scale).to_value(u.arcsec / u.pix)
-    radii = np.atleast_1d(u.Quantity(radii).to_value(u.arcsec)) / scale
-    centre = ((size - 1) / 2, (size - 1) / 2)
-    weights = np.stack([CircularAperture(centre, r=r).to_mask(method='exact')
-                        .to_image((size, size)) for r in radii]).astype(np.float32)
-    return np.einsum('nbyx,ryx->nbr', flux, weights, optimize=True).astype(float)
+__all__ = ['ApertureRandomForest', 'LymanBreakSelection']
 
 
 class _Photometry:
@@ -115,7 +87,7 @@ class LymanBreakSelection(_Photometry):
                             pixel_scale=self.pixel_scale)[:, :, 0]
         self._check(f)
         snr = f / self.sigma
-        mag = _AB_ZEROPOINT_NJY - 2.5 * np.log10(np.maximum(f, self.sigma))
+        mag = njy_to_mag(np.maximum(f, self.sigma))
         m = {b: mag[:, i] for i, b in enumerate(self.bands)}
         s = {b: snr[:, i] for i, b in enumerate(self.bands)}
         dwarf = (m['F115W'] - m['F277W'] < -0.8) & (m['F277W'] - m['F444W'] > 1.1)

@@ -5,7 +5,7 @@ import numpy as np
 from astropy import units as u
 from astropy.table import QTable
 
-from astro_galclass.highz.classifier import HIGHZ_CLASSES
+from astro_galclass.nircam import HIGHZ_CLASSES
 from astro_galclass.simulate import NIRCamSimulator
 from astro_galclass.training.baselines import ApertureRandomForest, LymanBreakSelection
 from astro_galclass.training.evaluate import (

@@ -7,31 +7,13 @@ import numpy as np
 import torch
 from astropy import units as u
 
+from astro_galclass.nircam import flux_per_pixel
 from astro_galclass.utils._validation import check_positive_int as _check_positive_int
 
 __all__ = ['ArrayBatches', 'MixedBatches', 'SimulatedBatches', 'SimulatedMosaicBatches']
 
 
-def _flux_array(cutouts):
-    """Cutouts -> float32 array in nJy per pixel."""
-    if isinstance(cutouts, u.Quantity):
-        if cutouts.unit.is_equivalent(u.nJy / u.pix):
-            flux = cutouts.to_value(u.nJy / u.pix)
-        elif cutouts.unit.is_equivalent(u.nJy):
-            flux = cutouts.to_value(u.nJy)
-        else:
-            msg = f'cutouts must be in flux units per pixel (e.g. nJy), got {cutouts.unit}'
-            raise u.UnitsError(msg)
-    else:
-        flux = np.asarray(cutouts)
-    if not np.issubdtype(flux.dtype, np.number) or flux.ndim != 4:
-        msg = ('cutouts must be a numeric array of shape (N, bands, size, size), '
-               f'got {flux.dtype} with shape {flux.shape}')
-        raise ValueError(msg)
-    return np.asarray(flux, np.float32)
-
-
-class _Batches:
+class _FluxBatches:
     """Shared logic: normalise and augment raw flux batches."""
 
     def __init__(self, *, normalization, augmentation, seed):
@@ -50,7 +32,7 @@ class _Batches:
         return x, torch.from_numpy(np.asarray(labels, np.int64))
 
 
-class SimulatedBatches(_Batches):
+class SimulatedBatches(_FluxBatches):
     """
     An endless supply of freshly simulated, labelled cutouts.
 
@@ -195,11 +177,7 @@ class _WorkerStream(torch.utils.data.IterableDataset):
             local.workers = 0
             local._flux = np.empty((0,), np.float32)
             local._labels = np.empty((0,), np.int64)
-            sim = copy.copy(local.simulator)
-            sim.rng = np.random.default_rng([self.entropy, worker])
-            if hasattr(sim, '_torch_gen'):
-                sim._torch_gen = torch.Generator().manual_seed(int(sim.rng.integers(2 ** 62)))
-            local.simulator = sim
+            local.simulator = local.simulator.spawn([self.entropy, worker])
             local.generator = torch.Generator().manual_seed(
                 int(np.random.default_rng([self.entropy, worker, 1]).integers(2 ** 62)))
             self.local = local
@@ -207,7 +185,7 @@ class _WorkerStream(torch.utils.data.IterableDataset):
         yield from self.local._serial(total // n_workers + (worker < total % n_workers))
 
 
-class ArrayBatches(_Batches):
+class ArrayBatches(_FluxBatches):
     """
     Shuffled batches of a fixed set of labelled cutouts (your own data).
 
@@ -236,7 +214,7 @@ class ArrayBatches(_Batches):
     def __init__(self, cutouts, labels, *, batch_size, normalization,
                  augmentation=None, shuffle=True, seed=0):
         super().__init__(normalization=normalization, augmentation=augmentation, seed=seed)
-        flux = _flux_array(cutouts)
+        flux = flux_per_pixel(cutouts)
         labels = np.asarray(labels)
         if labels.ndim != 1 or len(labels) != len(flux):
             msg = (f'labels must be one integer per cutout ({len(flux)}), '

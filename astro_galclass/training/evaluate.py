@@ -7,7 +7,7 @@ import numpy as np
 from astropy.table import QTable
 from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve
 
-from astro_galclass.highz.classifier import HIGHZ_CLASSES
+from astro_galclass.nircam import HIGHZ_CLASSES, selection_metrics
 from astro_galclass.training.calibration import (
     expected_calibration_error,
     reliability_curve,
@@ -57,8 +57,9 @@ def _metrics(pred, probs, labels, classes):
         row[f'precision_{name}'] = np.sum(pred_c & true_c) / pred_c.sum() \
             if pred_c.any() else np.nan
     if hi is not None:
-        row['highz_completeness'] = row['recall_high_z']
-        row['highz_contamination'] = 1 - row['precision_high_z']
+        selection = selection_metrics(labels, pred, high_z=hi)
+        row['highz_completeness'] = selection['highz_completeness']
+        row['highz_contamination'] = selection['highz_contamination']
     if probs is not None and classified.any():
         p = probs[classified]
         lab = labels[classified]

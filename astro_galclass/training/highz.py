@@ -55,8 +55,7 @@ def _fit(clf, train, val, *, class_weights, lr, max_epochs, patience, schedule,
     if calibrate:
         logits, labels = trainer.predict_logits(val)
         clf.temperature = fit_temperature(logits.numpy(), labels.numpy())
-    clf.model.to(clf.device, memory_format=clf._memory_format).eval()
-    clf.refresh_checksum()
+    clf.model_changed()
     return history
 
 
@@ -120,7 +119,7 @@ checkpoint_dir, progress :
                           classes=classes, pixel_scale=pixel_scale,
                           normalization=normalization, name=name,
                           training=training or 'user-supplied labelled cutouts')
-    flux = clf._as_array(cutouts, None)
+    flux = clf.prepare(cutouts)
     labels = _check_labels(labels, len(flux), len(clf.classes))
     if val_cutouts is None:
         if val_labels is not None:
@@ -135,7 +134,7 @@ checkpoint_dir, progress :
         val_flux, val_lab = flux[val_idx], labels[val_idx]
         flux, labels = flux[train_idx], labels[train_idx]
     else:
-        val_flux = clf._as_array(val_cutouts, None)
+        val_flux = clf.prepare(val_cutouts)
         val_lab = _check_labels(val_labels, len(val_flux), len(clf.classes))
     if augmentation == 'default':
         augmentation = CutoutAugmentation()

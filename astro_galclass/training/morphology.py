@@ -19,7 +19,6 @@ from astro_galclass.morphology.losses import (
 from astro_galclass.morphology.models import ParallelCNN
 from astro_galclass.morphology.tree import GZ2_TREE
 from astro_galclass.training.trainer import Trainer
-from astro_galclass.utils._weights import state_dict_checksum
 
 __all__ = ['RotationFlipAugmentation', 'evaluate_morphology', 'train_morphology']
 
@@ -182,8 +181,7 @@ checkpoint_dir, progress, name : optional
                       device=clf.device, seed=seed, checkpoint_dir=checkpoint_dir,
                       progress=progress)
     history = trainer.fit(train, val)
-    clf.model.to(clf.device).eval()
-    clf.weights_sha256 = state_dict_checksum(clf.model.state_dict())
+    clf.model_changed()
     clf.metadata['training'] = f'{len(idx_train)} images, loss {loss}, lambda {lam}'
     clf.metadata['recipe'] = {
         'function': 'astro_galclass.training.train_morphology', 'loss': loss, 'lam': lam,

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
-from astro_galclass.highz import HIGHZ_CLASSES
+from astro_galclass.nircam import HIGHZ_CLASSES
 from astro_galclass.semisupervised import (
     SemiSupervisedClassifier,
     cutout_photometry,

@@ -1,6 +1,4 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-import pickle
-
 import astropy.units as u
 import numpy as np
 import pytest
@@ -9,6 +7,7 @@ from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.nddata import Cutout2D, NDData
 from astropy.table import MaskedColumn, QTable, Table
+from classifier_contract import ClassifierContract
 
 from astro_galclass import HighZClassifier
 from astro_galclass.highz import HighZFlag, LymanBreakCNN, extract_cutouts
@@ -205,35 +204,6 @@ def test_weights_must_match_requested_bands_and_classes(classifier, tmp_path):
     with pytest.raises(ValueError, match=r"\['pixel_scale'\] are read from the "
                                          'weights file'):
         HighZClassifier(path, pixel_scale=0.06 * u.arcsec / u.pix)
-
-
-def test_non_weights_files_are_refused(tmp_path):
-    text = tmp_path / 'notes.txt'
-    text.write_text('hello')
-    with pytest.raises(ValueError, match='is not an astro_galclass weights file'):
-        HighZClassifier(text)
-    plain = tmp_path / 'plain.pt'
-    torch.save({'weight': torch.zeros(3)}, plain)
-    with pytest.raises(ValueError, match=r"expected a dict with "
-                                         r"format='astro_galclass-weights'"):
-        HighZClassifier(plain)
-
-
-class _Exploit:
-    def __reduce__(self):
-        return (print, ('code ran while loading',))
-
-
-def test_pickled_objects_are_refused(tmp_path, capsys):
-    path = tmp_path / 'evil.pt'
-    torch.save({'format': 'astro_galclass-weights', 'payload': _Exploit()}, path)
-    with pytest.raises(ValueError, match='was refused'):
-        HighZClassifier(path)
-    assert 'code ran' not in capsys.readouterr().out
-    raw = tmp_path / 'raw.pkl'
-    raw.write_bytes(pickle.dumps(_Exploit()))
-    with pytest.raises(ValueError, match='weights file'):
-        HighZClassifier(raw)
 
 
 def test_damaged_state_dict_is_refused(classifier, tmp_path):
@@ -437,3 +407,30 @@ def test_gradcam_per_class(classifier, rng):
         classifier.gradcam(cutouts, class_name='quasar')
     with pytest.raises(ValueError, match='stage must index'):
         classifier.gradcam(cutouts, stage=5)
+
+
+class TestHighZClassifierContract(ClassifierContract):
+    """The safety and integrity tests shared with the morphology classifier."""
+
+    classifier_class = HighZClassifier
+    flag_column = 'highz_flags'
+    off_image_flag = HighZFlag.OFF_IMAGE
+
+    @pytest.fixture
+    def contract_classifier(self, classifier):
+        return classifier
+
+    @pytest.fixture
+    def contract_inputs(self, cutouts):
+        return cutouts
+
+    @pytest.fixture
+    def contract_field(self, toy_field):
+        images, truth = toy_field
+        return truth, images
+
+    def outputs(self, clf, inputs):
+        return clf.predict_proba(inputs)
+
+    def classify_catalog(self, clf, catalog, images, **kwargs):
+        return clf.classify_catalog(catalog, images, **kwargs)

@@ -6,6 +6,7 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.nddata import NDData
 from astropy.table import QTable
+from classifier_contract import ClassifierContract
 from PIL import Image
 
 from astro_galclass.morphology import GZ2_TREE, MorphFlag, MorphologyClassifier, ParallelCNN
@@ -139,3 +140,35 @@ def test_cuda_matches_cpu(clf, tmp_path):
     m_cpu, _ = clf.gradcam(x[:2], question='t01_smooth_or_features')
     m_gpu, _ = gpu.gradcam(x[:2], question='t01_smooth_or_features')
     np.testing.assert_allclose(m_gpu, m_cpu, atol=1e-3)
+
+
+class TestMorphologyClassifierContract(ClassifierContract):
+    """The safety and integrity tests shared with the high-z classifier."""
+
+    classifier_class = MorphologyClassifier
+    flag_column = 'morph_flags'
+    off_image_flag = MorphFlag.OFF_IMAGE
+
+    @pytest.fixture
+    def contract_classifier(self, clf):
+        return clf
+
+    @pytest.fixture
+    def contract_inputs(self):
+        return np.random.default_rng(6).uniform(0, 1, (5, 3, 64, 64)).astype(np.float32)
+
+    @pytest.fixture
+    def contract_field(self):
+        wcs = make_tan_wcs(SkyCoord(150, 2, unit='deg'), 0.4 * u.arcsec / u.pix, (120, 120))
+        rng = np.random.default_rng(7)
+        bands = [NDData(rng.normal(0, 1, (120, 120)), wcs=wcs) for _ in range(3)]
+        x = np.array([30, 60, 90, 45])
+        y = np.array([30, 60, 90, 80])
+        catalog = QTable({'id': [1, 2, 3, 4], 'sky_centroid': wcs.pixel_to_world(x, y)})
+        return catalog, bands
+
+    def outputs(self, clf, inputs):
+        return clf.predict_kaggle(inputs)
+
+    def classify_catalog(self, clf, catalog, images, **kwargs):
+        return clf.classify_catalog(catalog, images, size=8 * u.arcsec, **kwargs)

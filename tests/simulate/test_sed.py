@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from astro_galclass.highz import NIRCAM_BANDS
+from astro_galclass.nircam import NIRCAM_BANDS
 from astro_galclass.simulate.sed import (
     TEMPLATE_NAMES,
     BrownDwarfColours,

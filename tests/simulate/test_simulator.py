@@ -6,9 +6,9 @@ from astropy.coordinates import SkyCoord
 from astropy.nddata import NDData
 from astropy.wcs.utils import proj_plane_pixel_scales
 
-from astro_galclass.highz import NIRCAM_BANDS, HighZFlag
+from astro_galclass.highz import HighZFlag
+from astro_galclass.nircam import NIRCAM_BANDS, resolve_depths
 from astro_galclass.simulate import NIRCamSimulator
-from astro_galclass.simulate.surveys import resolve_depths
 
 
 @pytest.fixture(scope='module')

@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 from astropy import units as u
 
+from astro_galclass.nircam import aperture_fluxes
 from astro_galclass.simulate import NIRCamSimulator
-from astro_galclass.training import ApertureRandomForest, LymanBreakSelection, aperture_fluxes
+from astro_galclass.training import ApertureRandomForest, LymanBreakSelection
 
 
 def test_aperture_fluxes_of_a_flat_image():

@@ -7,7 +7,7 @@ with ``extract_cutouts`` and compares the accuracy at F444W S/N >= 10 with
 that on cutouts drawn the way the training data are (``sample``); then
 checks that the aperture fluxes of compact sources agree with the truth on
 both paths (so the gap is not a flux error). About a minute on 2 cores:
-``python benchmarks/diagnose_mosaic_gap.py``.
+``python benchmarks/studies/diagnose_mosaic_gap.py``.
 """
 
 import astropy.units as u
@@ -15,8 +15,8 @@ import numpy as np
 
 from astro_galclass import HighZClassifier
 from astro_galclass.highz import extract_cutouts
+from astro_galclass.nircam import aperture_fluxes
 from astro_galclass.simulate import NIRCamSimulator
-from astro_galclass.training import aperture_fluxes
 
 
 def main():

@@ -8,7 +8,7 @@ cutouts extracted from native-scale mosaics it is less accurate (see the
 model card). This script measures how much a short fine-tuning on
 `~astro_galclass.training.SimulatedMosaicBatches` closes that gap. It does
 not change the shipped weights. About 10 minutes on 2 CPU cores:
-``python benchmarks/experiment_mosaic_finetune.py``.
+``python benchmarks/studies/experiment_mosaic_finetune.py``.
 """
 
 import argparse

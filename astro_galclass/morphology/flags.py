@@ -1,0 +1,31 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Bits of the ``morph_flags`` column of the morphology classifier."""
+
+import enum
+
+__all__ = ['MorphFlag']
+
+
+class MorphFlag(enum.IntFlag):
+    """
+    Bits of the ``morph_flags`` column.
+
+    Examples
+    --------
+    >>> from astro_galclass.morphology import MorphFlag
+    >>> MorphFlag(3)
+    <MorphFlag.OFF_IMAGE|PARTIAL_OVERLAP: 3>
+    """
+
+    #: The cutout lies entirely outside the image: not classified.
+    OFF_IMAGE = 1
+    #: The cutout crosses the image edge (missing pixels filled with 0).
+    PARTIAL_OVERLAP = 2
+    #: NaN or masked pixels in the cutout (filled with 0).
+    BAD_PIXELS = 4
+    #: Masked or non-finite catalog position, or a bad cutout size: not classified.
+    BAD_POSITION = 16
+
+
+#: Flag bits that leave a row unclassified (masked fractions).
+UNCLASSIFIED = MorphFlag.OFF_IMAGE | MorphFlag.BAD_POSITION

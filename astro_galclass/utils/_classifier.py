@@ -1,0 +1,241 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+The base of the Astropy-facing classifiers.
+
+`~astro_galclass.HighZClassifier` and
+`~astro_galclass.morphology.MorphologyClassifier` do the same job around
+different networks: load and check a weights file, choose the device, run
+the network in batches, record provenance, return catalog columns and save.
+That job is written once here, as photutils' ``aperture/_common.py`` does for
+sibling apertures, so that the two cannot silently diverge; the subclasses
+add only what their task needs (inputs, outputs, flags).
+"""
+
+import os
+from types import MappingProxyType
+
+import numpy as np
+import torch
+
+from astro_galclass.utils._device import resolve_device
+from astro_galclass.utils._tables import append_columns, provenance
+from astro_galclass.utils._validation import check_positive_int
+from astro_galclass.utils._weights import (
+    load_weights,
+    save_weights,
+    shipped_weights_path,
+    state_dict_checksum,
+)
+
+__all__ = ['ClassifierBase']
+
+
+class ClassifierBase:
+    """
+    Weights, device, batching, provenance and output shared by the classifiers.
+
+    Subclasses set the class attributes below and implement
+    `_metadata_for_model` (the metadata of a model instance) and, where they
+    check more than the required entries, `_check_file_metadata`.
+
+    Parameters
+    ----------
+    weights : path-like or `torch.nn.Module`
+        A weights file written by `save`, or a network instance of one of
+        `architectures`.
+    device : str or `torch.device`
+        ``'auto'`` (CUDA when available, else the CPU), ``'cpu'``,
+        ``'cuda'`` or ``'cuda:N'``.
+    batch_size : int
+        Inputs per forward pass.
+    model_options : dict
+        Options that describe a model instance (its name, pixel scale ...);
+        with a weights file they are read from the file, and passing any of
+        them is an error.
+    file_checks : dict
+        Options that, with a weights file, are only compared with its
+        metadata (see `_check_file_metadata`).
+    """
+
+    #: Network classes a weights file may name, by name (never by import path).
+    architectures = MappingProxyType({})
+    #: Metadata entries every weights file of this classifier must hold.
+    required_metadata = ('architecture', 'architecture_kwargs', 'name')
+    #: Key of the provenance record in ``table.meta``.
+    meta_key = None
+    #: Task named in the provenance record.
+    task = None
+    #: File name of the shipped weights in ``astro_galclass/data``.
+    shipped_weights = None
+    #: Run convolutions channels-last on the CPU (faster with oneDNN).
+    channels_last_on_cpu = False
+
+    def __init__(self, weights, *, device, batch_size, model_options, file_checks):
+        self.batch_size = check_positive_int('batch_size', batch_size)
+        self.device = resolve_device(device)
+        if isinstance(weights, torch.nn.Module):
+            if type(weights) not in self.architectures.values():
+                # exact types only: a weights file names its architecture, and
+                # only registered names can be rebuilt when it is loaded
+                msg = (f'the model must be one of {sorted(self.architectures)}, got '
+                       f'{type(weights).__name__}')
+                raise TypeError(msg)
+            self.model = weights
+            self.metadata = self._metadata_for_model(weights, **model_options,
+                                                     **file_checks)
+        elif isinstance(weights, (str, os.PathLike)):
+            given = [k for k, v in model_options.items() if v is not None]
+            if given:
+                msg = (f'{given} are read from the weights file and cannot be '
+                       'passed with it; they apply only to a model instance')
+                raise ValueError(msg)
+            self.model, self.metadata = self._load(weights)
+            self._check_file_metadata(weights, self.metadata, **file_checks)
+        else:
+            names = ' or '.join(sorted(self.architectures))
+            msg = (f'weights must be a weights file path or a {names} instance, '
+                   f'got {type(weights).__name__}')
+            raise TypeError(msg)
+        self.model_changed()
+
+    # -- hooks for subclasses ----------------------------------------------------
+
+    def _metadata_for_model(self, model, **options):
+        """The metadata dict of a model instance (subclasses)."""
+        raise NotImplementedError
+
+    def _check_file_metadata(self, path, metadata, **checks):
+        """Check a loaded file's metadata beyond the required entries (subclasses)."""
+
+    def _input_tensor(self, chunk):
+        """One batch of prepared inputs (numpy) -> a tensor on the device."""
+        x = torch.from_numpy(np.ascontiguousarray(chunk)).to(self.device)
+        return x.contiguous(memory_format=self.memory_format)
+
+    # -- weights -------------------------------------------------------------------
+
+    def _load(self, path):
+        state_dict, metadata = load_weights(path)
+        missing = [k for k in self.required_metadata if k not in metadata]
+        if missing:
+            msg = f'{path!s} is missing the metadata entries {missing}'
+            raise ValueError(msg)
+        arch = metadata['architecture']
+        if not isinstance(arch, str) or arch not in self.architectures:
+            msg = (f'{path!s} names the architecture {arch!r}; known '
+                   f'architectures: {sorted(self.architectures)}')
+            raise ValueError(msg)
+        kwargs = metadata['architecture_kwargs']
+        if not isinstance(kwargs, dict):
+            msg = (f'{path!s}: architecture_kwargs must be a dict, got '
+                   f'{type(kwargs).__name__}')
+            raise ValueError(msg)
+        try:
+            model = self.architectures[arch](**kwargs)
+        except (TypeError, ValueError) as exc:
+            msg = f'{path!s}: the architecture_kwargs {kwargs} do not describe a {arch}: {exc}'
+            raise ValueError(msg) from exc
+        try:
+            model.load_state_dict(state_dict)
+        except RuntimeError as exc:
+            msg = (f'{path!s}: the stored weights do not fit the {arch} '
+                   f'described in its metadata: {exc}')
+            raise ValueError(msg) from exc
+        return model, dict(metadata)
+
+    @classmethod
+    def _load_shipped(cls, *, device, batch_size):
+        return cls(shipped_weights_path(cls.shipped_weights), device=device,
+                   batch_size=batch_size)
+
+    @property
+    def memory_format(self):
+        """Memory format of the network's input tensors on this device."""
+        if self.channels_last_on_cpu and self.device.type == 'cpu':
+            return torch.channels_last
+        return torch.contiguous_format
+
+    @property
+    def name(self):
+        """Model name recorded in outputs and saved files."""
+        return self.metadata['name']
+
+    def model_changed(self):
+        """
+        Bring the classifier up to date after its network changed in place.
+
+        Training functions call it after they update the weights: the network
+        goes (back) to the classifier's device and memory format, into
+        evaluation mode, and `weights_sha256` is recomputed.
+
+        Returns
+        -------
+        sha256 : str
+            The new `weights_sha256`.
+        """
+        self.model.to(self.device, memory_format=self.memory_format).eval()
+        return self.refresh_checksum()
+
+    def refresh_checksum(self):
+        """
+        Recompute ``weights_sha256`` after the model's weights changed.
+
+        Returns
+        -------
+        sha256 : str
+            SHA-256 of the network's parameters and buffers
+            (`~astro_galclass.utils._weights.state_dict_checksum`).
+        """
+        self.weights_sha256 = state_dict_checksum(self.model.state_dict())
+        return self.weights_sha256
+
+    def save(self, path):
+        """
+        Write the weights and metadata to one file.
+
+        The file is read back by passing its path to the classifier; it holds
+        only tensors and plain Python values, loaded with
+        ``torch.load(..., weights_only=True)``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write (replaced if it exists).
+        """
+        from astro_galclass import __version__
+
+        save_weights(path, self.model.state_dict(),
+                     dict(self.metadata, package_version=__version__))
+
+    # -- inference -------------------------------------------------------------------
+
+    def _batches(self, values):
+        """Yield input tensors of at most ``batch_size`` rows of ``values``."""
+        for start in range(0, len(values), self.batch_size):
+            yield self._input_tensor(values[start:start + self.batch_size])
+
+    def _infer(self, values, forward, empty_shape):
+        """
+        ``forward(x)`` over batches of ``values`` in evaluation mode, as float64.
+
+        Returns an array ``(N, ...)``; ``empty_shape`` is its shape for N = 0.
+        """
+        self.model.eval()
+        out = []
+        with torch.inference_mode():
+            for x in self._batches(values):
+                out.append(forward(x).double().cpu().numpy())
+        return np.concatenate(out) if out else np.empty(empty_shape)
+
+    # -- outputs -----------------------------------------------------------------------
+
+    def _provenance(self, options):
+        return provenance(task=self.task, model_name=self.name,
+                          weights_sha256=self.weights_sha256,
+                          options={'device': str(self.device),
+                                   'batch_size': self.batch_size, **options})
+
+    def _output(self, catalog, columns, options, *, overwrite=False):
+        """The result table: ``catalog`` (or a new table) with ``columns`` and provenance."""
+        return append_columns(catalog, columns, meta_key=self.meta_key,
+                              meta=self._provenance(options), overwrite=overwrite)
