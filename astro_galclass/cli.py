@@ -6,6 +6,7 @@ The ``galclass`` command line: ``demo``, ``train-highz``, ``evaluate-highz``,
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 __all__ = ['main']
@@ -19,11 +20,42 @@ def _demo(args):
     return 0
 
 
+def _or(value, default):
+    return default if value is None else value
+
+
+def _train_highz_recipe(args):
+    from astro_galclass.training.highz import reproduce_highz
+
+    if args.data is not None:
+        msg = '--recipe shipped trains on simulations; it cannot be combined with --data'
+        raise SystemExit(msg)
+    start = time.perf_counter()
+    clf, history = reproduce_highz(
+        args.output, device=args.device, init=args.init, max_epochs=args.max_epochs,
+        finetune_epochs=args.finetune_epochs, batches_per_epoch=args.batches_per_epoch,
+        n_val=args.n_val, workers=args.workers, time_budget=args.time_budget,
+        checkpoint_dir=args.checkpoint_dir, progress=not args.no_progress)
+    history.pprint(max_lines=-1, max_width=-1)
+    print(f'\nstopped by {history.meta.get("stopped_by")}; temperature {clf.temperature:.3f}; '
+          f'wrote {args.output} in {time.perf_counter() - start:.0f} s')
+    return 0
+
+
 def _train_highz(args):
     import numpy as np
 
     from astro_galclass.training.highz import train_highz, train_highz_simulated
 
+    if args.recipe == 'shipped':
+        return _train_highz_recipe(args)
+    unused = [f'--{k.replace("_", "-")}' for k in ('init', 'finetune_epochs', 'workers')
+              if getattr(args, k) is not None]
+    if unused:
+        msg = f'{unused} apply only with --recipe shipped'
+        raise SystemExit(msg)
+    batch_size = _or(args.batch_size, 128)
+    max_epochs = _or(args.max_epochs, 30)
     if args.data is not None:
         with np.load(args.data) as data:
             missing = {'cutouts', 'labels'} - set(data.files)
@@ -35,21 +67,24 @@ def _train_highz(args):
             if 'val_cutouts' in data.files:
                 val = {'val_cutouts': data['val_cutouts'], 'val_labels': data['val_labels']}
             clf, history = train_highz(data['cutouts'], data['labels'], **val,
-                                       batch_size=args.batch_size, lr=args.lr,
-                                       max_epochs=args.max_epochs, patience=args.patience,
+                                       batch_size=batch_size, lr=args.lr,
+                                       max_epochs=max_epochs, patience=args.patience,
                                        device=args.device, seed=args.seed,
                                        checkpoint_dir=args.checkpoint_dir,
-                                       name=args.name, training=f'labelled cutouts {args.data}')
+                                       name=args.name, training=f'labelled cutouts {args.data}',
+                                       time_budget=args.time_budget,
+                                       progress=not args.no_progress)
     else:
         from astro_galclass.simulate import NIRCamSimulator
 
         clf, history = train_highz_simulated(
             NIRCamSimulator(depth=args.depth, seed=args.seed),
             val_simulator=NIRCamSimulator(depth=args.depth, seed=args.seed + 1),
-            n_val=args.n_val, batch_size=args.batch_size,
-            batches_per_epoch=args.batches_per_epoch, lr=args.lr,
-            max_epochs=args.max_epochs, patience=args.patience, device=args.device,
-            seed=args.seed, checkpoint_dir=args.checkpoint_dir, name=args.name)
+            n_val=_or(args.n_val, 6000), batch_size=batch_size,
+            batches_per_epoch=_or(args.batches_per_epoch, 100), lr=args.lr,
+            max_epochs=max_epochs, patience=args.patience, device=args.device,
+            seed=args.seed, checkpoint_dir=args.checkpoint_dir, name=args.name,
+            time_budget=args.time_budget, progress=not args.no_progress)
     clf.save(args.output)
     history.pprint(max_lines=-1, max_width=-1)
     print(f'temperature {clf.temperature:.3f}; wrote {args.output}')
@@ -59,7 +94,7 @@ def _train_highz(args):
 def _evaluate_morphology(args):
     from astro_galclass.morphology import MorphologyClassifier
     from astro_galclass.simulate import MorphologySimulator
-    from astro_galclass.training.morphology import evaluate_morphology
+    from astro_galclass.training.evaluate import evaluate_morphology
 
     clf = (MorphologyClassifier.pretrained(device=args.device) if args.weights is None
            else MorphologyClassifier(args.weights, device=args.device))
@@ -165,13 +200,40 @@ def _morphology_data(args):
     return images, table, counts
 
 
+def _train_morphology_recipe(args):
+    from astro_galclass.training.morphology import reproduce_morphology
+
+    given = [a for a in ('kaggle', 'npz', 'catalogue', 'simulate') if getattr(args, a) is not None]
+    if given:
+        msg = f'--recipe shipped simulates its own galaxies; it cannot be combined with {given}'
+        raise SystemExit(msg)
+    start = time.perf_counter()
+    _, history = reproduce_morphology(
+        args.output, device=args.device, init=args.init, max_epochs=args.max_epochs,
+        finetune_epochs=args.finetune_epochs, n_images=args.n_images,
+        time_budget=args.time_budget, checkpoint_dir=args.checkpoint_dir,
+        progress=not args.no_progress)
+    history.pprint(max_lines=-1, max_width=-1)
+    print(f'\nstopped by {history.meta.get("stopped_by")}; wrote {args.output} '
+          f'in {time.perf_counter() - start:.0f} s')
+    return 0
+
+
 def _train_morphology(args):
     import numpy as np
     import torch
 
     from astro_galclass.morphology import CompactViT, ParallelCNN, TorchvisionBackbone
-    from astro_galclass.training.morphology import evaluate_morphology, train_morphology
+    from astro_galclass.training.evaluate import evaluate_morphology
+    from astro_galclass.training.morphology import train_morphology
 
+    if args.recipe == 'shipped':
+        return _train_morphology_recipe(args)
+    unused = [f'--{k.replace("_", "-")}' for k in ('init', 'finetune_epochs', 'n_images')
+              if getattr(args, k) is not None]
+    if unused:
+        msg = f'{unused} apply only with --recipe shipped'
+        raise SystemExit(msg)
     images, table, counts = _morphology_data(args)
     torch.manual_seed(args.seed)
     if args.arch == 'parallel_cnn':
@@ -186,9 +248,10 @@ def _train_morphology(args):
     test, rest = np.sort(order[:n_test]), np.sort(order[n_test:])
     clf, history = train_morphology(
         images[rest], table[rest], counts=None if counts is None else counts[rest],
-        model=model, loss=args.loss, lam=args.lam, batch_size=args.batch_size, lr=args.lr,
-        max_epochs=args.max_epochs, patience=args.patience, device=args.device,
-        seed=args.seed, checkpoint_dir=args.checkpoint_dir, name=args.name)
+        model=model, loss=args.loss, lam=args.lam, batch_size=_or(args.batch_size, 64),
+        lr=args.lr, max_epochs=_or(args.max_epochs, 30), patience=args.patience,
+        device=args.device, seed=args.seed, checkpoint_dir=args.checkpoint_dir,
+        name=args.name, time_budget=args.time_budget, progress=not args.no_progress)
     clf.save(args.output)
     history.pprint(max_lines=-1, max_width=-1)
     result = evaluate_morphology(clf, images[test], table[test])
@@ -218,23 +281,43 @@ def _parser():
     p.set_defaults(func=_demo)
 
     p = sub.add_parser('train-highz', help='train a high-z classifier on simulations '
-                       'or on your labelled cutouts')
+                       'or on your labelled cutouts, or retrain the shipped model',
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--output', required=True, type=Path, help='weights file to write')
+    p.add_argument('--recipe', choices=('shipped',), default=None,
+                   help='train with the two-stage recipe of the shipped model '
+                   '(astro_galclass.training.HIGHZ_RECIPE and HIGHZ_FINETUNE_RECIPE); the '
+                   'options below then override the recipe only where given')
+    p.add_argument('--init', type=Path, default=None,
+                   help='with --recipe shipped: a weights file to start stage 2 from '
+                   '(skips stage 1)')
+    p.add_argument('--finetune-epochs', type=int, default=None,
+                   help='with --recipe shipped: stage-2 epochs (0: stage 1 only)')
+    p.add_argument('--workers', type=int, default=None,
+                   help='with --recipe shipped: simulation processes (the batches depend on '
+                   'their number)')
     p.add_argument('--data', type=Path, default=None,
                    help='.npz with "cutouts" (N, 7, 64, 64) in nJy/pix and "labels" '
                    '(0 low_z, 1 high_z, 2 brown_dwarf); optional "val_cutouts", '
                    '"val_labels". Without it, train on simulations.')
     p.add_argument('--depth', default='jades-deep', help='simulated depth preset')
-    p.add_argument('--n-val', type=int, default=6000)
-    p.add_argument('--batch-size', type=int, default=128)
-    p.add_argument('--batches-per-epoch', type=int, default=100)
-    p.add_argument('--lr', type=float, default=5e-4)
-    p.add_argument('--max-epochs', type=int, default=30)
-    p.add_argument('--patience', type=int, default=6)
+    p.add_argument('--n-val', type=int, default=None,
+                   help='simulated validation cutouts (default 6000, or the recipe\'s)')
+    p.add_argument('--batch-size', type=int, default=None, help='default 128')
+    p.add_argument('--batches-per-epoch', type=int, default=None,
+                   help='simulated batches per epoch (default 100, or the recipe\'s)')
+    p.add_argument('--lr', type=float, default=5e-4, help='Adam learning rate')
+    p.add_argument('--max-epochs', type=int, default=None,
+                   help='default 30 (with --recipe shipped: stage-1 epochs of the recipe)')
+    p.add_argument('--patience', type=int, default=6, help='early-stopping patience')
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--device', default='auto')
+    p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
+    p.add_argument('--time-budget', type=float, default=None,
+                   help='wall-clock seconds for the training: the epochs are fitted to it '
+                   '(for runs on a lent GPU that must end saved)')
     p.add_argument('--checkpoint-dir', type=Path, default=None)
-    p.add_argument('--name', default=None)
+    p.add_argument('--name', default=None, help='model name stored in the weights')
+    p.add_argument('--no-progress', action='store_true', help='no progress bars')
     p.set_defaults(func=_train_highz)
 
     p = sub.add_parser('evaluate-highz', help='evaluate a high-z model and the '
@@ -249,8 +332,19 @@ def _parser():
     p.add_argument('--device', default='auto')
     p.set_defaults(func=_evaluate_highz)
 
-    p = sub.add_parser('train-morphology', help='train a Galaxy Zoo 2 morphology network')
+    p = sub.add_parser('train-morphology', help='train a Galaxy Zoo 2 morphology network, '
+                       'or retrain the shipped model',
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--output', required=True, type=Path, help='weights file to write')
+    p.add_argument('--recipe', choices=('shipped',), default=None,
+                   help='train with the two-stage recipe of the shipped model on simulated '
+                   'galaxies (MORPHOLOGY_RECIPE, MORPHOLOGY_FINETUNE_RECIPE)')
+    p.add_argument('--init', type=Path, default=None,
+                   help='with --recipe shipped: a weights file to start stage 2 from')
+    p.add_argument('--finetune-epochs', type=int, default=None,
+                   help='with --recipe shipped: stage-2 epochs (0: stage 1 only)')
+    p.add_argument('--n-images', type=int, default=None,
+                   help='with --recipe shipped: simulated galaxies per stage')
     p.add_argument('--kaggle', type=Path, default=None,
                    help='folder with training_solutions_rev1.csv and images_training_rev1/')
     p.add_argument('--npz', type=Path, default=None, help="the seed project's .npz")
@@ -266,14 +360,18 @@ def _parser():
     p.add_argument('--loss', choices=('rmse', 'dirichlet'), default='rmse')
     p.add_argument('--lam', type=float, default=0.0, help='tree-penalty weight')
     p.add_argument('--test-fraction', type=float, default=0.1)
-    p.add_argument('--batch-size', type=int, default=64)
-    p.add_argument('--lr', type=float, default=1e-3)
-    p.add_argument('--max-epochs', type=int, default=30)
-    p.add_argument('--patience', type=int, default=5)
+    p.add_argument('--batch-size', type=int, default=None, help='default 64')
+    p.add_argument('--lr', type=float, default=1e-3, help='Adam learning rate')
+    p.add_argument('--max-epochs', type=int, default=None,
+                   help='default 30 (with --recipe shipped: stage-1 epochs of the recipe)')
+    p.add_argument('--patience', type=int, default=5, help='early-stopping patience')
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--device', default='auto')
+    p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
+    p.add_argument('--time-budget', type=float, default=None,
+                   help='wall-clock seconds for the training: the epochs are fitted to it')
     p.add_argument('--checkpoint-dir', type=Path, default=None)
-    p.add_argument('--name', default=None)
+    p.add_argument('--name', default=None, help='model name stored in the weights')
+    p.add_argument('--no-progress', action='store_true', help='no progress bars')
     p.set_defaults(func=_train_morphology)
 
     p = sub.add_parser('evaluate-morphology', help='evaluate a morphology model on a fresh '

@@ -8,7 +8,12 @@ import torch
 
 from astro_galclass import HighZClassifier
 from astro_galclass.highz import LymanBreakCNN
-from astro_galclass.simulate import make_toy_field
+from astro_galclass.morphology import GZ2_TREE
+from astro_galclass.simulate import NIRCamSimulator, make_toy_field
+
+#: Widths of a tiny LymanBreakCNN for training tests.
+TINY = {'stem_channels': 4, 'spectral_channels': 8, 'n_spectral_blocks': 1,
+        'spatial_channels': (8,), 'head_units': (16,), 'head_dropout': (0.0,)}
 
 
 @pytest.fixture(scope='session')
@@ -38,3 +43,30 @@ def toy_field():
 @pytest.fixture
 def rng():
     return np.random.default_rng(42)
+
+
+@pytest.fixture
+def tiny_model():
+    """A seeded, untrained LymanBreakCNN of widths `TINY` (fast to train)."""
+    torch.manual_seed(0)
+    return LymanBreakCNN(**TINY)
+
+
+@pytest.fixture(scope='module')
+def simulated():
+    """300 simulated JADES-deep cutouts and their truth."""
+    return NIRCamSimulator(depth='jades-deep', seed=11).sample(300)
+
+
+@pytest.fixture
+def random_fractions():
+    """A function (n, rng) -> random per-question fractions (each question sums to 1)."""
+
+    def draw(n, rng):
+        out = np.empty((n, 37))
+        for q in GZ2_TREE.questions:
+            s = GZ2_TREE.slice(q.number)
+            out[:, s] = rng.dirichlet(np.ones(s.stop - s.start), size=n)
+        return out
+
+    return draw

@@ -133,7 +133,7 @@ class HighZClassifier(ClassifierBase):
         The shipped model, trained on simulated JADES-deep NIRCam cutouts.
 
         The weights (``astro_galclass/data/highz_default.pt``) were trained
-        by ``python -m astro_galclass.training.reproduce highz`` on cutouts
+        by ``galclass train-highz --recipe shipped`` on cutouts
         of `~astro_galclass.simulate.NIRCamSimulator`, drawn directly and cut
         out of simulated mosaics; the simulator
         settings, seeds and recipe are in ``metadata``. Read the model card

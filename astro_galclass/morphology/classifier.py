@@ -90,9 +90,9 @@ class MorphologyClassifier(ClassifierBase):
         The shipped model, trained on simulated galaxies only.
 
         ``astro_galclass/data/morphology_default.pt``: a
-        `~astro_galclass.morphology.ParallelCNN` at a quarter of the seed's
-        width, trained by ``python -m astro_galclass.training.reproduce
-        morphology`` on images and vote fractions of
+        `~astro_galclass.morphology.ParallelCNN` at the seed's full width,
+        trained by ``galclass train-morphology --recipe shipped`` on
+        images and vote fractions of
         `~astro_galclass.simulate.MorphologySimulator` (recipe and seeds in
         ``metadata``). It has never seen a Galaxy Zoo image: read the model
         card, and fine-tune it on real labels

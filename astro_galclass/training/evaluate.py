@@ -1,5 +1,5 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""Evaluation of high-z classifiers: metrics tables and diagnostic figures."""
+"""Evaluation of the classifiers: metrics tables and diagnostic figures."""
 
 import itertools
 
@@ -7,13 +7,14 @@ import numpy as np
 from astropy.table import QTable
 from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve
 
+from astro_galclass.morphology.tree import GZ2_TREE
 from astro_galclass.nircam import HIGHZ_CLASSES, selection_metrics
 from astro_galclass.training.calibration import (
     expected_calibration_error,
     reliability_curve,
 )
 
-__all__ = ['DEFAULT_SNR_BINS', 'binned_completeness', 'evaluate_highz',
+__all__ = ['DEFAULT_SNR_BINS', 'binned_completeness', 'evaluate_highz', 'evaluate_morphology',
            'plot_highz_evaluation']
 
 #: S/N slices of the evaluation table (F444W, r = 0.16" aperture).
@@ -284,3 +285,51 @@ def plot_highz_evaluation(probabilities, truth, *, classes=HIGHZ_CLASSES,
     return fig
 
 
+def evaluate_morphology(classifier, images, truth):
+    """
+    RMSE against Galaxy Zoo labels, overall and per question, and tree checks.
+
+    Parameters
+    ----------
+    classifier : `~astro_galclass.morphology.MorphologyClassifier`
+    images : array-like
+        Anything `~astro_galclass.morphology.MorphologyClassifier.prepare`
+        accepts.
+    truth : `~astropy.table.Table`
+        ``Class1.1`` ... columns; optionally ``smooth_truth`` (1 smooth, 0
+        featured, -1 ambiguous), as the simulator writes.
+
+    Returns
+    -------
+    table : `~astropy.table.QTable`
+        One row per question (``question``, ``rmse``) and a row ``all``;
+        ``meta`` holds the largest tree-identity residual; with
+        ``smooth_truth``, the smooth-versus-featured accuracy on unambiguous
+        galaxies; with the simulator's ``expected_Class...`` columns (the
+        infinite-volunteer fractions), ``rmse_vs_expected`` (the predictions
+        against them) and ``vote_noise_rmse`` (the finite-volunteer labels
+        against them: the part of the RMSE no model can remove).
+    """
+    predicted = classifier.predict_kaggle(images)
+    target = GZ2_TREE.from_kaggle_table(truth)
+    rows = [('all', float(np.sqrt(np.mean((predicted - target) ** 2))))]
+    for q in GZ2_TREE.questions:
+        s = GZ2_TREE.slice(q.number)
+        rows.append((q.task, float(np.sqrt(np.mean((predicted[:, s] - target[:, s]) ** 2)))))
+    table = QTable(rows=rows, names=('question', 'rmse'))
+    table['rmse'].format = '.4f'
+    table.meta['max_tree_residual'] = float(GZ2_TREE.identity_residuals(predicted).max())
+    table.meta['n'] = len(target)
+    expected_names = [f'expected_{c}' for c in GZ2_TREE.kaggle_columns]
+    if all(name in truth.colnames for name in expected_names):
+        expected = np.stack([np.asarray(truth[n], float) for n in expected_names], axis=1)
+        table.meta['rmse_vs_expected'] = float(np.sqrt(np.mean((predicted - expected) ** 2)))
+        table.meta['vote_noise_rmse'] = float(np.sqrt(np.mean((target - expected) ** 2)))
+    if 'smooth_truth' in truth.colnames:
+        st = np.asarray(truth['smooth_truth'])
+        clear = st >= 0
+        pred_smooth = predicted[:, 0] > predicted[:, 1]
+        table.meta['smooth_featured_accuracy'] = (
+            float(np.mean(pred_smooth[clear] == (st[clear] == 1))) if clear.any() else np.nan)
+        table.meta['n_unambiguous'] = int(clear.sum())
+    return table

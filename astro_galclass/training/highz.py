@@ -1,5 +1,12 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""Train a `~astro_galclass.HighZClassifier`: on your cutouts, or on simulations."""
+"""
+Train a `~astro_galclass.HighZClassifier`: on your cutouts, on simulations,
+or with the recipe of the shipped model (`reproduce_highz`, reached from the
+shell as ``galclass train-highz --recipe shipped``).
+"""
+
+import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -9,6 +16,15 @@ from sklearn.model_selection import train_test_split
 from astro_galclass.highz.classifier import HighZClassifier
 from astro_galclass.highz.model import LymanBreakCNN
 from astro_galclass.highz.normalization import AsinhNormalization
+from astro_galclass.simulate import NIRCamSimulator
+from astro_galclass.training._records import (
+    check_finetune_epochs,
+    fit_record,
+    override_recipe,
+    run_record,
+    save_classifier,
+    stage_budgets,
+)
 from astro_galclass.training.augment import CutoutAugmentation
 from astro_galclass.training.calibration import fit_temperature
 from astro_galclass.training.data import (
@@ -19,7 +35,8 @@ from astro_galclass.training.data import (
 )
 from astro_galclass.training.trainer import Trainer, balanced_class_weights
 
-__all__ = ['COMPACT_ARCHITECTURE', 'train_highz', 'train_highz_simulated']
+__all__ = ['COMPACT_ARCHITECTURE', 'HIGHZ_FINETUNE_RECIPE', 'HIGHZ_RECIPE', 'reproduce_highz',
+           'train_highz', 'train_highz_simulated']
 
 #: Compact widths of `~astro_galclass.highz.LymanBreakCNN`: about 1/7 of the
 #: default parameters, training about six times faster on a CPU (the
@@ -28,6 +45,46 @@ __all__ = ['COMPACT_ARCHITECTURE', 'train_highz', 'train_highz_simulated']
 COMPACT_ARCHITECTURE = {
     'stem_channels': 16, 'spectral_channels': 32, 'n_spectral_blocks': 1,
     'spatial_channels': (24, 48, 96), 'head_units': (128, 64),
+}
+
+
+#: Stage 1 of the shipped high-z model: the default `LymanBreakCNN` from
+#: random weights, on batches of which a tenth is cut out of simulated
+#: mosaics, simulated by ``workers`` processes (the sequence of batches
+#: depends on that number, so it is part of the recipe).
+HIGHZ_RECIPE = {
+    'depth': 'jades-deep',
+    'architecture': 'default',
+    'train_seed': 20261128,
+    'val_seed': 20261127,
+    'n_val': 6000,
+    'batch_size': 256,
+    'mosaic_fraction': 0.1,
+    'batches_per_epoch': 300,
+    'max_epochs': 8,
+    'patience': 8,
+    'lr': 5e-4,
+    'schedule': 'cosine',
+    'seed': 3,
+    'workers': 8,
+}
+
+#: Stage 2 of the shipped high-z model: continued training from the stage-1
+#: network on new batches, learning rate decaying from 2e-4.
+HIGHZ_FINETUNE_RECIPE = {
+    'depth': 'jades-deep',
+    'train_seed': 20261129,
+    'val_seed': 20261127,
+    'n_val': 6000,
+    'batch_size': 256,
+    'mosaic_fraction': 0.1,
+    'batches_per_epoch': 300,
+    'max_epochs': 6,
+    'patience': 6,
+    'lr': 2e-4,
+    'schedule': 'cosine',
+    'seed': 3,
+    'workers': 14,
 }
 
 
@@ -43,14 +100,14 @@ def _class_weights(choice, counts):
 
 
 def _fit(clf, train, val, *, class_weights, lr, max_epochs, patience, schedule,
-         seed, checkpoint_dir, progress, calibrate):
+         seed, checkpoint_dir, progress, calibrate, time_budget):
     n_classes = len(clf.classes)
     trainer = Trainer(clf.model, n_classes=n_classes, lr=lr,
                       class_weights=_class_weights(class_weights,
                                                    train.class_counts(n_classes)),
                       schedule=schedule, max_epochs=max_epochs, patience=patience,
                       device=clf.device, seed=seed, checkpoint_dir=checkpoint_dir,
-                      progress=progress)
+                      progress=progress, time_budget=time_budget)
     history = trainer.fit(train, val)
     if calibrate:
         logits, labels = trainer.predict_logits(val)
@@ -64,7 +121,8 @@ def train_highz(cutouts, labels, *, val_cutouts=None, val_labels=None, val_fract
                 normalization=None, augmentation='default', batch_size=64,
                 lr=5e-4, class_weights='balanced', schedule='plateau', max_epochs=30,
                 patience=5, calibrate=True, device='auto', seed=0,
-                checkpoint_dir=None, progress=True, name=None, training=None):
+                checkpoint_dir=None, progress=True, name=None, training=None,
+                time_budget=None):
     """
     Train a high-z classifier on your own labelled cutouts.
 
@@ -95,7 +153,7 @@ def train_highz(cutouts, labels, *, val_cutouts=None, val_labels=None, val_fract
     augmentation : `~astro_galclass.training.CutoutAugmentation`, 'default' or None
         ``'default'``: flips, rotations and shifts of up to half a pixel.
     batch_size, lr, schedule, max_epochs, patience, device, seed, \
-checkpoint_dir, progress :
+checkpoint_dir, progress, time_budget :
         See `~astro_galclass.training.Trainer`.
     class_weights : 'balanced', None or array-like, optional
         Cross-entropy weights per class; ``'balanced'`` compensates unequal
@@ -144,16 +202,14 @@ checkpoint_dir, progress :
     history = _fit(clf, train, val, class_weights=class_weights, lr=lr,
                    max_epochs=max_epochs, patience=patience, schedule=schedule,
                    seed=seed, checkpoint_dir=checkpoint_dir, progress=progress,
-                   calibrate=calibrate)
-    clf.metadata['recipe'] = {
-        'function': 'astro_galclass.training.train_highz', 'n_train': len(labels),
-        'n_val': len(val_lab), 'lr': lr, 'batch_size': batch_size,
-        'class_weights': str(class_weights) if isinstance(class_weights, str) else
+                   calibrate=calibrate, time_budget=time_budget)
+    clf.metadata['recipe'] = fit_record(
+        'astro_galclass.training.train_highz', history, n_train=len(labels),
+        n_val=len(val_lab), lr=lr, batch_size=batch_size,
+        class_weights=str(class_weights) if isinstance(class_weights, str) else
         (None if class_weights is None else list(np.asarray(class_weights, float))),
-        'schedule': schedule, 'max_epochs': max_epochs, 'patience': patience,
-        'seed': int(seed), 'augmentation': repr(augmentation),
-        'best_epoch': int(history['epoch'][history['best']][0]) if len(history) else None,
-    }
+        schedule=schedule, max_epochs=max_epochs, patience=patience,
+        seed=int(seed), augmentation=repr(augmentation), time_budget=time_budget)
     return clf, history
 
 
@@ -162,7 +218,7 @@ def train_highz_simulated(simulator, *, val_simulator, n_val=6000, batch_size=12
                           class_weights='balanced', schedule='plateau', max_epochs=30,
                           patience=5, calibrate=True, device='auto', seed=0,
                           checkpoint_dir=None, progress=True, name=None,
-                          mosaic_fraction=0.0, workers=0):
+                          mosaic_fraction=0.0, workers=0, time_budget=None):
     """
     Train a high-z classifier on an endless stream of simulated cutouts.
 
@@ -182,7 +238,7 @@ def train_highz_simulated(simulator, *, val_simulator, n_val=6000, batch_size=12
         Default: `COMPACT_ARCHITECTURE`, freshly initialised. Pass a trained
         network to continue its training (fine-tuning).
     lr, class_weights, schedule, max_epochs, patience, calibrate, device, \
-seed, checkpoint_dir, progress, name :
+seed, checkpoint_dir, progress, name, time_budget :
         As for `train_highz`.
     mosaic_fraction : float, optional
         Fraction of each batch, and of the validation set, cut out of
@@ -247,21 +303,131 @@ seed, checkpoint_dir, progress, name :
     history = _fit(clf, train, val, class_weights=class_weights, lr=lr,
                    max_epochs=max_epochs, patience=patience, schedule=schedule,
                    seed=seed, checkpoint_dir=checkpoint_dir, progress=progress,
-                   calibrate=calibrate)
+                   calibrate=calibrate, time_budget=time_budget)
     clf.metadata['simulator'] = simulator.settings()
     clf.metadata['validation_simulator'] = val_simulator.settings()
-    clf.metadata['recipe'] = {
-        'function': 'astro_galclass.training.train_highz_simulated',
-        'n_val': int(n_val), 'batch_size': batch_size,
-        'batches_per_epoch': batches_per_epoch, 'lr': lr,
-        'class_weights': str(class_weights), 'schedule': schedule,
-        'max_epochs': max_epochs, 'patience': patience, 'seed': int(seed),
-        'augmentation': repr(augmentation), 'mosaic_fraction': mosaic_fraction,
-        'workers': int(workers), 'epochs_run': len(history),
-        'best_epoch': int(history['epoch'][history['best']][0]) if len(history) else None,
-        'cutouts_seen': len(history) * batch_size * batches_per_epoch,
-    }
+    clf.metadata['recipe'] = fit_record(
+        'astro_galclass.training.train_highz_simulated', history,
+        n_val=int(n_val), batch_size=batch_size, batches_per_epoch=batches_per_epoch,
+        lr=lr, class_weights=str(class_weights), schedule=schedule,
+        max_epochs=max_epochs, patience=patience, seed=int(seed),
+        augmentation=repr(augmentation), mosaic_fraction=mosaic_fraction,
+        workers=int(workers), time_budget=time_budget,
+        cutouts_seen=len(history) * batch_size * batches_per_epoch)
     return clf, history
+
+
+def _stage_model(init, recipe, device):
+    """The network stage 1 starts from: fresh, or a weights file's (``init``)."""
+    if init is None:
+        torch.manual_seed(recipe['seed'])
+        return None, (LymanBreakCNN() if recipe['architecture'] == 'default'
+                      else LymanBreakCNN(**COMPACT_ARCHITECTURE))
+    loaded = HighZClassifier(init, device=device)
+    return loaded, loaded.model
+
+
+def _simulated_stage(recipe, model, *, device, name, calibrate, checkpoint_dir, progress,
+                     time_budget):
+    start = time.perf_counter()
+    clf, history = train_highz_simulated(
+        NIRCamSimulator(depth=recipe['depth'], seed=recipe['train_seed']),
+        val_simulator=NIRCamSimulator(depth=recipe['depth'], seed=recipe['val_seed']),
+        model=model, n_val=recipe['n_val'], batch_size=recipe['batch_size'],
+        batches_per_epoch=recipe['batches_per_epoch'], lr=recipe['lr'],
+        schedule=recipe['schedule'], max_epochs=recipe['max_epochs'],
+        patience=recipe['patience'], mosaic_fraction=recipe['mosaic_fraction'],
+        workers=recipe['workers'], device=device, seed=recipe['seed'],
+        checkpoint_dir=checkpoint_dir, progress=progress, calibrate=calibrate, name=name,
+        time_budget=time_budget)
+    clf.metadata['recipe'] = {**clf.metadata['recipe'], 'train_seed': recipe['train_seed'],
+                              'val_seed': recipe['val_seed'], **run_record(clf, start)}
+    return clf, history
+
+
+def reproduce_highz(output, *, device='auto', init=None, max_epochs=None,
+                    finetune_epochs=None, batches_per_epoch=None, n_val=None, workers=None,
+                    time_budget=None, checkpoint_dir=None, progress=True):
+    """
+    Train the shipped high-z model with its two-stage recipe; save it to ``output``.
+
+    Stage 1 (`HIGHZ_RECIPE`) trains the default
+    `~astro_galclass.highz.LymanBreakCNN` from scratch on batches of cutouts
+    rendered on the model grid, a tenth of them cut out of simulated
+    mosaics; stage 2 (`HIGHZ_FINETUNE_RECIPE`) continues on new batches with
+    a lower learning rate. The shipped weights were trained on a GPU (an
+    H100, about 14 minutes); on two CPU cores the network trains at about 26
+    cutouts per second, so the recipe (1.1 million cutouts) takes about half
+    a day there. From the shell: ``galclass train-highz --recipe shipped``.
+
+    Parameters
+    ----------
+    output : path-like
+        Weights file to write (its folder is created).
+    device : str, optional
+        ``'auto'``, ``'cpu'`` or ``'cuda[:N]'``.
+    init : path-like, optional
+        A weights file (e.g. a stage-1 result or the shipped model): skip
+        stage 1 and run stage 2 from its network.
+    max_epochs, finetune_epochs, batches_per_epoch, n_val, workers : int, optional
+        Override the recipes (for a quick smoke run); the weights metadata
+        records what was used. ``finetune_epochs=0`` stops after stage 1.
+        The batches depend on ``workers`` (simulation processes): the
+        recipe's numbers repeat the shipped run.
+    time_budget : float, optional
+        Wall-clock seconds for the whole run, split over the stages in
+        proportion to their work; each stage fits its epochs to its share
+        (see `~astro_galclass.training.Trainer`), so that a run on a lent
+        machine ends calibrated and saved.
+    checkpoint_dir : path-like, optional
+        Where the trainer writes ``last.pt`` after each epoch (stage 2 in
+        ``stage2/``).
+    progress : bool, optional
+        Show progress bars.
+
+    Returns
+    -------
+    classifier : `~astro_galclass.HighZClassifier`
+        The trained classifier, also saved to ``output``.
+    history : `~astropy.table.QTable`
+        The history of the last stage run.
+    """
+    stage1 = override_recipe(HIGHZ_RECIPE, max_epochs=max_epochs,
+                             batches_per_epoch=batches_per_epoch, n_val=n_val, workers=workers)
+    stage2 = override_recipe(HIGHZ_FINETUNE_RECIPE, max_epochs=finetune_epochs,
+                             batches_per_epoch=batches_per_epoch, n_val=n_val,
+                             workers=workers)
+    check_finetune_epochs(stage2['max_epochs'], init)
+    budget1, budget2 = stage_budgets(time_budget, {**stage1, 'max_epochs': 0}
+                                     if init is not None else stage1, stage2)
+    command = 'galclass train-highz --recipe shipped'
+    loaded, model = _stage_model(init, stage1, device)
+    if loaded is None:
+        first, history = _simulated_stage(
+            stage1, model, device=device, name='highz-sim-jades-deep-v3-stage1',
+            calibrate=stage2['max_epochs'] == 0, checkpoint_dir=checkpoint_dir,
+            progress=progress, time_budget=budget1)
+        if stage2['max_epochs'] == 0:
+            first.metadata['recipe']['reproduce'] = f'{command} --finetune-epochs 0'
+            return save_classifier(first, output), history
+        stage1_record = first.metadata['recipe']
+        training = first.metadata['training']
+    else:
+        stage1_record = {**loaded.metadata.get('recipe', {}), 'loaded_from': Path(init).name}
+        training = loaded.metadata.get('training', 'not recorded')
+        model = loaded.model
+    clf, history = _simulated_stage(
+        stage2, model, device=device, name='highz-sim-jades-deep-v3', calibrate=True,
+        checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir) / 'stage2',
+        progress=progress, time_budget=budget2)
+    stage2_record = clf.metadata['recipe']
+    clf.metadata['recipe'] = {
+        'reproduce': command, 'stage1': stage1_record, 'stage2': stage2_record,
+        'cutouts_seen': stage1_record.get('cutouts_seen', 0) + stage2_record['cutouts_seen'],
+        'device': str(clf.device), 'torch_version': str(torch.__version__)}
+    clf.metadata['training'] = (f'{training}; then continued on simulated direct and mosaic '
+                                f'cutouts ({clf.metadata["training"]})')
+    return save_classifier(clf, output), history
 
 
 def _check_labels(labels, n, n_classes):

@@ -1,11 +1,18 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""Train and evaluate Galaxy Zoo 2 morphology networks."""
+"""
+Train Galaxy Zoo 2 morphology networks: on your labelled images, or with the
+recipe of the shipped model (`reproduce_morphology`, reached from the shell
+as ``galclass train-morphology --recipe shipped``). Evaluation is in
+`astro_galclass.training.evaluate`.
+"""
 
 import math
+import os
+import time
+from pathlib import Path
 
 import numpy as np
 import torch
-from astropy.table import QTable
 from sklearn.model_selection import train_test_split
 from torch import nn
 
@@ -18,9 +25,51 @@ from astro_galclass.morphology.losses import (
 )
 from astro_galclass.morphology.models import ParallelCNN
 from astro_galclass.morphology.tree import GZ2_TREE
+from astro_galclass.training._records import (
+    check_finetune_epochs,
+    fit_record,
+    override_recipe,
+    run_record,
+    save_classifier,
+    stage_budgets,
+)
 from astro_galclass.training.trainer import Trainer
 
-__all__ = ['RotationFlipAugmentation', 'evaluate_morphology', 'train_morphology']
+__all__ = ['MORPHOLOGY_FINETUNE_RECIPE', 'MORPHOLOGY_RECIPE', 'RotationFlipAugmentation',
+           'reproduce_morphology', 'train_morphology']
+
+#: Stage 1 of the shipped morphology model: the seed's Parallel CNN at its
+#: full width, from scratch, on 120,000 simulated galaxies.
+MORPHOLOGY_RECIPE = {
+    'simulator_seed': 20261203,
+    'n_images': 120000,
+    'voters': 40.0,
+    'width': 1.0,
+    'val_fraction': 0.1,
+    'batch_size': 128,
+    'lr': 1e-3,
+    'schedule': 'cosine',
+    'max_epochs': 2,
+    'patience': 2,
+    'seed': 3,
+}
+
+#: Stage 2 of the shipped morphology model: continued training from the
+#: stage-1 network on 120,000 other simulated galaxies, learning rate
+#: decaying from half the stage-1 rate.
+MORPHOLOGY_FINETUNE_RECIPE = {
+    'simulator_seed': 20261204,
+    'n_images': 120000,
+    'voters': 40.0,
+    'width': 1.0,
+    'val_fraction': 0.1,
+    'batch_size': 128,
+    'lr': 5e-4,
+    'schedule': 'cosine',
+    'max_epochs': 10,
+    'patience': 10,
+    'seed': 3,
+}
 
 
 class RotationFlipAugmentation:
@@ -46,7 +95,7 @@ class RotationFlipAugmentation:
                                          align_corners=False)
 
 
-class _Batches:
+class _ImageBatches:
     def __init__(self, images, targets, *, batch_size, augment, seed, input_size,
                  device='cpu'):
         self.images, self.targets = images, targets
@@ -89,7 +138,7 @@ def train_morphology(images, targets, *, counts=None, model=None, loss='rmse', l
                      val_fraction=0.2, batch_size=64, lr=1e-3, backbone_factor=0.1,
                      weight_decay=0.0, schedule='plateau', max_epochs=30, patience=5,
                      device='auto', seed=0,
-                     checkpoint_dir=None, progress=True, name=None):
+                     checkpoint_dir=None, progress=True, name=None, time_budget=None):
     """
     Train a morphology network on images with Galaxy Zoo labels.
 
@@ -118,8 +167,10 @@ def train_morphology(images, targets, *, counts=None, model=None, loss='rmse', l
         Adam learning rate (1e-3 as in the seed project); a torchvision
         backbone trains at ``lr * backbone_factor``.
     weight_decay, schedule, batch_size, max_epochs, patience, device, seed, \
-checkpoint_dir, progress, name : optional
+checkpoint_dir, progress, time_budget : optional
         See `~astro_galclass.training.Trainer`.
+    name : str, optional
+        Model name recorded in outputs and the weights file.
 
     Returns
     -------
@@ -171,73 +222,128 @@ checkpoint_dir, progress, name : optional
     idx_train, idx_val = train_test_split(np.arange(len(images)), test_size=val_fraction,
                                           random_state=int(seed))
     common = {'batch_size': batch_size, 'input_size': clf.input_size, 'device': clf.device}
-    train = _Batches(images[idx_train], labels[idx_train], augment=True, seed=seed, **common)
-    val = _Batches(images[idx_val], labels[idx_val], augment=False, seed=seed, **common)
+    train = _ImageBatches(images[idx_train], labels[idx_train], augment=True, seed=seed, **common)
+    val = _ImageBatches(images[idx_val], labels[idx_val], augment=False, seed=seed, **common)
     groups = (model.parameter_groups(lr, backbone_factor=backbone_factor)
               if hasattr(model, 'parameter_groups') else None)
     trainer = Trainer(train_net, loss=loss_fn, metric=metric_fn, parameters=groups, lr=lr,
                       weight_decay=weight_decay, schedule=schedule, max_epochs=max_epochs,
                       patience=patience,
                       device=clf.device, seed=seed, checkpoint_dir=checkpoint_dir,
-                      progress=progress)
+                      progress=progress, time_budget=time_budget)
     history = trainer.fit(train, val)
     clf.model_changed()
     clf.metadata['training'] = f'{len(idx_train)} images, loss {loss}, lambda {lam}'
-    clf.metadata['recipe'] = {
-        'function': 'astro_galclass.training.train_morphology', 'loss': loss, 'lam': lam,
-        'n_train': len(idx_train), 'n_val': len(idx_val), 'lr': lr,
-        'backbone_factor': backbone_factor, 'batch_size': batch_size, 'schedule': schedule,
-        'max_epochs': max_epochs, 'patience': patience, 'seed': int(seed),
-        'augmentation': 'rotation by any angle, flips',
-        'best_epoch': int(history['epoch'][history['best']][0]) if len(history) else None}
+    clf.metadata['recipe'] = fit_record(
+        'astro_galclass.training.train_morphology', history, loss=loss, lam=lam,
+        n_train=len(idx_train), n_val=len(idx_val), lr=lr, backbone_factor=backbone_factor,
+        batch_size=batch_size, schedule=schedule, max_epochs=max_epochs, patience=patience,
+        seed=int(seed), augmentation='rotation by any angle, flips', time_budget=time_budget)
     return clf, history
 
 
-def evaluate_morphology(classifier, images, truth):
+def _morphology_stage(recipe, model, name, *, device, checkpoint_dir, progress, time_budget):
+    """One training stage of the morphology recipe, on freshly simulated galaxies."""
+    from astro_galclass.simulate import MorphologySimulator
+
+    start = time.perf_counter()
+    torch.manual_seed(recipe['seed'])
+    sim = MorphologySimulator(seed=recipe['simulator_seed'], voters=recipe['voters'])
+    images, truth = sim.sample(recipe['n_images'], workers=os.cpu_count() or 1)
+    clf, history = train_morphology(
+        images, truth, model=model, loss='rmse', val_fraction=recipe['val_fraction'],
+        batch_size=recipe['batch_size'], lr=recipe['lr'], schedule=recipe['schedule'],
+        max_epochs=recipe['max_epochs'], patience=recipe['patience'], device=device,
+        seed=recipe['seed'], checkpoint_dir=checkpoint_dir, progress=progress, name=name,
+        time_budget=time_budget)
+    clf.metadata['simulator'] = sim.settings()
+    clf.metadata['training'] = (f'simulated galaxies (astro_galclass MorphologySimulator, seed '
+                                f'{recipe["simulator_seed"]}); {clf.metadata["training"]}')
+    clf.metadata['recipe'] = {**clf.metadata['recipe'], **recipe, **run_record(clf, start)}
+    return clf, history
+
+
+def reproduce_morphology(output, *, device='auto', init=None, max_epochs=None,
+                         finetune_epochs=None, n_images=None, time_budget=None,
+                         checkpoint_dir=None, progress=True):
     """
-    RMSE against Galaxy Zoo labels, overall and per question, and tree checks.
+    Train the shipped morphology model with its recipe; save it to ``output``.
+
+    Stage 1 (`MORPHOLOGY_RECIPE`): `~astro_galclass.simulate.MorphologySimulator`
+    draws 120,000 galaxies with vote fractions from about 40 simulated
+    volunteers (in parallel chunks of
+    `~astro_galclass.simulate.MorphologySimulator.PARALLEL_CHUNK`, using every
+    CPU core; the galaxies do not depend on the number of cores); the seed's
+    `~astro_galclass.morphology.ParallelCNN` at full width with the tree
+    output layer is trained on them with `train_morphology` (RMSE on the
+    Kaggle targets, rotations and flips, a held-out tenth for validation).
+    Stage 2 (`MORPHOLOGY_FINETUNE_RECIPE`) continues on 120,000 other
+    simulated galaxies. Both stages use a cosine-decaying learning rate. The
+    shipped weights were trained on a GPU (an H100, about 13 minutes); on two
+    CPU cores the same recipe takes about a day. From the shell:
+    ``galclass train-morphology --recipe shipped``.
 
     Parameters
     ----------
-    classifier : `~astro_galclass.morphology.MorphologyClassifier`
-    images : array-like
-        Anything `~astro_galclass.morphology.MorphologyClassifier.prepare`
-        accepts.
-    truth : `~astropy.table.Table`
-        ``Class1.1`` ... columns; optionally ``smooth_truth`` (1 smooth, 0
-        featured, -1 ambiguous), as the simulator writes.
+    output : path-like
+        Weights file to write (its folder is created).
+    device : str, optional
+        ``'auto'``, ``'cpu'`` or ``'cuda[:N]'``.
+    init : path-like, optional
+        A weights file (a stage-1 result or the shipped model): skip stage 1
+        and run stage 2 from its network.
+    max_epochs, finetune_epochs, n_images : int, optional
+        Override the recipes (for a quick smoke run; ``n_images`` applies to
+        both stages); the weights metadata records what was used.
+        ``finetune_epochs=0`` stops after stage 1.
+    time_budget : float, optional
+        Wall-clock seconds for the whole run (not counting the simulation),
+        split over the stages in proportion to their work; see
+        `~astro_galclass.training.Trainer`.
+    checkpoint_dir : path-like, optional
+        Where the trainer writes ``last.pt`` after each epoch.
+    progress : bool, optional
+        Show progress bars.
 
     Returns
     -------
-    table : `~astropy.table.QTable`
-        One row per question (``question``, ``rmse``) and a row ``all``;
-        ``meta`` holds the largest tree-identity residual; with
-        ``smooth_truth``, the smooth-versus-featured accuracy on unambiguous
-        galaxies; with the simulator's ``expected_Class...`` columns (the
-        infinite-volunteer fractions), ``rmse_vs_expected`` (the predictions
-        against them) and ``vote_noise_rmse`` (the finite-volunteer labels
-        against them: the part of the RMSE no model can remove).
+    classifier : `~astro_galclass.morphology.MorphologyClassifier`
+        The trained classifier, also saved to ``output``.
+    history : `~astropy.table.QTable`
+        The history of the last stage run.
     """
-    predicted = classifier.predict_kaggle(images)
-    target = GZ2_TREE.from_kaggle_table(truth)
-    rows = [('all', float(np.sqrt(np.mean((predicted - target) ** 2))))]
-    for q in GZ2_TREE.questions:
-        s = GZ2_TREE.slice(q.number)
-        rows.append((q.task, float(np.sqrt(np.mean((predicted[:, s] - target[:, s]) ** 2)))))
-    table = QTable(rows=rows, names=('question', 'rmse'))
-    table['rmse'].format = '.4f'
-    table.meta['max_tree_residual'] = float(GZ2_TREE.identity_residuals(predicted).max())
-    table.meta['n'] = len(target)
-    expected_names = [f'expected_{c}' for c in GZ2_TREE.kaggle_columns]
-    if all(name in truth.colnames for name in expected_names):
-        expected = np.stack([np.asarray(truth[n], float) for n in expected_names], axis=1)
-        table.meta['rmse_vs_expected'] = float(np.sqrt(np.mean((predicted - expected) ** 2)))
-        table.meta['vote_noise_rmse'] = float(np.sqrt(np.mean((target - expected) ** 2)))
-    if 'smooth_truth' in truth.colnames:
-        st = np.asarray(truth['smooth_truth'])
-        clear = st >= 0
-        pred_smooth = predicted[:, 0] > predicted[:, 1]
-        table.meta['smooth_featured_accuracy'] = (
-            float(np.mean(pred_smooth[clear] == (st[clear] == 1))) if clear.any() else np.nan)
-        table.meta['n_unambiguous'] = int(clear.sum())
-    return table
+    from astro_galclass.morphology import MorphologyClassifier
+
+    stage1 = override_recipe(MORPHOLOGY_RECIPE, max_epochs=max_epochs, n_images=n_images)
+    stage2 = override_recipe(MORPHOLOGY_FINETUNE_RECIPE, max_epochs=finetune_epochs,
+                             n_images=n_images)
+    check_finetune_epochs(stage2['max_epochs'], init)
+    budget1, budget2 = stage_budgets(time_budget, {**stage1, 'max_epochs': 0}
+                                     if init is not None else stage1, stage2)
+    command = 'galclass train-morphology --recipe shipped'
+    if init is None:
+        torch.manual_seed(stage1['seed'])
+        clf, history = _morphology_stage(
+            stage1, ParallelCNN(width=stage1['width']), 'morphology-sim-parallelcnn-v3-stage1',
+            device=device, checkpoint_dir=checkpoint_dir, progress=progress,
+            time_budget=budget1)
+        clf.metadata['recipe']['reproduce'] = command
+        if stage2['max_epochs'] == 0:
+            clf.metadata['recipe']['reproduce'] = f'{command} --finetune-epochs 0'
+            return save_classifier(clf, output), history
+        first = clf.metadata
+        record1 = first['recipe']
+    else:
+        clf = MorphologyClassifier(init, device=device)
+        first = clf.metadata
+        record1 = {**first.get('recipe', {}), 'loaded_from': Path(init).name}
+    clf, history = _morphology_stage(
+        stage2, clf.model, 'morphology-sim-parallelcnn-v3', device=device,
+        checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir) / 'stage2',
+        progress=progress, time_budget=budget2)
+    clf.metadata['training'] = f'{first.get("training", "not recorded")}; then ' \
+                               f'{clf.metadata["training"]}'
+    clf.metadata['recipe'] = {
+        'reproduce': command, 'stage1': record1, 'stage2': clf.metadata['recipe'],
+        'device': str(clf.device), 'torch_version': str(torch.__version__)}
+    return save_classifier(clf, output), history

@@ -86,6 +86,12 @@ class Trainer:
         epoch.
     progress : bool, optional
         Show a tqdm progress bar.
+    time_budget : float or None, optional
+        Wall-clock seconds for `fit`, for runs on a lent machine that must
+        end saved. After each epoch the trainer measures the mean epoch time
+        and lowers ``max_epochs`` to what still fits (a cosine schedule is
+        shortened to end at the new ``max_epochs``); it stops when no further
+        epoch fits. ``history.meta['stopped_by']`` says what ended the run.
 
     Examples
     --------
@@ -105,7 +111,7 @@ class Trainer:
     def __init__(self, model, *, n_classes=None, loss=None, metric=None, parameters=None,
                  lr=5e-4, weight_decay=0.0, class_weights=None, schedule='plateau',
                  schedule_patience=2, max_epochs=30, patience=5, device='auto', seed=0,
-                 checkpoint_dir=None, progress=True):
+                 checkpoint_dir=None, progress=True, time_budget=None):
         if not isinstance(model, nn.Module):
             msg = f'model must be a torch.nn.Module, got {type(model).__name__}'
             raise TypeError(msg)
@@ -132,6 +138,9 @@ class Trainer:
             msg = f'schedule must be one of {_SCHEDULES}, got {schedule!r}'
             raise ValueError(msg)
         self.max_epochs = _check_positive_int('max_epochs', max_epochs)
+        self.time_budget = (None if time_budget is None
+                            else _check_positive_float('time_budget', time_budget))
+        self.stopped_by = None
         self.patience = _check_positive_int('patience', patience)
         self.schedule = schedule
         self.device = resolve_device(device)
@@ -228,6 +237,8 @@ class Trainer:
         if resume:
             self._load_checkpoint()
         stale = 0 if self.best_epoch is None else self._epoch - self.best_epoch
+        fit_start, first_epoch = time.perf_counter(), self._epoch
+        self.stopped_by = None
         while self._epoch < self.max_epochs and stale < self.patience:
             epoch = self._epoch + 1
             start = time.perf_counter()
@@ -273,17 +284,44 @@ class Trainer:
                            f'val loss {val_loss:.4f}, {self._metric} {val_acc:.4f}'
                            f'{" (best)" if improved else ""}')
             self._save_checkpoint()
+            if self.time_budget is not None and not self._fit_budget(fit_start, first_epoch):
+                self.stopped_by = 'time_budget'
+                break
+        if self.stopped_by is None:
+            self.stopped_by = 'patience' if stale >= self.patience else 'max_epochs'
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
         self.model.to(memory_format=torch.contiguous_format).eval()
         return self.history_table()
 
+    def _fit_budget(self, fit_start, first_epoch):
+        """Lower ``max_epochs`` to what the time budget allows; False when nothing fits."""
+        elapsed = time.perf_counter() - fit_start
+        per_epoch = elapsed / (self._epoch - first_epoch)
+        more = int((self.time_budget - elapsed) // per_epoch)
+        if more <= 0:
+            return False
+        if self._epoch + more < self.max_epochs:
+            self.max_epochs = self._epoch + more
+            if self.schedule == 'cosine':
+                self.scheduler.T_max = self.max_epochs
+        return True
+
     def history_table(self):
-        """The training history as a `~astropy.table.QTable`."""
+        """
+        The training history as a `~astropy.table.QTable`.
+
+        Returns
+        -------
+        history : `~astropy.table.QTable`
+            One row per epoch (see `fit`); ``meta['stopped_by']`` is
+            ``'max_epochs'``, ``'patience'`` or ``'time_budget'``.
+        """
         names = ('epoch', 'lr', 'train_loss', 'val_loss', self._metric, 'seconds')
         table = QTable(rows=[[h[k] for k in names] for h in self.history], names=names,
                        dtype=(int, float, float, float, float, float))
         table['best'] = table['epoch'] == (self.best_epoch or -1)
+        table.meta['stopped_by'] = self.stopped_by
         return table
 
     # -- checkpoints ------------------------------------------------------------

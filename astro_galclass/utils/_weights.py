@@ -128,7 +128,7 @@ def shipped_weights_path(filename):
     if not path.is_file():
         model = 'morphology' if filename.startswith('morphology') else 'highz'
         msg = (f'the shipped weights {filename} are not installed (looked in '
-               f'{path}); rebuild them with "python -m '
-               f'astro_galclass.training.reproduce {model}"')
+               f'{path}); rebuild them with "galclass train-{model} --recipe shipped '
+               f'--output {path}"')
         raise FileNotFoundError(msg)
     return str(path)

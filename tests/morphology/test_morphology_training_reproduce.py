@@ -5,18 +5,16 @@ from astro_galclass.morphology import GZ2_TREE, MorphologyClassifier
 
 
 def test_reproduce_morphology_smoke_run(tmp_path, capsys):
-    from astro_galclass.training.reproduce import (
-        MORPHOLOGY_FINETUNE_RECIPE,
-        MORPHOLOGY_RECIPE,
-        main,
-    )
+    from astro_galclass.cli import main as galclass
+    from astro_galclass.training import MORPHOLOGY_FINETUNE_RECIPE, MORPHOLOGY_RECIPE
 
-    out = tmp_path / 'morph.pt'
-    assert main(['morphology', '--n-images', '40', '--max-epochs', '1', '--finetune-epochs',
-                 '1', '--output', str(out), '--no-progress', '--device', 'cpu']) == 0
+    out = tmp_path / 'sub' / 'morph.pt'
+    assert galclass(['train-morphology', '--recipe', 'shipped', '--n-images', '40',
+                     '--max-epochs', '1', '--finetune-epochs', '1', '--output', str(out),
+                     '--no-progress', '--device', 'cpu']) == 0
     clf = MorphologyClassifier(out, device='cpu')
     recipe = clf.metadata['recipe']
-    assert recipe['reproduce'] == 'python -m astro_galclass.training.reproduce morphology'
+    assert recipe['reproduce'] == 'galclass train-morphology --recipe shipped'
     first, second = recipe['stage1'], recipe['stage2']
     assert first['n_images'] == second['n_images'] == 40
     assert first['max_epochs'] == second['max_epochs'] == 1
@@ -30,8 +28,6 @@ def test_reproduce_morphology_smoke_run(tmp_path, capsys):
     pred = clf.predict_kaggle(np.random.default_rng(0).uniform(size=(2, 3, 64, 64)))
     assert GZ2_TREE.identity_residuals(pred).max() < 1e-6
 
-    from astro_galclass.cli import main as galclass
-
     capsys.readouterr()
     assert galclass(['evaluate-morphology', '--weights', str(out), '--n-test', '30',
                      '--device', 'cpu']) == 0
@@ -44,7 +40,7 @@ def test_reproduce_morphology_smoke_run(tmp_path, capsys):
 def test_reproduce_morphology_stage1_only_and_init(tmp_path):
     import pytest
 
-    from astro_galclass.training.reproduce import reproduce_morphology
+    from astro_galclass.training import reproduce_morphology
 
     first = tmp_path / 'stage1.pt'
     reproduce_morphology(first, device='cpu', max_epochs=1, finetune_epochs=0,
@@ -75,3 +71,36 @@ def test_shipped_morphology_model():
     rmse = np.sqrt(np.mean((pred - target) ** 2))
     rmse_mean = np.sqrt(np.mean((target - target.mean(axis=0)) ** 2))
     assert rmse < 0.75 * rmse_mean
+
+
+def test_recipe_options_need_the_recipe(tmp_path):
+    import pytest
+
+    from astro_galclass.cli import main as galclass
+
+    with pytest.raises(SystemExit, match=r"\['--n-images'\] apply only with --recipe shipped"):
+        galclass(['train-morphology', '--output', str(tmp_path / 'm.pt'), '--n-images', '5',
+                  '--simulate', '10'])
+    with pytest.raises(SystemExit, match='cannot be combined'):
+        galclass(['train-morphology', '--recipe', 'shipped', '--output',
+                  str(tmp_path / 'm.pt'), '--simulate', '10'])
+
+
+def test_deprecated_reproduce_module_forwards_to_galclass(monkeypatch):
+    import pytest
+    from astropy.utils.exceptions import AstropyDeprecationWarning
+
+    import astro_galclass.cli
+    from astro_galclass.training import reproduce
+
+    calls = []
+    monkeypatch.setattr(astro_galclass.cli, 'main', lambda argv: calls.append(argv) or 0)
+    with pytest.warns(AstropyDeprecationWarning, match='galclass train-morphology --recipe'):
+        assert reproduce.main(['morphology', '--max-epochs', '1']) == 0
+    command = calls[0]
+    assert command[:5] == ['train-morphology', '--recipe', 'shipped', '--max-epochs', '1']
+    assert command[5] == '--output' and command[6].endswith('morphology_default.pt')
+    with pytest.warns(AstropyDeprecationWarning, match='moved to astro_galclass.training.highz'):
+        assert reproduce.HIGHZ_RECIPE['depth'] == 'jades-deep'
+    with pytest.raises(SystemExit, match='usage'):
+        reproduce.main(['galaxies'])

@@ -153,7 +153,7 @@ def test_simulated_batches_draw_gives_raw_cutouts():
 
 
 def test_reproduce_stage2_mixes_mosaic_cutouts(tiny_model, tmp_path):
-    from astro_galclass.training.reproduce import HIGHZ_FINETUNE_RECIPE, reproduce_highz
+    from astro_galclass.training import HIGHZ_FINETUNE_RECIPE, reproduce_highz
 
     stage1 = HighZClassifier(tiny_model, device='cpu')
     stage1.metadata['recipe'] = {'cutouts_seen': 10, 'function': 'test'}
@@ -174,24 +174,24 @@ def test_reproduce_stage2_mixes_mosaic_cutouts(tiny_model, tmp_path):
 
 
 def test_reproduce_finetune_epochs_zero_is_stage1_only(monkeypatch, tiny_model, tmp_path):
-    from astro_galclass.training import reproduce
+    from astro_galclass.training import highz
 
     def small_stage1(*args, **kwargs):
         kwargs.update(model=tiny_model, n_val=60, batches_per_epoch=1, batch_size=16,
                       mosaic_fraction=0.0)
         return train_highz_simulated(*args, **kwargs)
 
-    monkeypatch.setattr(reproduce, 'train_highz_simulated', small_stage1)
+    monkeypatch.setattr(highz, 'train_highz_simulated', small_stage1)
     out = tmp_path / 'stage1.pt'
-    clf, history = reproduce.reproduce_highz(out, device='cpu', max_epochs=1,
-                                             finetune_epochs=0, workers=1, progress=False)
-    assert history is None
+    clf, history = highz.reproduce_highz(out, device='cpu', max_epochs=1,
+                                         finetune_epochs=0, workers=1, progress=False)
+    assert len(history) == 1                            # the history of stage 1
     recipe = HighZClassifier(out).metadata['recipe']
     assert recipe['reproduce'].endswith('--finetune-epochs 0')
     assert 'stage2' not in recipe and recipe['epochs_run'] == 1
     assert clf.temperature != 1.0                       # stage 1 alone is calibrated
     with pytest.raises(ValueError, match='finetune_epochs'):
-        reproduce.reproduce_highz(out, init=out, finetune_epochs=0)
+        highz.reproduce_highz(out, init=out, finetune_epochs=0)
 
 
 def test_simulated_batches_in_worker_processes():

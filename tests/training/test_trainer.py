@@ -1,4 +1,6 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -129,3 +131,40 @@ def test_fit_on_cuda():
     assert history['val_accuracy'][-1] > 0.9
     logits, labels = trainer.predict_logits((x, y))
     assert logits.device.type == 'cpu' and labels.tolist() == y.tolist()
+
+
+class _SlowBatches:
+    """One batch per epoch that takes ``seconds`` to deliver."""
+
+    def __init__(self, x, y, seconds):
+        self.x, self.y, self.seconds = x, y, seconds
+
+    def __len__(self):
+        return 1
+
+    def __iter__(self):
+        time.sleep(self.seconds)
+        yield self.x, self.y
+
+
+def test_time_budget_fits_the_epochs_and_the_cosine_schedule():
+    torch.manual_seed(0)
+    x = torch.randn(64, 2)
+    y = (x[:, 0] > 0).long()
+    trainer = Trainer(torch.nn.Linear(2, 2), n_classes=2, lr=0.1, max_epochs=100,
+                      patience=100, schedule='cosine', device='cpu', progress=False,
+                      time_budget=1.0)
+    start = time.perf_counter()
+    history = trainer.fit(_SlowBatches(x, y, 0.1), (x, y))
+    assert time.perf_counter() - start < 1.5
+    assert history.meta['stopped_by'] in ('time_budget', 'max_epochs')
+    assert 3 <= len(history) <= 10
+    # the cosine schedule was shortened to end inside the budget: the last
+    # epoch ran at a small fraction of the initial rate
+    assert trainer.max_epochs == len(history)
+    assert history['lr'][-1] < 0.25 * history['lr'][0]
+    unlimited = Trainer(torch.nn.Linear(2, 2), n_classes=2, max_epochs=2, device='cpu',
+                        progress=False)
+    assert unlimited.fit([(x, y)], (x, y)).meta['stopped_by'] == 'max_epochs'
+    with pytest.raises(ValueError, match='time_budget must be a finite positive number'):
+        Trainer(torch.nn.Linear(2, 2), n_classes=2, time_budget=0)
