@@ -24,6 +24,14 @@ def _or(value, default):
     return default if value is None else value
 
 
+def _recipe_only(args, names):
+    """Refuse options that apply only with ``--recipe shipped``."""
+    given = [f'--{k.replace("_", "-")}' for k in names if getattr(args, k) is not None]
+    if given:
+        msg = f'{given} apply only with --recipe shipped'
+        raise SystemExit(msg)
+
+
 def _train_highz_recipe(args):
     from astro_galclass.training.highz import reproduce_highz
 
@@ -49,11 +57,7 @@ def _train_highz(args):
 
     if args.recipe == 'shipped':
         return _train_highz_recipe(args)
-    unused = [f'--{k.replace("_", "-")}' for k in ('init', 'finetune_epochs', 'workers')
-              if getattr(args, k) is not None]
-    if unused:
-        msg = f'{unused} apply only with --recipe shipped'
-        raise SystemExit(msg)
+    _recipe_only(args, ('init', 'finetune_epochs', 'workers'))
     batch_size = _or(args.batch_size, 128)
     max_epochs = _or(args.max_epochs, 30)
     if args.data is not None:
@@ -229,11 +233,7 @@ def _train_morphology(args):
 
     if args.recipe == 'shipped':
         return _train_morphology_recipe(args)
-    unused = [f'--{k.replace("_", "-")}' for k in ('init', 'finetune_epochs', 'n_images')
-              if getattr(args, k) is not None]
-    if unused:
-        msg = f'{unused} apply only with --recipe shipped'
-        raise SystemExit(msg)
+    _recipe_only(args, ('init', 'finetune_epochs', 'n_images'))
     images, table, counts = _morphology_data(args)
     torch.manual_seed(args.seed)
     if args.arch == 'parallel_cnn':
@@ -385,7 +385,20 @@ def _parser():
 
 
 def main(argv=None):
-    """Entry point of the ``galclass`` command."""
+    """
+    Entry point of the ``galclass`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The command-line arguments, without the program name; by default
+        (`None`) `argparse` reads them from ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The exit status of the sub-command, 0 when it succeeds.
+    """
     args = _parser().parse_args(argv)
     return args.func(args)
 

@@ -109,6 +109,17 @@ def write_regions(catalog, path, *, radius=0.3 * u.arcsec):
 
     Sources that could not be classified are white; the text label is the
     class and p_high_z.
+
+    Parameters
+    ----------
+    catalog : `~astropy.table.QTable`
+        A classified catalog with ``sky_centroid``, ``highz_class`` and
+        ``p_high_z`` columns (as from `~astro_galclass.highz.HighZClassifier.classify_catalog`);
+        colours are those of `CLASS_COLOURS`.
+    path : str or `~pathlib.Path`
+        The region file to write (DS9 format); an existing file is overwritten.
+    radius : `~astropy.units.Quantity`, optional
+        Angular radius of the circles; 0.3 arcsec by default.
     """
     from regions import CircleSkyRegion, Regions
 

@@ -89,6 +89,11 @@ def plot_gradcam(image, cam, *, ax=None, alpha=0.45, cmap='jet', title=None):
     ax : `matplotlib.axes.Axes`, optional
     alpha : float, optional
         Opacity of the map.
+    cmap : str or `~matplotlib.colors.Colormap`, optional
+        Colormap of the Grad-CAM map (``'jet'`` by default), drawn over the
+        fixed range [0, 1].
+    title : str, optional
+        Axes title, drawn in a small font; none when empty or `None`.
 
     Returns
     -------

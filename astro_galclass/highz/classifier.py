@@ -500,10 +500,12 @@ dict or sequence of dict
 
         Parameters
         ----------
-        cutouts, unit
+        cutouts
             As in `classify`.
         class_name : str, optional
-            One of ``classes``.
+            One of ``classes`` (default ``'high_z'``).
+        unit
+            As in `classify`.
         stage : int, optional
             Which spatial residual block (default the last, whose maps are
             16 x 16 pixels for 64-pixel cutouts; 0 gives the first, at full

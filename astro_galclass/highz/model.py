@@ -280,12 +280,34 @@ class LymanBreakCNN(nn.Module):
 
         Useful as features for other estimators (for example the
         semi-supervised pipeline).
+
+        Parameters
+        ----------
+        x : `torch.Tensor`
+            Normalised cutouts ``[B, n_bands, H, W]``.
+
+        Returns
+        -------
+        embedding : `torch.Tensor`
+            ``[B, head_units[-1]]``.
         """
         spatial = self._stages(x)[-1]
         return self.head(spatial.mean(dim=(2, 3)))
 
     def forward(self, x):
-        """Return class logits ``[B, n_classes]`` for input ``[B, n_bands, H, W]``."""
+        """
+        Return class logits ``[B, n_classes]`` for input ``[B, n_bands, H, W]``.
+
+        Parameters
+        ----------
+        x : `torch.Tensor`
+            Normalised cutouts ``[B, n_bands, H, W]``.
+
+        Returns
+        -------
+        logits : `torch.Tensor`
+            ``[B, n_classes]``, unnormalised (apply a softmax for probabilities).
+        """
         return self.classifier(self.embed(x))
 
     def feature_maps(self, x):

@@ -94,7 +94,19 @@ class AsinhNormalization:
 
     @classmethod
     def from_dict(cls, spec):
-        """Rebuild from `to_dict`'s description."""
+        """
+        Rebuild from `to_dict`'s description.
+
+        Parameters
+        ----------
+        spec : dict
+            ``softening`` in nJy per pixel; ``softening_unit``, when present,
+            must be ``'nJy / pix'``.
+
+        Returns
+        -------
+        `AsinhNormalization`
+        """
         if spec.get('softening_unit', 'nJy / pix') != 'nJy / pix':
             msg = ("asinh normalisation softening must be stored in "
                    f"'nJy / pix', got {spec['softening_unit']!r}")
@@ -116,7 +128,24 @@ _NORMALIZATIONS = {AsinhNormalization.kind: AsinhNormalization}
 
 
 def normalization_from_dict(spec):
-    """Rebuild a normalisation from its `to_dict` description."""
+    """
+    Rebuild a normalisation from its `to_dict` description.
+
+    Parameters
+    ----------
+    spec : dict
+        The description, with a ``kind`` key naming a known normalisation
+        (``'asinh'``, `AsinhNormalization`) and that class's settings.
+
+    Returns
+    -------
+    normalization : `AsinhNormalization`
+
+    Raises
+    ------
+    ValueError
+        If ``spec`` is not a dict or its ``kind`` is unknown.
+    """
     if not isinstance(spec, dict) or spec.get('kind') not in _NORMALIZATIONS:
         kind = spec.get('kind') if isinstance(spec, dict) else spec
         msg = (f'unknown normalisation {kind!r}; known kinds: '

@@ -68,6 +68,12 @@ class BandSampler:
 
         Returns ``x0, y0`` (N,) and ``jac`` (N, 2, 2) with
         ``[dx, dy] = jac @ [d_east, d_north]``.
+
+        Parameters
+        ----------
+        coords : `~astropy.coordinates.SkyCoord`
+            ``(N,)`` source positions; the Jacobian is measured with offsets
+            of 1 arcsec east and north of each.
         """
         wcs = self.image.wcs
         step = _JACOBIAN_STEP.to_value(u.arcsec)
@@ -86,6 +92,14 @@ class BandSampler:
     def sample(self, coords, unit):
         """
         Cutouts of this band around ``coords``.
+
+        Parameters
+        ----------
+        coords : `~astropy.coordinates.SkyCoord`
+            ``(N,)`` positions of the cutout centres.
+        unit : `~astropy.units.UnitBase`
+            Unit of the band's pixel values (surface brightness or flux per
+            pixel), converted to nJy per output pixel.
 
         Returns
         -------
@@ -181,6 +195,17 @@ def prepare_images(images, bands, *, unit=None):
 
     Returns a dict band -> (`BandSampler`-ready image, unit). Bands of
     ``bands`` absent from ``images`` map to `None`.
+
+    Parameters
+    ----------
+    images : dict
+        Band name -> `~astropy.nddata.NDData`, `~astropy.nddata.CCDData`,
+        FITS HDU or FITS path, each with a celestial WCS; every band must be
+        one of ``bands``.
+    bands : sequence of str
+        The bands, in the order of the returned dict.
+    unit : `~astropy.units.Unit` or str, optional
+        Unit of images that carry none. Units are all or none.
     """
     if not isinstance(images, dict):
         msg = ('images must be a dict mapping band names to NDData, CCDData, '
@@ -226,6 +251,19 @@ def sample_chunk(prepared, coords, *, size, pixel_scale):
 
     Returns values ``(N, n_bands, size, size)`` (NaN where no data) and
     ``outside`` of the same shape.
+
+    Parameters
+    ----------
+    prepared : dict
+        Band -> (image, unit) or `None`, as returned by `prepare_images`;
+        its order is the band order of the output, and a `None` band is all
+        NaN and outside.
+    coords : `~astropy.coordinates.SkyCoord`
+        ``(N,)`` positions of the cutout centres.
+    size : int
+        Cutout side in pixels.
+    pixel_scale : float
+        Cutout pixel scale in arcsec per pixel.
     """
     n = len(coords)
     n_bands = len(prepared)

@@ -99,6 +99,14 @@ class MorphologyClassifier(ClassifierBase):
         (`~astro_galclass.training.train_morphology`) before using its
         fractions for science.
 
+        Parameters
+        ----------
+        device : str or `torch.device`, optional
+            ``'auto'`` (default: CUDA when available, else the CPU),
+            ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
+        batch_size : int, optional
+            Images per forward pass (default 64).
+
         Examples
         --------
         >>> from astro_galclass.morphology import MorphologyClassifier
@@ -180,7 +188,20 @@ class MorphologyClassifier(ClassifierBase):
     # -- outputs ----------------------------------------------------------------------
 
     def predict_kaggle(self, images, *, crop=None):
-        """Kaggle cumulative fractions ``(N, 37)`` (see `prepare` for the inputs)."""
+        """
+        Kaggle cumulative fractions ``(N, 37)`` (see `prepare` for the inputs).
+
+        Parameters
+        ----------
+        images, crop
+            As in `prepare`.
+
+        Returns
+        -------
+        cumulative : `~numpy.ndarray`
+            ``(N, 37)``, columns in the order of the Kaggle ``Class1.1`` ...
+            ``Class11.6`` targets.
+        """
         x = self.prepare(images, crop=crop)
         return self._forward(x)
 
@@ -202,6 +223,11 @@ class MorphologyClassifier(ClassifierBase):
     def classify(self, images, *, crop=None):
         """
         Vote fractions for each image.
+
+        Parameters
+        ----------
+        images, crop
+            As in `prepare`.
 
         Returns
         -------
@@ -228,6 +254,12 @@ class MorphologyClassifier(ClassifierBase):
         size : `~astropy.units.Quantity` or str, optional
             Cutout side: an angle for all sources, or the name of a column of
             angles (e.g. a multiple of the Petrosian radius).
+        position_column : str or tuple of str, optional
+            SkyCoord column, or (RA, Dec) column names, to use; by default a
+            ``sky_centroid`` column, else the only SkyCoord column, else a
+            recognised RA/Dec pair.
+        overwrite : bool, optional
+            Replace existing columns of the same names instead of raising.
 
         Returns
         -------
@@ -332,7 +364,21 @@ class MorphologyClassifier(ClassifierBase):
 
     @staticmethod
     def to_kaggle(table):
-        """Kaggle cumulative targets (``Class1.1`` ...) from a table of GZ2 fractions."""
+        """
+        Kaggle cumulative targets (``Class1.1`` ...) from a table of GZ2 fractions.
+
+        Parameters
+        ----------
+        table : `~astropy.table.Table`
+            A table with the 37 per-question ``..._fraction`` columns of the
+            GZ2 catalogue, such as the output of `classify`; NaN fractions
+            count as 0.
+
+        Returns
+        -------
+        `~astropy.table.QTable`
+            The 37 ``Class1.1`` ... ``Class11.6`` columns.
+        """
         per_q = GZ2_TREE.from_gz2_table(table, kind='fraction')
         return GZ2_TREE.to_table(GZ2_TREE.to_kaggle(np.nan_to_num(per_q)), convention='kaggle')
 
@@ -342,8 +388,12 @@ class MorphologyClassifier(ClassifierBase):
 
         Parameters
         ----------
+        images
+            As in `prepare`.
         question : int or str, optional
             1-11, ``'t03_bar'``, ``'bar'`` or ``'Class3'``.
+        crop
+            As in `prepare`.
 
         Returns
         -------

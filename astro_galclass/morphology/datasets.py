@@ -26,7 +26,14 @@ KAGGLE_CROP = 210
 
 
 def read_rgb_image(path):
-    """A JPEG/PNG file as ``(H, W, 3)`` uint8 (Pillow)."""
+    """
+    A JPEG/PNG file as ``(H, W, 3)`` uint8 (Pillow).
+
+    Parameters
+    ----------
+    path : path-like
+        The image file, any format Pillow reads; it is converted to RGB.
+    """
     from PIL import Image
 
     path = Path(path)
@@ -130,6 +137,11 @@ def load_seed_npz(path):
 
     The file holds no galaxy IDs; the returned table numbers the rows
     (``row``), so that results can at least be traced back to the file.
+
+    Parameters
+    ----------
+    path : path-like or file-like
+        The ``.npz`` file (read with `numpy.load`).
 
     Returns
     -------

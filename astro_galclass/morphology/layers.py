@@ -45,7 +45,15 @@ class TreeOutput(nn.Module):
         self._plan = [(tree.slice(n), tree.parent_column(n)) for n in tree.order]
 
     def per_question(self, logits):
-        """Per-question fractions (each question sums to 1), ``(B, 37)``."""
+        """
+        Per-question fractions (each question sums to 1), ``(B, 37)``.
+
+        Parameters
+        ----------
+        logits : `torch.Tensor`
+            ``(B, 37)`` raw outputs; each question's slice is passed through
+            a softmax.
+        """
         parts = torch.empty_like(logits)
         for s, _ in self._plan:
             parts[:, s] = torch.softmax(logits[:, s], dim=1)

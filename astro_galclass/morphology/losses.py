@@ -34,6 +34,19 @@ def tree_constraint_penalty(predicted, *, tree=GZ2_TREE):
     ("smooth"). Use it as ``loss = mse + lam * penalty`` with heads that do
     not enforce the tree; outputs of `~astro_galclass.morphology.TreeOutput`
     satisfy the identities exactly, so for them the penalty is zero.
+
+    Parameters
+    ----------
+    predicted : `torch.Tensor`
+        ``(B, 37)`` predicted Kaggle cumulative fractions.
+    tree : `~astro_galclass.morphology.GZ2Tree`, optional
+        The decision tree whose identities are checked (default
+        `~astro_galclass.morphology.GZ2_TREE`).
+
+    Returns
+    -------
+    penalty : `torch.Tensor`
+        A scalar.
     """
     total = predicted.new_zeros(())
     for q in tree.questions:
@@ -72,6 +85,9 @@ def dirichlet_multinomial_nll(logits, counts, *, tree=GZ2_TREE, max_log_concentr
         ``(B, 37)`` raw network outputs.
     counts : `torch.Tensor`
         ``(B, 37)`` vote counts per answer.
+    tree : `~astro_galclass.morphology.GZ2Tree`, optional
+        The decision tree that groups the 37 answers into questions (default
+        `~astro_galclass.morphology.GZ2_TREE`).
     max_log_concentration : float, optional
         Logits are clamped to +-this value for numerical stability.
 

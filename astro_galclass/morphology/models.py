@@ -275,6 +275,21 @@ class TorchvisionBackbone(_MorphologyNet):
         return self.out(self.backbone((x - self.mean) / self.std))
 
     def parameter_groups(self, lr, *, backbone_factor=0.1):
-        """Optimiser parameter groups: the backbone at ``lr * backbone_factor``."""
+        """
+        Optimiser parameter groups: the backbone at ``lr * backbone_factor``.
+
+        Parameters
+        ----------
+        lr : float
+            Learning rate of the new output layer.
+        backbone_factor : float, optional
+            Multiplies ``lr`` for the pretrained backbone (default 0.1).
+
+        Returns
+        -------
+        list of dict
+            Two groups, backbone then output layer, each with ``params`` and
+            ``lr``, for a `torch.optim.Optimizer`.
+        """
         return [{'params': list(self.backbone.parameters()), 'lr': lr * backbone_factor},
                 {'params': list(self.out.parameters()), 'lr': lr}]

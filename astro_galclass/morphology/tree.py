@@ -89,6 +89,12 @@ class GZ2Tree:
     Arrays have one column per answer, 37 in all, in tree order (question 1
     answers first, ..., question 11 last): the order of the Kaggle columns.
 
+    Parameters
+    ----------
+    questions : sequence of `Question`, optional
+        The questions of the tree, in column order; by default the 11
+        Galaxy Zoo 2 questions. Every parent must be one of them.
+
     Examples
     --------
     >>> import numpy as np
@@ -128,7 +134,19 @@ class GZ2Tree:
         return f'<GZ2Tree: {len(self.questions)} questions, {self.n_answers} answers>'
 
     def question(self, number):
-        """The `Question` with this number (1-11)."""
+        """
+        The `Question` with this number (1-11).
+
+        Parameters
+        ----------
+        number : int
+            Question number; anything `int` accepts, e.g. ``'3'``.
+
+        Raises
+        ------
+        ValueError
+            If there is no question with this number.
+        """
         try:
             return self._by_number[int(number)]
         except (KeyError, TypeError, ValueError):
@@ -136,18 +154,50 @@ class GZ2Tree:
             raise ValueError(msg) from None
 
     def slice(self, number):
-        """Columns of question ``number`` in the 37-answer arrays."""
+        """
+        Columns of question ``number`` in the 37-answer arrays.
+
+        Parameters
+        ----------
+        number : int
+            Question number (1-11).
+
+        Returns
+        -------
+        slice
+        """
         return self._slices[self.question(number).number]
 
     def parent_column(self, number):
-        """Column index of the parent answer of question ``number`` (None at the root)."""
+        """
+        Column index of the parent answer of question ``number`` (None at the root).
+
+        Parameters
+        ----------
+        number : int
+            Question number (1-11).
+        """
         q = self.question(number)
         if q.parent is None:
             return None
         return self.slice(q.parent[0]).start + q.parent[1]
 
     def resolve_question(self, question):
-        """A question number from a number, ``'t03_bar'``, ``'bar'`` or ``'Class3'``."""
+        """
+        A question number from a number, ``'t03_bar'``, ``'bar'`` or ``'Class3'``.
+
+        Parameters
+        ----------
+        question : int or str
+            Question number (1-11), or a name: the GZ2 task (``'t03_bar'``),
+            its short form (``'t03'``), the question name (``'bar'``) or the
+            Kaggle class (``'Class3'``); surrounding whitespace is ignored.
+
+        Raises
+        ------
+        ValueError
+            If ``question`` names no question of the tree.
+        """
         if isinstance(question, (int, np.integer)) and not isinstance(question, bool):
             return self.question(question).number
         if isinstance(question, str):
@@ -202,6 +252,12 @@ class GZ2Tree:
 
         1 for questions 1 and 6 (question 6 is renormalised in the Kaggle
         convention); otherwise the product of the parent answers.
+
+        Parameters
+        ----------
+        per_question : array-like
+            Per-question fractions, ``(N, 37)`` or one row ``(37,)``; NaN
+            parent answers count as 0.
         """
         q, _ = self._check(per_question, 'per_question')
         reach = np.ones((len(q), len(self.questions)))
@@ -219,6 +275,16 @@ class GZ2Tree:
 
         Questions no volunteer reached (parent fraction 0) may hold NaN; they
         become 0.
+
+        Parameters
+        ----------
+        per_question : array-like
+            Per-question fractions, ``(N, 37)`` or one row ``(37,)``.
+
+        Returns
+        -------
+        cumulative : `~numpy.ndarray`
+            Kaggle cumulative targets, of the shape of ``per_question``.
         """
         q, single = self._check(per_question, 'per_question')
         reach = self.reach(q)
@@ -235,6 +301,16 @@ class GZ2Tree:
 
         Each question is divided by the fraction reaching it. Questions that
         no volunteer reached are undefined and returned as NaN.
+
+        Parameters
+        ----------
+        cumulative : array-like
+            Kaggle cumulative targets, ``(N, 37)`` or one row ``(37,)``.
+
+        Returns
+        -------
+        per_question : `~numpy.ndarray`
+            Per-question fractions, of the shape of ``cumulative``.
         """
         c, single = self._check(cumulative, 'cumulative')
         out = np.full_like(c, np.nan)
@@ -256,6 +332,12 @@ class GZ2Tree:
 
         For each question, ``|sum of its cumulative answers - parent|`` (the
         parent is 1 for questions 1 and 6).
+
+        Parameters
+        ----------
+        cumulative : array-like
+            Kaggle cumulative targets, ``(N, 37)`` or one row ``(37,)`` (a
+            float is then returned).
         """
         c, single = self._check(cumulative, 'cumulative')
         worst = np.zeros(len(c))
@@ -273,6 +355,16 @@ class GZ2Tree:
 
         Counts (``kind='count'``) are turned into fractions per question;
         questions with no votes are NaN.
+
+        Parameters
+        ----------
+        table : `~astropy.table.Table`
+            A table with the 37 GZ2 catalogue columns of ``kind`` (see
+            `gz2_columns`); other columns are ignored. A `KeyError` is raised
+            if any is missing.
+        kind : str, optional
+            Which columns to read: ``'fraction'`` (default),
+            ``'weighted_fraction'``, ``'debiased'`` or ``'count'``.
         """
         cols = self.gz2_columns(kind)
         missing = [c for c in cols if c not in table.colnames]
@@ -286,7 +378,15 @@ class GZ2Tree:
         return values
 
     def counts_to_fractions(self, counts):
-        """Vote counts ``(N, 37)`` -> per-question fractions (NaN for no votes)."""
+        """
+        Vote counts ``(N, 37)`` -> per-question fractions (NaN for no votes).
+
+        Parameters
+        ----------
+        counts : array-like
+            Vote counts per answer, ``(N, 37)`` or one row ``(37,)``; the
+            result is always ``(N, 37)``.
+        """
         n, _ = self._check(counts, 'counts')
         out = np.full_like(n, np.nan)
         for question in self.questions:
@@ -297,7 +397,16 @@ class GZ2Tree:
         return out
 
     def from_kaggle_table(self, table):
-        """Cumulative targets ``(N, 37)`` from a table with ``Class1.1`` ... columns."""
+        """
+        Cumulative targets ``(N, 37)`` from a table with ``Class1.1`` ... columns.
+
+        Parameters
+        ----------
+        table : `~astropy.table.Table`
+            A table with the 37 Kaggle columns ``Class1.1`` ... ``Class11.6``;
+            other columns are ignored. A `KeyError` is raised if any is
+            missing.
+        """
         missing = [c for c in self.kaggle_columns if c not in table.colnames]
         if missing:
             msg = f'the table lacks the Kaggle columns {missing[:3]} (and {len(missing)} in all)'
@@ -310,6 +419,18 @@ class GZ2Tree:
 
         ``values`` are per-question fractions for ``convention='gz2'`` and
         cumulative targets for ``convention='kaggle'``.
+
+        Parameters
+        ----------
+        values : array-like
+            ``(N, 37)`` or one row ``(37,)``, one column per answer in tree
+            order.
+        convention : {'gz2', 'kaggle'}, optional
+            Column names: the GZ2 catalogue's (default) or the Kaggle
+            ``Class1.1`` ... ``Class11.6``.
+        kind : str, optional
+            Suffix of the GZ2 column names (see `gz2_columns`); ignored for
+            ``convention='kaggle'``.
         """
         values, _ = self._check(values, 'values')
         if convention == 'gz2':

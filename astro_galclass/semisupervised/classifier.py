@@ -13,6 +13,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from astro_galclass.exceptions import AstroGalclassUserWarning
+from astro_galclass.nircam import HIGHZ_CLASSES
 
 __all__ = ['SemiSupervisedClassifier', 'classify_table']
 
@@ -359,6 +360,20 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
 
         Uses ``hdbscan.approximate_predict`` and
         ``hdbscan.approximate_predict_scores`` against the fitted clustering.
+
+        Parameters
+        ----------
+        X : array-like
+            ``(N, n_features)`` finite features, as in `fit`.
+
+        Returns
+        -------
+        cluster : `~numpy.ndarray`
+            ``(N,)`` cluster of each source, -1 for none.
+        strength : `~numpy.ndarray`
+            ``(N,)`` membership strength, 0-1.
+        outlier : `~numpy.ndarray`
+            ``(N,)`` GLOSH outlier score.
         """
         import hdbscan
 
@@ -372,7 +387,14 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(cluster), np.asarray(strength, float), np.asarray(outlier, float)
 
     def predict_proba(self, X):
-        """Class probabilities ``(N, n_classes)`` in the order of ``classes_``."""
+        """
+        Class probabilities ``(N, n_classes)`` in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like
+            ``(N, n_features)`` finite features, as in `fit`.
+        """
         check_is_fitted(self, 'forest_')
         X = self._check_X(X)
         _, strength, outlier = self.cluster_info(X)
@@ -380,7 +402,19 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
             self._forest_inputs(self.scaler_.transform(X), strength, outlier))
 
     def predict(self, X):
-        """Most probable class."""
+        """
+        Most probable class.
+
+        Parameters
+        ----------
+        X : array-like
+            ``(N, n_features)`` finite features, as in `fit`.
+
+        Returns
+        -------
+        `~numpy.ndarray`
+            ``(N,)`` class of each source, one of ``classes_``.
+        """
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def classify(self, catalog, **options):
@@ -388,6 +422,16 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         A copy of ``catalog`` with probabilities, class, cluster and outlier columns.
 
         See `classify_table` for the options and columns.
+
+        Parameters
+        ----------
+        catalog : `~astropy.table.Table` or array-like
+            A catalog with flux and error columns, or seven-band cutouts, as
+            in `classify_table`.
+        **options
+            Keyword arguments of `classify_table` (``classes``, ``features``,
+            ``prefix``, ``overwrite``, ``depth`` and the options of
+            `~astro_galclass.semisupervised.photometry_features`).
         """
         return classify_table(self, catalog, **options)
 
@@ -408,6 +452,12 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         The file stores the training features, labels and hyperparameters,
         with a SHA-256 checksum; `load` refits the (deterministic) model from
         them. Nothing is pickled, so loading a file cannot run code.
+
+        Parameters
+        ----------
+        path : str, path-like or file-like
+            Where to write (`numpy.savez_compressed`, which appends ``.npz``
+            to a file name without it).
         """
         check_is_fitted(self, 'forest_')
         params, checksum = self._payload()
@@ -417,7 +467,19 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def load(cls, path):
-        """Read a file written by `save` and refit; foreign or altered files are refused."""
+        """
+        Read a file written by `save` and refit; foreign or altered files are refused.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The ``.npz`` file written by `save`.
+
+        Returns
+        -------
+        `SemiSupervisedClassifier`
+            The model, refitted on the stored features and labels.
+        """
         path = Path(path)
         try:
             with np.load(path, allow_pickle=False) as data:
@@ -441,7 +503,7 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         return model.fit(fields['X'], fields['y'])
 
 
-def classify_table(model, catalog, *, classes=('low_z', 'high_z', 'brown_dwarf'),
+def classify_table(model, catalog, *, classes=HIGHZ_CLASSES,
                    features=None, prefix='', overwrite=False, depth='jades-deep',
                    **feature_options):
     """
@@ -468,6 +530,9 @@ def classify_table(model, catalog, *, classes=('low_z', 'high_z', 'brown_dwarf')
         Replace existing columns of the same names instead of raising.
     depth : str or dict, optional
         Survey depth giving the flux errors of cutouts.
+    **feature_options
+        Passed to `~astro_galclass.semisupervised.photometry_features`
+        (``bands``, ``flux``, ``error``) when ``features`` is not given.
 
     Returns
     -------

@@ -109,6 +109,21 @@ def cutout_photometry(cutouts, *, depth='jades-deep', bands=NIRCAM_BANDS,
     (`~astro_galclass.nircam.aperture_fluxes`); errors are the survey's
     aperture noise for ``depth`` (a preset or per-band 5-sigma depths).
 
+    Parameters
+    ----------
+    cutouts : array-like or `~astropy.units.Quantity`
+        ``(N, bands, size, size)`` in nJy per pixel, each centred on its
+        source, bands in the order of ``bands``.
+    depth : str, dict or sequence, optional
+        A preset name of `~astro_galclass.nircam.DEPTH_PRESETS` (default
+        ``'jades-deep'``), a dict band -> 5-sigma AB depth, or one depth per
+        band; the same error is given to every source.
+    bands : sequence of str, optional
+        Band names of the cutouts' second axis, blue to red (default the
+        seven NIRCam bands).
+    pixel_scale : `~astropy.units.Quantity`, optional
+        Pixel scale of the cutouts (default 0.03"/pix).
+
     Returns
     -------
     table : `~astropy.table.QTable`

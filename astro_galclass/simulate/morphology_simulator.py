@@ -109,7 +109,15 @@ class MorphologySimulator:
     # -- latent properties ---------------------------------------------------------
 
     def draw(self, n):
-        """Latent properties of ``n`` objects, as a `~astropy.table.QTable`."""
+        """
+        Latent properties of ``n`` objects, as a `~astropy.table.QTable`.
+
+        Parameters
+        ----------
+        n : int
+            Number of objects, drawn with the simulator's random generator
+            (so successive calls give different objects).
+        """
         rng = self.rng
         names = list(self.kinds)
         kind = np.array(names)[rng.choice(len(names), n, p=list(self.kinds.values()))]
@@ -251,6 +259,11 @@ class MorphologySimulator:
     def render(self, truth):
         """
         Noisy gri images ``(N, 3, size, size)`` (flux, r-band total = 1) of ``truth``.
+
+        Parameters
+        ----------
+        truth : `~astropy.table.QTable`
+            Latent properties, one row per object, as returned by `draw`.
         """
         x, y = self._grid()
         n = len(truth)
@@ -274,6 +287,11 @@ class MorphologySimulator:
         `~astro_galclass.morphology.asinh_rgb` with its defaults, scaled to
         each image's peak so that galaxies fill the range as in the Kaggle
         crops (Galaxy Zoo 2 images were scaled to each galaxy).
+
+        Parameters
+        ----------
+        flux : array-like
+            ``(N, 3, H, W)`` g, r, i fluxes, as from `render`.
         """
         return asinh_rgb(np.asarray(flux)[:, ::-1])
 
@@ -282,6 +300,11 @@ class MorphologySimulator:
     def answer_probabilities(self, truth):
         """
         Probability of each answer for a volunteer reaching each question, ``(N, 37)``.
+
+        Parameters
+        ----------
+        truth : `~astropy.table.QTable`
+            Latent properties, one row per object, as returned by `draw`.
         """
         n = len(truth)
         kind = np.asarray(truth['kind'])
@@ -363,6 +386,12 @@ class MorphologySimulator:
         Each galaxy gets ``max(10, Poisson(voters))`` volunteers; the number
         reaching each question is the count of its parent answer (everyone
         who did not answer "star or artifact" answers question 6).
+
+        Parameters
+        ----------
+        probabilities : array-like
+            ``(N, 37)`` probability of each answer for a volunteer reaching
+            its question, as from `answer_probabilities`.
         """
         rng = self.rng
         n = len(probabilities)

@@ -238,6 +238,12 @@ class NIRCamSimulator:
         """
         Draw the physical properties of ``n`` sources.
 
+        Parameters
+        ----------
+        n : int
+            Number of sources, drawn with the simulator's random generator;
+            classes are drawn with ``class_fractions``.
+
         Returns
         -------
         truth : `~astropy.table.QTable`
@@ -642,6 +648,11 @@ class NIRCamSimulator:
     def sample(self, n):
         """
         Draw ``n`` sources and their noisy cutouts.
+
+        Parameters
+        ----------
+        n : int
+            Number of sources (non-negative).
 
         Returns
         -------

@@ -137,6 +137,15 @@ def igm_transmission(wave, z):
 def load_template(name):
     """
     Rest-frame wavelength (Angstrom) and f_nu (arbitrary units) of a template.
+
+    The wavelengths are sorted and f_nu is normalised to 1 at 1500 Angstrom;
+    results are cached.
+
+    Parameters
+    ----------
+    name : str
+        One of `TEMPLATE_NAMES` (the twelve ``fsps_QSF_12_v3_0NN`` templates,
+        ``'erb2010'`` and ``'post_starburst'``).
     """
     if name not in TEMPLATE_NAMES:
         msg = f'unknown template {name!r}; expected one of {TEMPLATE_NAMES}'
@@ -153,6 +162,14 @@ def uv_slope(wave, fnu):
     r"""
     UV slope :math:`\beta` (:math:`f_\lambda \propto \lambda^\beta`) fitted
     over rest-frame 1500-2500 Angstrom.
+
+    Parameters
+    ----------
+    wave : `~numpy.ndarray`
+        Rest-frame wavelengths in Angstrom, ``(M,)``.
+    fnu : `~numpy.ndarray`
+        f_nu at ``wave`` (any units), ``(M,)`` or ``(K, M)`` for ``K``
+        spectra, each fitted separately.
     """
     sel = (wave >= 1500) & (wave <= 2500)
     flam = fnu[..., sel] / wave[sel] ** 2
@@ -233,7 +250,23 @@ class PhotometryGrid:
         return out
 
     def beta_of(self, template_weights, av):
-        """UV slope of a template mixture (weights of 1500 A flux) at ``av``."""
+        """
+        UV slope of a template mixture (weights of 1500 A flux) at ``av``.
+
+        Parameters
+        ----------
+        template_weights : `~numpy.ndarray`
+            ``(N, n_templates)`` weights of each template's 1500 Angstrom
+            flux, as in `fluxes`.
+        av : `~numpy.ndarray`
+            ``(N,)`` V-band attenuation (mag), interpolated on the grid
+            (clipped to its range).
+
+        Returns
+        -------
+        beta : `~numpy.ndarray`
+            ``(N,)``.
+        """
         ia, fa = _grid_index(self.av, av)
         b = (1 - fa)[:, None] * self.beta[:, ia].T + fa[:, None] * self.beta[:, ia + 1].T
         return np.sum(template_weights * b, axis=1)
@@ -252,6 +285,15 @@ class BrownDwarfColours:
 
     The three shipped grids are stacked; each row keeps its ``grid`` name
     and ``teff``.
+
+    Parameters
+    ----------
+    bands : sequence of str, optional
+        NIRCam bands whose ``<band> - F444W`` colours are kept (default all
+        seven); models with a non-finite colour in any of them are dropped.
+    teff_range : tuple of float, optional
+        Lowest and highest effective temperature (K) of the models kept,
+        inclusive (default 250-1600 K).
     """
 
     GRIDS = {  # noqa: RUF012 - read-only

@@ -27,7 +27,14 @@ SERSIC_N_GRID = np.round(np.arange(0.5, 6.01, 0.1), 2)
 
 
 def sersic_b(n):
-    """:math:`b_n` with :math:`\\Gamma(2n) = 2\\gamma(2n, b_n)` (half light at R_e)."""
+    """
+    :math:`b_n` with :math:`\\Gamma(2n) = 2\\gamma(2n, b_n)` (half light at R_e).
+
+    Parameters
+    ----------
+    n : float or `~numpy.ndarray`
+        Sersic index (positive).
+    """
     return gammaincinv(2 * n, 0.5)
 
 
@@ -55,6 +62,12 @@ def _table():
 def sersic_mog(n):
     """
     Gaussian-mixture amplitudes for Sersic indices ``n``.
+
+    Parameters
+    ----------
+    n : float or array-like
+        Sersic indices; clipped to the fitted range of `SERSIC_N_GRID`
+        (0.5-6) and interpolated linearly between its steps of 0.1.
 
     Returns
     -------

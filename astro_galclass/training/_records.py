@@ -34,7 +34,17 @@ def fit_record(function, history, **settings):
 
 
 def run_record(clf, start):
-    """Wall-clock seconds since ``start``, device and torch version of a run."""
+    """
+    Wall-clock seconds since ``start``, device and torch version of a run.
+
+    Parameters
+    ----------
+    clf : `~astro_galclass.HighZClassifier` or `~astro_galclass.morphology.MorphologyClassifier`
+        The trained classifier, whose ``device`` is recorded (with the GPU's
+        name on CUDA).
+    start : float
+        `time.perf_counter` value at the start of the run.
+    """
     return {'seconds': round(time.perf_counter() - start), 'device': str(clf.device),
             'gpu': (torch.cuda.get_device_name(clf.device) if clf.device.type == 'cuda'
                     else None),
@@ -42,7 +52,17 @@ def run_record(clf, start):
 
 
 def override_recipe(recipe, **values):
-    """A copy of ``recipe`` with the integer ``values`` that are not None."""
+    """
+    A copy of ``recipe`` with the integer ``values`` that are not None.
+
+    Parameters
+    ----------
+    recipe : dict
+        The recipe; it is not modified.
+    **values
+        Recipe keys -> new values, each stored as an `int`; `None` leaves
+        the recipe's value.
+    """
     recipe = dict(recipe)
     for key, value in values.items():
         if value is not None:
@@ -51,7 +71,21 @@ def override_recipe(recipe, **values):
 
 
 def check_finetune_epochs(epochs, init):
-    """Stage-2 epochs: >= 0, and > 0 when stage 2 starts from ``init``."""
+    """
+    Stage-2 epochs: >= 0, and > 0 when stage 2 starts from ``init``.
+
+    Parameters
+    ----------
+    epochs : int
+        The stage-2 (fine-tuning) ``max_epochs``.
+    init : path-like or None
+        The weights file stage 2 starts from, skipping stage 1, or `None`.
+
+    Raises
+    ------
+    ValueError
+        If ``epochs`` is negative, or 0 with ``init``.
+    """
     if epochs < 0 or (epochs == 0 and init is not None):
         msg = ('finetune_epochs must be >= 0, and > 0 with init (0 means stage 1 only), '
                f'got {epochs} with init={init}')
@@ -64,6 +98,20 @@ def stage_budgets(time_budget, *stages):
 
     A stage's work is ``max_epochs`` times its ``batches_per_epoch`` or
     ``n_images`` (whichever the recipe has); stages with no epochs get None.
+
+    Parameters
+    ----------
+    time_budget : float or None
+        Wall-clock seconds for the whole run (positive); `None` gives every
+        stage `None` (no budget).
+    *stages : dict
+        The recipe of each stage, with ``max_epochs`` and
+        ``batches_per_epoch`` or ``n_images``.
+
+    Returns
+    -------
+    list
+        One budget in seconds (or `None`) per stage, in order.
     """
     if time_budget is None:
         return [None] * len(stages)
@@ -77,7 +125,16 @@ def stage_budgets(time_budget, *stages):
 
 
 def save_classifier(clf, output):
-    """Save ``clf`` to ``output``, creating its folder; return ``clf``."""
+    """
+    Save ``clf`` to ``output``, creating its folder; return ``clf``.
+
+    Parameters
+    ----------
+    clf : `~astro_galclass.HighZClassifier` or `~astro_galclass.morphology.MorphologyClassifier`
+        The classifier, saved with its ``save`` method.
+    output : path-like
+        The weights file to write; missing parent folders are created.
+    """
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     clf.save(output)

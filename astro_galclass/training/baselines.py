@@ -82,7 +82,15 @@ class LymanBreakSelection(_Photometry):
             raise ValueError(msg)
 
     def predict(self, cutouts):
-        """Class indices (0 low_z, 1 high_z, 2 brown_dwarf), one per cutout."""
+        """
+        Class indices (0 low_z, 1 high_z, 2 brown_dwarf), one per cutout.
+
+        Parameters
+        ----------
+        cutouts : array-like or `~astropy.units.Quantity`
+            ``(N, bands, size, size)`` in nJy per pixel at ``pixel_scale``,
+            centred on the sources, bands in the order of ``bands``.
+        """
         f = aperture_fluxes(cutouts, APERTURE_RADIUS * u.arcsec,
                             pixel_scale=self.pixel_scale)[:, :, 0]
         self._check(f)
@@ -131,7 +139,15 @@ class ApertureRandomForest(_Photometry):
             n_jobs=-1, random_state=seed)
 
     def features(self, cutouts):
-        """Feature matrix ``(N, 3 * bands + bands - 1)``."""
+        """
+        Feature matrix ``(N, 3 * bands + bands - 1)``.
+
+        Parameters
+        ----------
+        cutouts : array-like or `~astropy.units.Quantity`
+            ``(N, bands, size, size)`` in nJy per pixel at ``pixel_scale``,
+            centred on the sources, bands in the order of ``bands``.
+        """
         f = aperture_fluxes(cutouts, self.radii, pixel_scale=self.pixel_scale)
         self._check(f)
         scaled = np.arcsinh(f / self.sigma[None, :, None]).reshape(len(f), -1)
@@ -140,14 +156,41 @@ class ApertureRandomForest(_Photometry):
         return np.hstack([scaled, mag[:, :-1] - mag[:, 1:]])
 
     def fit(self, cutouts, labels):
-        """Train on labelled cutouts; returns self."""
+        """
+        Train on labelled cutouts; returns self.
+
+        Parameters
+        ----------
+        cutouts : array-like or `~astropy.units.Quantity`
+            ``(N, bands, size, size)`` in nJy per pixel at ``pixel_scale``,
+            centred on the sources, bands in the order of ``bands``.
+        labels : array-like of int
+            ``(N,)`` class index of each cutout (0 low_z, 1 high_z,
+            2 brown_dwarf).
+        """
         self.forest.fit(self.features(cutouts), np.asarray(labels, int))
         return self
 
     def predict_proba(self, cutouts):
-        """Class probabilities ``(N, n_classes)``."""
+        """
+        Class probabilities ``(N, n_classes)``.
+
+        Parameters
+        ----------
+        cutouts : array-like or `~astropy.units.Quantity`
+            ``(N, bands, size, size)`` in nJy per pixel at ``pixel_scale``,
+            centred on the sources, bands in the order of ``bands``.
+        """
         return self.forest.predict_proba(self.features(cutouts))
 
     def predict(self, cutouts):
-        """Class indices."""
+        """
+        Class indices.
+
+        Parameters
+        ----------
+        cutouts : array-like or `~astropy.units.Quantity`
+            ``(N, bands, size, size)`` in nJy per pixel at ``pixel_scale``,
+            centred on the sources, bands in the order of ``bands``.
+        """
         return self.forest.predict(self.features(cutouts))

@@ -102,6 +102,34 @@ def improvement_table(table, *, reference='CNN', results=None, truth=None):
     sources only one of the two gets right, and ``p_accuracy`` is the
     two-sided binomial probability of so uneven a split if the two models
     were equally accurate.
+
+    Parameters
+    ----------
+    table : `~astropy.table.QTable`
+        Rows of `~astro_galclass.training.evaluate_highz` (or the first
+        output of `benchmark_highz`), with ``model`` and ``snr_slice``
+        columns; ``table.meta['snr_band']`` names the S/N band of the
+        paired test (default F444W).
+    reference : str, optional
+        The model compared with every other one (default ``'CNN'``); it
+        must have a row for each S/N slice.
+    results : dict, optional
+        Model name -> probabilities ``(N, n_classes)`` or predicted labels
+        ``(N,)`` of every model of ``table``; with ``truth``, adds the paired
+        test, which needs the slices of
+        `~astro_galclass.training.DEFAULT_SNR_BINS`.
+    truth : `~astropy.table.Table`, optional
+        The test set's truth table (``label`` and ``snr_<band>`` columns),
+        for the paired test.
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        One row per other model and S/N slice: ``comparison``,
+        ``snr_slice``, ``d_accuracy``, ``d_highz_completeness``,
+        ``d_highz_contamination``, ``d_recall_brown_dwarf`` and, with the
+        paired test, ``n_only_reference``, ``n_only_other`` and
+        ``p_accuracy``.
     """
     from scipy.stats import binomtest
 
@@ -148,7 +176,28 @@ def improvement_table(table, *, reference='CNN', results=None, truth=None):
 
 
 def check_targets(table, *, model='CNN', snr_slice='S/N >= 10', targets=HIGHZ_TARGETS):
-    """Lines saying whether each target is met, for the given model and slice."""
+    """
+    Lines saying whether each target is met, for the given model and slice.
+
+    Parameters
+    ----------
+    table : `~astropy.table.QTable`
+        Rows of `~astro_galclass.training.evaluate_highz`, with ``model``
+        and ``snr_slice`` columns and one column per metric of ``targets``.
+    model : str, optional
+        The model whose row is checked (default ``'CNN'``).
+    snr_slice : str, optional
+        The S/N slice whose row is checked (default ``'S/N >= 10'``).
+    targets : dict, optional
+        Metric name -> (``'>='`` or ``'<='``, goal); by default
+        `HIGHZ_TARGETS`.
+
+    Returns
+    -------
+    list of str
+        One line per target: the metric, its value, the goal and whether it
+        is met.
+    """
     row = next(r for r in table if r['model'] == model and r['snr_slice'] == snr_slice)
     lines = []
     for key, (op, goal) in targets.items():

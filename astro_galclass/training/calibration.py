@@ -71,6 +71,16 @@ def reliability_curve(probabilities, labels, *, n_bins=15):
     """
     Confidence against accuracy in bins of the top-class probability.
 
+    Parameters
+    ----------
+    probabilities : array-like
+        ``(N, n_classes)`` predicted class probabilities; the largest of each
+        row is the confidence, its column the predicted class.
+    labels : array-like of int
+        ``(N,)`` true classes.
+    n_bins : int, optional
+        Number of equal-width confidence bins in [0, 1] (default 15).
+
     Returns
     -------
     confidence, accuracy, count : `~numpy.ndarray`
@@ -101,6 +111,20 @@ def expected_calibration_error(probabilities, labels, *, n_bins=15):
     ``ECE = sum_b (n_b / N) |accuracy_b - confidence_b|`` over ``n_bins``
     equal-width confidence bins (Naeini et al. 2015; Guo et al. 2017).
 
+    Parameters
+    ----------
+    probabilities : array-like
+        ``(N, n_classes)`` predicted class probabilities; the largest of each
+        row is the confidence, its column the predicted class.
+    labels : array-like of int
+        ``(N,)`` true classes.
+    n_bins : int, optional
+        Number of equal-width confidence bins in [0, 1] (default 15).
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> import numpy as np
@@ -115,5 +139,20 @@ def expected_calibration_error(probabilities, labels, *, n_bins=15):
 
 
 def softmax_with_temperature(logits, temperature):
-    """Probabilities from logits divided by ``temperature``."""
+    """
+    Probabilities from logits divided by ``temperature``.
+
+    Parameters
+    ----------
+    logits : array-like
+        ``(N, n_classes)`` network outputs before the softmax.
+    temperature : float
+        The temperature ``T`` (as from `fit_temperature`); the softmax is
+        taken over each row of ``logits / T``.
+
+    Returns
+    -------
+    `~numpy.ndarray`
+        ``(N, n_classes)`` probabilities.
+    """
     return softmax(np.asarray(logits, float) / float(temperature), axis=1)

@@ -101,7 +101,15 @@ class SimulatedBatches(_FluxBatches):
         return self.batches_per_epoch
 
     def class_counts(self, n_classes):
-        """Expected number of cutouts per class in one epoch."""
+        """
+        Expected number of cutouts per class in one epoch.
+
+        Parameters
+        ----------
+        n_classes : int
+            Number of classes of the model; it must equal the number of
+            classes of the simulator's ``class_fractions``.
+        """
         fractions = self.simulator.class_fractions        # class name -> fraction, in label order
         if len(fractions) != n_classes:
             msg = f'the simulator has {len(fractions)} classes, the model {n_classes}'
@@ -121,6 +129,12 @@ class SimulatedBatches(_FluxBatches):
         Returns ``(flux, labels)``: flux in nJy per pixel, neither augmented
         nor normalised (a validation set made the same way as the training
         data).
+
+        Parameters
+        ----------
+        n : int
+            Number of cutouts (positive), drawn from the simulator, which
+            advances its random state.
         """
         n = _check_positive_int('n', n)
         fluxes, labels, have = [], [], 0
@@ -233,7 +247,15 @@ class ArrayBatches(_FluxBatches):
         return -(-len(self.labels) // self.batch_size)
 
     def class_counts(self, n_classes):
-        """Number of cutouts per class."""
+        """
+        Number of cutouts per class.
+
+        Parameters
+        ----------
+        n_classes : int
+            Number of classes: the length of the result (longer if a label
+            is ``n_classes`` or more).
+        """
         return np.bincount(self.labels, minlength=n_classes).astype(float)
 
     def __iter__(self):
@@ -260,13 +282,15 @@ class SimulatedMosaicBatches(SimulatedBatches):
     Parameters
     ----------
     simulator : `~astro_galclass.simulate.NIRCamSimulator`
+    batch_size, batches_per_epoch, normalization, augmentation
+        As for `SimulatedBatches`.
     field_sources : int, optional
         Sources per simulated field.
     field_shape : tuple of int, optional
         Short-wave mosaic shape of each field.
     centroid_jitter : float, optional
         Standard deviation of the position error, in cutout pixels.
-    batch_size, batches_per_epoch, normalization, augmentation, seed, workers :
+    seed, workers
         As for `SimulatedBatches`.
     """
 
@@ -340,7 +364,14 @@ class MixedBatches:
         return min(len(stream) for stream in self.streams)
 
     def class_counts(self, n_classes):
-        """Number of cutouts per class in one epoch, summed over the streams."""
+        """
+        Number of cutouts per class in one epoch, summed over the streams.
+
+        Parameters
+        ----------
+        n_classes : int
+            Number of classes, passed to each stream's ``class_counts``.
+        """
         total = np.zeros(n_classes)
         for stream in self.streams:
             total += np.asarray(stream.class_counts(n_classes), float) / len(stream)

@@ -155,7 +155,17 @@ def binned_completeness(pred, truth, *, by='redshift', bins=None, target='high_z
     by : str, optional
         ``'redshift'`` or ``'snr'`` (the ``snr_<snr_band>`` column).
     bins : array-like, optional
-        Bin edges.
+        Bin edges; by default redshift 0 to 15 in steps of 1, or S/N 3 to 300
+        in 10 logarithmic bins.
+    target : str, optional
+        The class whose completeness and contamination are measured (default
+        ``'high_z'``); one of ``classes``.
+    classes : sequence of str, optional
+        Class names in the order of the class indices of ``pred`` and of
+        ``truth['label']``.
+    snr_band : str, optional
+        Band of the ``snr_<snr_band>`` column used with ``by='snr'``
+        (default ``'F444W'``).
 
     Returns
     -------
@@ -211,6 +221,12 @@ def plot_highz_evaluation(probabilities, truth, *, classes=HIGHZ_CLASSES,
         ``(N, n_classes)``.
     truth : `~astropy.table.Table`
         ``label``, ``redshift`` and ``snr_<snr_band>`` columns.
+    classes : sequence of str, optional
+        Class names in the order of the probability columns and of the
+        labels; one must be ``'high_z'``.
+    snr_band : str, optional
+        Band whose aperture S/N is the x-axis of the completeness panel
+        (default ``'F444W'``).
     baselines : dict, optional
         Name -> predicted labels, drawn beside the network in the
         completeness panels.

@@ -148,18 +148,29 @@ def train_highz(cutouts, labels, *, val_cutouts=None, val_labels=None, val_fract
         The network to train (default: the compact architecture,
         `COMPACT_ARCHITECTURE`, freshly initialised). A pretrained model
         may be passed to fine-tune it.
-    bands, classes, pixel_scale, normalization, name, training :
+    bands, classes, pixel_scale, normalization :
         As for `~astro_galclass.HighZClassifier` with a model instance.
     augmentation : `~astro_galclass.training.CutoutAugmentation`, 'default' or None
         ``'default'``: flips, rotations and shifts of up to half a pixel.
-    batch_size, lr, schedule, max_epochs, patience, device, seed, \
-checkpoint_dir, progress, time_budget :
+    batch_size : int, optional
+        Cutouts per training batch (default 64), also the ``batch_size`` of
+        the returned classifier.
+    lr :
         See `~astro_galclass.training.Trainer`.
     class_weights : 'balanced', None or array-like, optional
         Cross-entropy weights per class; ``'balanced'`` compensates unequal
         class sizes.
+    schedule, max_epochs, patience :
+        See `~astro_galclass.training.Trainer`.
     calibrate : bool, optional
         Fit a temperature on the validation set (stored in the classifier).
+    device, seed, checkpoint_dir, progress :
+        See `~astro_galclass.training.Trainer`; ``seed`` also fixes the
+        validation split and the augmentation.
+    name, training :
+        As for `~astro_galclass.HighZClassifier` with a model instance.
+    time_budget :
+        See `~astro_galclass.training.Trainer`.
 
     Returns
     -------
@@ -238,7 +249,7 @@ def train_highz_simulated(simulator, *, val_simulator, n_val=6000, batch_size=12
         Default: `COMPACT_ARCHITECTURE`, freshly initialised. Pass a trained
         network to continue its training (fine-tuning).
     lr, class_weights, schedule, max_epochs, patience, calibrate, device, \
-seed, checkpoint_dir, progress, name, time_budget :
+seed, checkpoint_dir, progress, name :
         As for `train_highz`.
     mosaic_fraction : float, optional
         Fraction of each batch, and of the validation set, cut out of
@@ -251,6 +262,8 @@ seed, checkpoint_dir, progress, name, time_budget :
         Worker processes simulating the training batches (see
         `SimulatedBatches`); 0 simulates in this process. The sequence of
         batches depends on the seeds and on ``workers``.
+    time_budget :
+        As for `train_highz`.
 
     Returns
     -------

@@ -163,14 +163,23 @@ def train_morphology(images, targets, *, counts=None, model=None, loss='rmse', l
     lam : float, optional
     val_fraction : float, optional
         Held out for early stopping (random split with ``seed``).
+    batch_size : int, optional
+        Images per training batch (default 64), also the ``batch_size`` of
+        the returned classifier.
     lr : float, optional
         Adam learning rate (1e-3 as in the seed project); a torchvision
         backbone trains at ``lr * backbone_factor``.
-    weight_decay, schedule, batch_size, max_epochs, patience, device, seed, \
-checkpoint_dir, progress, time_budget : optional
+    backbone_factor : float, optional
+        Learning-rate factor of the pretrained backbone of a model with
+        ``parameter_groups`` (`~astro_galclass.morphology.TorchvisionBackbone`;
+        default 0.1); ignored for other models.
+    weight_decay, schedule, max_epochs, patience, device, seed, \
+checkpoint_dir, progress : optional
         See `~astro_galclass.training.Trainer`.
     name : str, optional
         Model name recorded in outputs and the weights file.
+    time_budget : optional
+        See `~astro_galclass.training.Trainer`.
 
     Returns
     -------

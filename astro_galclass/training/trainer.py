@@ -26,6 +26,12 @@ def balanced_class_weights(counts):
     Weights ``N / (n_classes * N_c)`` that make every class count equally.
 
     The same rule as scikit-learn's ``class_weight='balanced'``.
+
+    Parameters
+    ----------
+    counts : array-like
+        ``(n_classes,)`` number of examples of each class (expected numbers
+        may be fractional); every count must be positive.
     """
     counts = np.asarray(counts, float)
     if counts.ndim != 1 or np.any(counts <= 0):
@@ -186,7 +192,22 @@ class Trainer:
         return x, y.to(self.device, non_blocking=True)
 
     def predict_logits(self, batches):
-        """Logits and labels of all batches ``(x, y)``, in evaluation mode."""
+        """
+        Logits and labels of all batches ``(x, y)``, in evaluation mode.
+
+        Parameters
+        ----------
+        batches : (x, y) or iterable of (x, y)
+            One pair of tensors, or batches of them (e.g.
+            `~astro_galclass.training.ArrayBatches`); ``x`` is the network
+            input and ``y`` the labels.
+
+        Returns
+        -------
+        logits, labels : `torch.Tensor`
+            The model outputs and the labels of all batches, concatenated,
+            on the CPU.
+        """
         if isinstance(batches, tuple) and len(batches) == 2 and torch.is_tensor(batches[0]):
             batches = [batches]
         self.model.eval()

@@ -71,3 +71,11 @@ def test_demo(tiny_weights, tmp_path):
     assert {r.visual['edgecolor'] for r in regions} <= {'cyan', 'red', 'yellow', 'white'}
     assert 0 <= summary['accuracy'] <= 1
     assert any('accuracy' in line for line in lines)
+
+
+def test_train_highz_recipe_options(tmp_path):
+    with pytest.raises(SystemExit, match=r"\['--workers'\] apply only with --recipe shipped"):
+        main(['train-highz', '--output', str(tmp_path / 'm.pt'), '--workers', '2'])
+    with pytest.raises(SystemExit, match='cannot be combined with --data'):
+        main(['train-highz', '--recipe', 'shipped', '--output', str(tmp_path / 'm.pt'),
+              '--data', str(tmp_path / 'x.npz')])
