@@ -15,12 +15,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
-from astro_galclass.nircam import HIGHZ_CLASSES
+from astro_galclass.nircam import HIGHZ_CLASSES, selection_metrics
 from astro_galclass.semisupervised import (
     SemiSupervisedClassifier,
     cutout_photometry,
     photometry_features,
-    selection_metrics,
 )
 from astro_galclass.simulate import NIRCamSimulator
 
