@@ -20,6 +20,16 @@ def _demo(args):
     return 0
 
 
+def _priors(text):
+    """``low_z=0.88,high_z=0.1,brown_dwarf=0.02`` -> dict (an argparse type)."""
+    try:
+        pairs = [item.split('=') for item in text.split(',')]
+        return {name.strip(): float(value) for name, value in pairs}
+    except ValueError:
+        msg = f'expected class=fraction pairs separated by commas, got {text!r}'
+        raise argparse.ArgumentTypeError(msg) from None
+
+
 def _or(value, default):
     return default if value is None else value
 
@@ -139,15 +149,21 @@ def _evaluate_highz(args):
     table, probs, truth, predictions = benchmark_highz(
         clf, n_test=args.n_test, n_train_baseline=args.n_train_baseline,
         depth=args.depth, seed=args.seed, baselines=not args.no_baselines,
-        progress=lambda msg: print(msg, file=sys.stderr))
+        progress=lambda msg: print(msg, file=sys.stderr), priors=args.priors,
+        mix='priors')
     print(f'{clf.name} (sha256 {clf.weights_sha256[:12]}) on {args.n_test} simulated '
           f'{args.depth} sources, seed {args.seed}, F444W S/N slices:\n')
-    show = ['model', 'snr_slice', 'n', 'accuracy', 'recall_low_z', 'recall_brown_dwarf',
-            'highz_completeness', 'highz_contamination', 'ece', 'roc_auc_high_z']
+    if args.priors is not None:
+        print(f'rows with mix "priors" weight the test set to the class mix {args.priors} '
+              '(probabilities shifted to it)\n')
+    show = ['model', 'snr_slice', 'mix', 'n', 'accuracy', 'recall_low_z',
+            'recall_brown_dwarf', 'highz_completeness', 'highz_contamination', 'ece',
+            'roc_auc_high_z']
     table[show].pprint(max_lines=-1, max_width=-1)
     if not args.no_baselines:
         print()
-        improvement_table(table, results={'CNN': probs, **predictions},
+        own = table[table['mix'] == 'test set']
+        improvement_table(own, results={'CNN': probs, **predictions},
                           truth=truth).pprint(max_lines=-1, max_width=-1)
     print('\ntargets (CNN, S/N >= 10):')
     for line in check_targets(table):
@@ -328,6 +344,9 @@ def _parser():
     p.add_argument('--depth', default='jades-deep')
     p.add_argument('--seed', type=int, default=7)
     p.add_argument('--no-baselines', action='store_true')
+    p.add_argument('--priors', type=_priors, default=None,
+                   help='also score every model at this class mix, e.g. '
+                   'low_z=0.88,high_z=0.1,brown_dwarf=0.02 (fractions are normalised)')
     p.add_argument('--output', default=None, help='folder for evaluation.ecsv/.png')
     p.add_argument('--device', default='auto')
     p.set_defaults(func=_evaluate_highz)

@@ -21,7 +21,13 @@ from astro_galclass.highz.resample import (
     prepare_images,
     sample_chunk,
 )
-from astro_galclass.nircam import DEFAULT_PIXEL_SCALE, HIGHZ_CLASSES, NIRCAM_BANDS
+from astro_galclass.nircam import (
+    DEFAULT_PIXEL_SCALE,
+    HIGHZ_CLASSES,
+    NIRCAM_BANDS,
+    check_priors,
+    shift_priors,
+)
 from astro_galclass.utils._classifier import ClassifierBase
 from astro_galclass.utils._positions import catalog_positions
 from astro_galclass.utils._validation import check_positive_float
@@ -259,6 +265,54 @@ class HighZClassifier(ClassifierBase):
     def temperature(self, value):
         self.metadata['temperature'] = check_positive_float('temperature', value)
 
+    @property
+    def training_priors(self):
+        """
+        The class mix the network's probabilities assume (dict class -> fraction).
+
+        The training functions record it in the weights metadata
+        (``training_priors``): the class shares of the training data as the
+        loss weighted them, so uniform for a class-balanced loss. Files
+        without the entry (such as the shipped ``highz-sim-jades-deep-v3``,
+        trained on equal thirds with a class-balanced loss) are taken to be
+        uniform.
+        """
+        recorded = self.metadata.get('training_priors')
+        if recorded is None:
+            return dict.fromkeys(self.classes, 1 / len(self.classes))
+        return dict(zip(self.classes, check_priors(recorded, self.classes).tolist(),
+                        strict=True))
+
+    @property
+    def default_priors(self):
+        """
+        The class mix of the probabilities returned when ``priors`` is not given.
+
+        The weights metadata's ``default_priors`` when present, otherwise
+        `training_priors` (the probabilities as the network gives them).
+        """
+        recorded = self.metadata.get('default_priors')
+        if recorded is None:
+            return self.training_priors
+        return dict(zip(self.classes, check_priors(recorded, self.classes).tolist(),
+                        strict=True))
+
+    def _resolve_priors(self, priors):
+        """The target class mix as an array, or None when it is the training mix."""
+        if priors is None:
+            if self.metadata.get('default_priors') is None:
+                return None
+            priors = self.default_priors
+        elif isinstance(priors, str):
+            if priors != 'training':
+                msg = (f"priors must be a dict class -> fraction, 'training' or None, "
+                       f'got {priors!r}')
+                raise ValueError(msg)
+            return None
+        target = check_priors(priors, self.classes)
+        trained = check_priors(self.training_priors, self.classes)
+        return None if np.array_equal(target, trained) else target
+
     def __repr__(self):
         return (f'<HighZClassifier {self.name!r}: bands={self.bands}, '
                 f'classes={self.classes}, pixel_scale={self.pixel_scale}, '
@@ -297,7 +351,7 @@ dict or sequence of dict
         x = torch.from_numpy(chunk).to(self.device, torch.float32)
         return self.normalization(x).contiguous(memory_format=self.memory_format)
 
-    def _probabilities(self, values, flags):
+    def _probabilities(self, values, flags, target=None):
         """Probabilities (N, n_classes), NaN rows where not classifiable."""
         probs = np.full((len(values), len(self.classes)), np.nan)
         ok = (flags & UNCLASSIFIED) == 0
@@ -307,7 +361,16 @@ dict or sequence of dict
             values[ok], lambda x: torch.softmax((self.model(x) / self.temperature).double(),
                                                 dim=1),
             (0, len(self.classes)))
+        if target is not None:
+            trained = check_priors(self.training_priors, self.classes)
+            probs[ok] = shift_priors(probs[ok], trained, target)
         return probs
+
+    def _priors_option(self, target):
+        """The class mix of the returned probabilities, for the provenance."""
+        if target is None:
+            return self.training_priors
+        return dict(zip(self.classes, target.tolist(), strict=True))
 
     def _check_data(self, values):
         if values.size and not np.isfinite(values).any():
@@ -315,7 +378,7 @@ dict or sequence of dict
                    'masked); expected image data')
             raise ValueError(msg)
 
-    def predict_proba(self, cutouts, *, unit=None):
+    def predict_proba(self, cutouts, *, unit=None, priors=None):
         """
         Class probabilities, for use with scikit-learn style code.
 
@@ -326,6 +389,14 @@ dict or sequence of dict
             See `classify`.
         unit : `~astropy.units.Unit` or str, optional
             Unit of unitless data; default nJy per model pixel.
+        priors : dict, 'training' or None, optional
+            The class mix of your field, class -> expected fraction (any
+            positive numbers, normalised): the probabilities become the
+            posteriors for that mix (Bayes' rule, `~astro_galclass.nircam.shift_priors`).
+            High-z galaxies are a minority of a real field, so the same
+            source has a lower ``p_high_z`` there than in a balanced test
+            set. ``None`` uses `default_priors`; ``'training'`` the mix the
+            network learnt (`training_priors`).
 
         Returns
         -------
@@ -333,11 +404,12 @@ dict or sequence of dict
             ``(N, n_classes)`` in the order of `classes`; rows of sources
             that cannot be classified (see `classify`) are NaN.
         """
+        target = self._resolve_priors(priors)
         values = self.prepare(cutouts, unit=unit)
         self._check_data(values)
-        return self._probabilities(values, cutout_flags(values))
+        return self._probabilities(values, cutout_flags(values), target)
 
-    def classify(self, cutouts, *, unit=None):
+    def classify(self, cutouts, *, unit=None, priors=None):
         """
         Classify cutouts.
 
@@ -356,6 +428,14 @@ dict or sequence of dict
             flagged.
         unit : `~astropy.units.Unit` or str, optional
             Unit of unitless data; default nJy per model pixel.
+        priors : dict, 'training' or None, optional
+            The class mix of your field, class -> expected fraction (any
+            positive numbers, normalised): the probabilities become the
+            posteriors for that mix (Bayes' rule, `~astro_galclass.nircam.shift_priors`).
+            High-z galaxies are a minority of a real field, so the same
+            source has a lower ``p_high_z`` there than in a balanced test
+            set. ``None`` uses `default_priors`; ``'training'`` the mix the
+            network learnt (`training_priors`).
 
         Returns
         -------
@@ -365,16 +445,18 @@ dict or sequence of dict
             ``highz_flags`` (`~astro_galclass.highz.HighZFlag` bits).
             ``table.meta['astro_galclass_highz']`` holds the provenance.
         """
+        target = self._resolve_priors(priors)
         values = self.prepare(cutouts, unit=unit)
         self._check_data(values)
         flags = cutout_flags(values)
-        probs = self._probabilities(values, flags)
+        probs = self._probabilities(values, flags, target)
         columns = self._result_columns(probs, flags)
-        options = {'unit': str(unit) if unit is not None else None}
+        options = {'unit': str(unit) if unit is not None else None,
+                   'priors': self._priors_option(target)}
         return self._output(None, columns, options)
 
     def classify_catalog(self, catalog, images, *, position_column=None,
-                         unit=None, overwrite=False):
+                         unit=None, overwrite=False, priors=None):
         """
         Classify the sources of a catalog from one mosaic per band.
 
@@ -400,6 +482,14 @@ dict or sequence of dict
             Unit of images that carry none (units are all or none).
         overwrite : bool, optional
             Replace existing columns of the same names instead of raising.
+        priors : dict, 'training' or None, optional
+            The class mix of your field, class -> expected fraction (any
+            positive numbers, normalised): the probabilities become the
+            posteriors for that mix (Bayes' rule, `~astro_galclass.nircam.shift_priors`).
+            High-z galaxies are a minority of a real field, so the same
+            source has a lower ``p_high_z`` there than in a balanced test
+            set. ``None`` uses `default_priors`; ``'training'`` the mix the
+            network learnt (`training_priors`).
 
         Returns
         -------
@@ -408,6 +498,7 @@ dict or sequence of dict
             for a SkyCoord) with the columns described in `classify` added;
             every row is kept in its order.
         """
+        target = self._resolve_priors(priors)
         coords, valid, source = catalog_positions(catalog, position_column)
         prepared = prepare_images(images, self.bands, unit=unit)
         n = len(coords)
@@ -424,12 +515,13 @@ dict or sequence of dict
             values, outside = sample_chunk(prepared, icrs[idx], size=size,
                                            pixel_scale=scale)
             flags[idx] |= cutout_flags(values, outside)
-            probs[idx] = self._probabilities(values, flags[idx])
+            probs[idx] = self._probabilities(values, flags[idx], target)
         columns = self._result_columns(probs, flags)
         options = {'position_column': source,
                    'unit': str(unit) if unit is not None else None,
                    'overwrite': bool(overwrite),
-                   'bands_given': sorted(images)}
+                   'bands_given': sorted(images),
+                   'priors': self._priors_option(target)}
         return self._output(catalog, columns, options, overwrite=overwrite)
 
     def embed(self, cutouts, *, unit=None):

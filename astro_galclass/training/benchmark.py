@@ -3,9 +3,9 @@
 
 import numpy as np
 from astropy import units as u
-from astropy.table import QTable
+from astropy.table import QTable, vstack
 
-from astro_galclass.nircam import HIGHZ_CLASSES
+from astro_galclass.nircam import HIGHZ_CLASSES, check_priors, shift_priors
 from astro_galclass.simulate import NIRCamSimulator
 from astro_galclass.training.baselines import ApertureRandomForest, LymanBreakSelection
 from astro_galclass.training.evaluate import (
@@ -24,7 +24,8 @@ HIGHZ_TARGETS = {'accuracy': ('>=', 0.98), 'recall_brown_dwarf': ('>=', 0.97),
 
 
 def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
-                    depth='jades-deep', seed=7, baselines=True, progress=None):
+                    depth='jades-deep', seed=7, baselines=True, progress=None,
+                    priors=None, mix='priors'):
     """
     Evaluate a classifier and the two baselines on the same simulated test set.
 
@@ -41,11 +42,21 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
         Also evaluate the colour selection and the Random Forest.
     progress : callable, optional
         Called with a short message at each step.
+    priors : dict, optional
+        A class mix (class -> fraction) at which to score every model as
+        well, e.g. the sky's: the probabilities are shifted to it (the
+        network's from its `~astro_galclass.HighZClassifier.training_priors`,
+        the class-balanced Random Forest's from equal shares) and the test
+        set is weighted to it (`~astro_galclass.training.evaluate_highz`).
+    mix : str, optional
+        Name of that mix in the ``mix`` column.
 
     Returns
     -------
     table : `~astropy.table.QTable`
-        `~astro_galclass.training.evaluate_highz` rows for each model.
+        `~astro_galclass.training.evaluate_highz` rows for each model: on
+        the test set's own mix (``mix`` = ``'test set'``), then at
+        ``priors`` when given.
     probabilities : `~numpy.ndarray`
         The classifier's probabilities on the test set.
     truth : `~astropy.table.QTable`
@@ -80,6 +91,17 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
         predictions['random forest'] = rf_probs.argmax(axis=1)
         results['colour cuts'] = predictions['colour cuts']
     table = evaluate_highz(results, truth)
+    if priors is not None:
+        target = check_priors(priors, classifier.classes)
+        trained = check_priors(classifier.training_priors, classifier.classes)
+        at_mix = {'CNN': shift_priors(probs, trained, target)}
+        if baselines:
+            uniform = np.full(len(target), 1 / len(target))
+            at_mix['random forest'] = shift_priors(results['random forest'], uniform, target)
+            at_mix['colour cuts'] = results['colour cuts']
+        table = vstack([table, evaluate_highz(at_mix, truth, priors=target, mix=mix)],
+                       metadata_conflicts='silent')
+        table.meta['priors'] = dict(zip(classifier.classes, target.tolist(), strict=True))
     table.meta.update({'n_test': int(n_test), 'depth': str(depth), 'seed': int(seed),
                        'model': classifier.name,
                        'weights_sha256': classifier.weights_sha256})
@@ -175,7 +197,8 @@ def improvement_table(table, *, reference='CNN', results=None, truth=None):
     return out
 
 
-def check_targets(table, *, model='CNN', snr_slice='S/N >= 10', targets=HIGHZ_TARGETS):
+def check_targets(table, *, model='CNN', snr_slice='S/N >= 10', targets=HIGHZ_TARGETS,
+                  mix='test set'):
     """
     Lines saying whether each target is met, for the given model and slice.
 
@@ -191,6 +214,9 @@ def check_targets(table, *, model='CNN', snr_slice='S/N >= 10', targets=HIGHZ_TA
     targets : dict, optional
         Metric name -> (``'>='`` or ``'<='``, goal); by default
         `HIGHZ_TARGETS`.
+    mix : str, optional
+        The class mix whose row is checked, for tables with a ``mix`` column
+        (default the test set's own).
 
     Returns
     -------
@@ -198,7 +224,8 @@ def check_targets(table, *, model='CNN', snr_slice='S/N >= 10', targets=HIGHZ_TA
         One line per target: the metric, its value, the goal and whether it
         is met.
     """
-    row = next(r for r in table if r['model'] == model and r['snr_slice'] == snr_slice)
+    row = next(r for r in table if r['model'] == model and r['snr_slice'] == snr_slice
+               and ('mix' not in table.colnames or r['mix'] == mix))
     lines = []
     for key, (op, goal) in targets.items():
         value = float(row[key])

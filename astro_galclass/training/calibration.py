@@ -67,7 +67,7 @@ def fit_temperature(logits, labels, *, bounds=(0.05, 20.0)):
     return float(np.exp(res.x))
 
 
-def reliability_curve(probabilities, labels, *, n_bins=15):
+def reliability_curve(probabilities, labels, *, n_bins=15, sample_weight=None):
     """
     Confidence against accuracy in bins of the top-class probability.
 
@@ -80,12 +80,16 @@ def reliability_curve(probabilities, labels, *, n_bins=15):
         ``(N,)`` true classes.
     n_bins : int, optional
         Number of equal-width confidence bins in [0, 1] (default 15).
+    sample_weight : array-like, optional
+        ``(N,)`` weight of each example (e.g.
+        `~astro_galclass.nircam.prevalence_weights`); means are weighted.
 
     Returns
     -------
     confidence, accuracy, count : `~numpy.ndarray`
-        Mean confidence, fraction correct and number of examples in each of
-        ``n_bins`` equal-width bins in [0, 1] (NaN for empty bins).
+        Mean confidence, fraction correct and number of examples (summed
+        weights when weighted) in each of ``n_bins`` equal-width bins in
+        [0, 1] (NaN for empty bins).
     """
     p = np.asarray(probabilities, float)
     labels = np.asarray(labels).astype(int)
@@ -97,14 +101,24 @@ def reliability_curve(probabilities, labels, *, n_bins=15):
     correct = p.argmax(axis=1) == labels
     edges = np.linspace(0, 1, n_bins + 1)
     which = np.clip(np.digitize(conf, edges[1:-1]), 0, n_bins - 1)
-    count = np.bincount(which, minlength=n_bins).astype(float)
+    if sample_weight is None:
+        count = np.bincount(which, minlength=n_bins).astype(float)
+        with np.errstate(invalid='ignore', divide='ignore'):
+            mean_conf = np.bincount(which, conf, n_bins) / count
+            accuracy = np.bincount(which, correct, n_bins) / count
+        return mean_conf, accuracy, count.astype(int)
+    w = np.asarray(sample_weight, float)
+    if w.shape != labels.shape:
+        msg = f'sample_weight must have shape {labels.shape}, got {w.shape}'
+        raise ValueError(msg)
+    count = np.bincount(which, w, n_bins)
     with np.errstate(invalid='ignore', divide='ignore'):
-        mean_conf = np.bincount(which, conf, n_bins) / count
-        accuracy = np.bincount(which, correct, n_bins) / count
-    return mean_conf, accuracy, count.astype(int)
+        mean_conf = np.bincount(which, w * conf, n_bins) / count
+        accuracy = np.bincount(which, w * correct, n_bins) / count
+    return mean_conf, accuracy, count
 
 
-def expected_calibration_error(probabilities, labels, *, n_bins=15):
+def expected_calibration_error(probabilities, labels, *, n_bins=15, sample_weight=None):
     """
     Expected calibration error of the top-class probability.
 
@@ -120,6 +134,9 @@ def expected_calibration_error(probabilities, labels, *, n_bins=15):
         ``(N,)`` true classes.
     n_bins : int, optional
         Number of equal-width confidence bins in [0, 1] (default 15).
+    sample_weight : array-like, optional
+        ``(N,)`` weight of each example, e.g. to measure the calibration at
+        the class mix of the sky (`~astro_galclass.nircam.prevalence_weights`).
 
     Returns
     -------
@@ -133,7 +150,8 @@ def expected_calibration_error(probabilities, labels, *, n_bins=15):
     >>> round(expected_calibration_error(p, [0, 0, 0, 1]), 3)
     0.1
     """
-    conf, acc, count = reliability_curve(probabilities, labels, n_bins=n_bins)
+    conf, acc, count = reliability_curve(probabilities, labels, n_bins=n_bins,
+                                         sample_weight=sample_weight)
     ok = count > 0
     return float(np.sum(count[ok] * np.abs(acc[ok] - conf[ok])) / count.sum())
 

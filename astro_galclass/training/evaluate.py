@@ -8,7 +8,12 @@ from astropy.table import QTable
 from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve
 
 from astro_galclass.morphology.tree import GZ2_TREE
-from astro_galclass.nircam import HIGHZ_CLASSES, selection_metrics
+from astro_galclass.nircam import (
+    HIGHZ_CLASSES,
+    check_priors,
+    prevalence_weights,
+    selection_metrics,
+)
 from astro_galclass.training.calibration import (
     expected_calibration_error,
     reliability_curve,
@@ -43,30 +48,32 @@ def _truth_arrays(truth, snr_band):
     return labels, snr
 
 
-def _metrics(pred, probs, labels, classes):
-    """One row of metrics for the examples given."""
+def _metrics(pred, probs, labels, classes, weights=None):
+    """One row of metrics for the examples given (weighted: at another class mix)."""
     n = len(labels)
     row = {'n': n}
     classified = pred >= 0
-    row['accuracy'] = np.mean(pred == labels) if n else np.nan
+    w = np.ones(n) if weights is None else weights
+    row['accuracy'] = np.sum(w * (pred == labels)) / w.sum() if n else np.nan
     hi = classes.index('high_z') if 'high_z' in classes else None
     for c, name in enumerate(classes):
         true_c = labels == c
         pred_c = pred == c
-        row[f'recall_{name}'] = np.sum(pred_c & true_c) / max(true_c.sum(), 1) \
+        row[f'recall_{name}'] = np.sum(w[pred_c & true_c]) / np.sum(w[true_c]) \
             if true_c.any() else np.nan
-        row[f'precision_{name}'] = np.sum(pred_c & true_c) / pred_c.sum() \
+        row[f'precision_{name}'] = np.sum(w[pred_c & true_c]) / np.sum(w[pred_c]) \
             if pred_c.any() else np.nan
     if hi is not None:
-        selection = selection_metrics(labels, pred, high_z=hi)
+        selection = selection_metrics(labels, pred, high_z=hi, sample_weight=weights)
         row['highz_completeness'] = selection['highz_completeness']
         row['highz_contamination'] = selection['highz_contamination']
     if probs is not None and classified.any():
         p = probs[classified]
         lab = labels[classified]
-        row['ece'] = expected_calibration_error(p, lab)
+        wc = None if weights is None else weights[classified]
+        row['ece'] = expected_calibration_error(p, lab, sample_weight=wc)
         present = np.unique(lab)
-        row['roc_auc_high_z'] = (roc_auc_score(lab == hi, p[:, hi])
+        row['roc_auc_high_z'] = (roc_auc_score(lab == hi, p[:, hi], sample_weight=wc)
                                  if hi is not None and len(present) > 1 else np.nan)
     else:
         row['ece'] = np.nan
@@ -76,7 +83,7 @@ def _metrics(pred, probs, labels, classes):
 
 
 def evaluate_highz(results, truth, *, classes=HIGHZ_CLASSES, snr_band='F444W',
-                   snr_bins=DEFAULT_SNR_BINS):
+                   snr_bins=DEFAULT_SNR_BINS, priors=None, mix='test set'):
     """
     Metrics of one or several classifiers on a labelled test set.
 
@@ -95,11 +102,19 @@ def evaluate_highz(results, truth, *, classes=HIGHZ_CLASSES, snr_band='F444W',
         Band whose aperture S/N defines the slices.
     snr_bins : sequence of (str, float, float), optional
         ``(name, low, high)`` slices ``low <= S/N < high``.
+    priors : dict or array-like, optional
+        Score at this class mix instead of the test set's own: within each
+        slice every source is weighted so that the classes have these
+        shares (`~astro_galclass.nircam.prevalence_weights`), as on a field
+        of the sky where high-z galaxies are a minority. Give probabilities
+        computed for the same mix (``predict_proba(priors=...)``).
+    mix : str, optional
+        Name of the class mix, written in the ``mix`` column.
 
     Returns
     -------
     table : `~astropy.table.QTable`
-        One row per model and S/N slice: ``n``, ``accuracy``,
+        One row per model and S/N slice: ``mix``, ``n``, ``accuracy``,
         ``recall_<class>``, ``precision_<class>``, ``highz_completeness``
         (recall of high_z), ``highz_contamination`` (1 - precision of
         high_z), ``ece`` (expected calibration error, 15 bins),
@@ -122,6 +137,7 @@ def evaluate_highz(results, truth, *, classes=HIGHZ_CLASSES, snr_band='F444W',
         raise TypeError(msg)
     classes = tuple(classes)
     labels, snr = _truth_arrays(truth, snr_band)
+    target = None if priors is None else check_priors(priors, classes)
     rows = []
     for name, result in results.items():
         pred, probs = _scores(result, len(classes))
@@ -130,15 +146,19 @@ def evaluate_highz(results, truth, *, classes=HIGHZ_CLASSES, snr_band='F444W',
             raise ValueError(msg)
         for slice_name, lo, hi in snr_bins:
             sel = (snr >= lo) & (snr < hi)
-            row = {'model': name, 'snr_slice': slice_name}
+            weights = (None if target is None or not sel.any()
+                       else prevalence_weights(labels[sel], target))
+            row = {'model': name, 'snr_slice': slice_name, 'mix': str(mix)}
             row.update(_metrics(pred[sel], None if probs is None else probs[sel],
-                                labels[sel], classes))
+                                labels[sel], classes, weights))
             rows.append(row)
     table = QTable(rows=[list(r.values()) for r in rows], names=list(rows[0]))
-    for col in table.colnames[3:]:
+    for col in table.colnames[4:]:
         if table[col].dtype.kind == 'f':
             table[col].format = '.4f'
     table.meta['snr_band'] = snr_band
+    if target is not None:
+        table.meta['priors'] = dict(zip(classes, target.tolist(), strict=True))
     return table
 
 

@@ -102,9 +102,9 @@ def _class_weights(choice, counts):
 def _fit(clf, train, val, *, class_weights, lr, max_epochs, patience, schedule,
          seed, checkpoint_dir, progress, calibrate, time_budget):
     n_classes = len(clf.classes)
-    trainer = Trainer(clf.model, n_classes=n_classes, lr=lr,
-                      class_weights=_class_weights(class_weights,
-                                                   train.class_counts(n_classes)),
+    counts = np.asarray(train.class_counts(n_classes), float)
+    weights = _class_weights(class_weights, counts)
+    trainer = Trainer(clf.model, n_classes=n_classes, lr=lr, class_weights=weights,
                       schedule=schedule, max_epochs=max_epochs, patience=patience,
                       device=clf.device, seed=seed, checkpoint_dir=checkpoint_dir,
                       progress=progress, time_budget=time_budget)
@@ -112,6 +112,11 @@ def _fit(clf, train, val, *, class_weights, lr, max_epochs, patience, schedule,
     if calibrate:
         logits, labels = trainer.predict_logits(val)
         clf.temperature = fit_temperature(logits.numpy(), labels.numpy())
+    # the class mix the probabilities assume: the training shares as the loss
+    # weighted them (uniform for a class-balanced loss)
+    effective = counts if weights is None else counts * weights
+    clf.metadata['training_priors'] = dict(zip(
+        clf.classes, np.round(effective / effective.sum(), 12).tolist(), strict=True))
     clf.model_changed()
     return history
 

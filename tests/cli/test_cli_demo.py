@@ -38,11 +38,16 @@ def test_train_highz_from_npz(tmp_path, capsys):
 def test_evaluate_highz(tiny_weights, tmp_path, capsys):
     assert main(['evaluate-highz', '--weights', str(tiny_weights), '--n-test', '300',
                  '--n-train-baseline', '300', '--output', str(tmp_path), '--device',
-                 'cpu']) == 0
+                 'cpu', '--priors', 'low_z=0.8,high_z=0.15,brown_dwarf=0.05']) == 0
     text = capsys.readouterr().out
     assert 'random forest' in text and 'colour cuts' in text and 'CNN vs' in text
+    assert 'weight the test set to the class mix' in text
     table = QTable.read(tmp_path / 'evaluation.ecsv')
     assert set(table['model']) == {'CNN', 'random forest', 'colour cuts'}
+    assert set(table['mix']) == {'test set', 'priors'}
+    assert len(table) == 12
+    with pytest.raises(SystemExit):
+        main(['evaluate-highz', '--priors', 'high_z:0.1'])
     assert (tmp_path / 'evaluation.png').stat().st_size > 10000
 
 

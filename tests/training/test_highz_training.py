@@ -34,6 +34,20 @@ def test_train_highz_on_labelled_cutouts(tiny_model, simulated, tmp_path):
     p1 = clf.predict_proba(cutouts[:5])
     p2 = again.predict_proba(cutouts[:5])
     assert np.allclose(p1, p2, atol=1e-5)
+    # a class-balanced loss: the probabilities assume equal shares
+    assert again.training_priors == pytest.approx(dict.fromkeys(clf.classes, 1 / 3))
+
+
+def test_training_priors_follow_the_loss_weights(tiny_model, simulated):
+    cutouts, truth = simulated
+    labels = np.asarray(truth['label'])
+    keep = (labels != 2) | (np.arange(len(labels)) % 4 == 0)   # few brown dwarfs
+    clf, _ = train_highz(cutouts[keep], labels[keep], model=tiny_model, max_epochs=1,
+                         batch_size=32, device='cpu', progress=False, class_weights=None)
+    train_shares = np.bincount(labels[keep], minlength=3) / keep.sum()
+    recorded = np.array(list(clf.training_priors.values()))
+    # the stratified training split keeps the shares to within a source or two
+    np.testing.assert_allclose(recorded, train_shares, atol=0.01)
 
 
 def test_train_highz_label_checks(tiny_model, simulated):
