@@ -13,13 +13,22 @@ try:
 except ImportError:  # pragma: no cover - not installed from a git checkout
     __version__ = '0.0.0'
 
-__all__ = ['HighZClassifier', '__version__']
+__all__ = ['HighZClassifier', 'MorphologyClassifier', 'SemiSupervisedClassifier',
+           '__version__']
+
+_CLASSIFIERS = {'HighZClassifier': 'highz', 'MorphologyClassifier': 'morphology',
+                'SemiSupervisedClassifier': 'semisupervised'}
 
 
 def __getattr__(name):
-    if name == 'HighZClassifier':
-        from .highz import HighZClassifier
+    # the classifiers, imported on first use (PEP 562)
+    if name in _CLASSIFIERS:
+        import importlib
 
-        return HighZClassifier
+        return getattr(importlib.import_module(f'.{_CLASSIFIERS[name]}', __name__), name)
     msg = f"module 'astro_galclass' has no attribute {name!r}"
     raise AttributeError(msg)
+
+
+def __dir__():
+    return sorted([*globals(), *_CLASSIFIERS])

@@ -30,6 +30,7 @@ from astro_galclass.nircam import (
 )
 from astro_galclass.utils._classifier import ClassifierBase
 from astro_galclass.utils._positions import catalog_positions
+from astro_galclass.utils._tables import class_column
 from astro_galclass.utils._validation import check_positive_float
 from astro_galclass.utils._validation import check_positive_int as _check_positive_int
 
@@ -639,10 +640,9 @@ dict or sequence of dict
                 dtype=np.float64, description=f'probability of class {name}')
         best = np.argmax(np.nan_to_num(probs, nan=-1.0), axis=1) \
             if len(probs) else np.zeros(0, int)
-        labels = np.array(self.classes)[best] if len(probs) else \
-            np.zeros(0, dtype=f'U{max(map(len, self.classes))}')
-        columns['highz_class'] = MaskedColumn(
-            labels, mask=unclassified, description='most probable class')
+        labels = np.array(self.classes)[best] if len(probs) else np.zeros(0, dtype='U1')
+        columns['highz_class'] = class_column(labels, unclassified,
+                                              description='most probable class')
         columns['highz_flags'] = Column(
             flags.astype(np.int32),
             description='astro_galclass.highz.HighZFlag bits')

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from astro_galclass.exceptions import AstroGalclassUserWarning
 from astro_galclass.nircam import HIGHZ_CLASSES
+from astro_galclass.utils._tables import class_column
 
 __all__ = ['SemiSupervisedClassifier', 'classify_table']
 
@@ -583,8 +584,8 @@ def classify_table(model, catalog, *, classes=HIGHZ_CLASSES,
     for j, name in enumerate(names):
         cols[f'{prefix}p_{name}'] = MaskedColumn(proba[:, j], mask=unusable,
                                                  description=f'probability of {name}')
-    cols[f'{prefix}ssl_class'] = MaskedColumn(np.array(names)[np.argmax(proba, axis=1)],
-                                              mask=unusable)
+    cols[f'{prefix}ssl_class'] = class_column(np.array(names)[np.argmax(proba, axis=1)],
+                                              unusable, description='most probable class')
     cols[f'{prefix}cluster_id'] = MaskedColumn(cluster.astype(np.int32), mask=unusable,
                                                description='HDBSCAN cluster, -1: none')
     cols[f'{prefix}cluster_membership'] = MaskedColumn(strength, mask=unusable,

@@ -3,10 +3,40 @@
 
 import datetime
 
+import numpy as np
 from astropy.coordinates import SkyCoord
-from astropy.table import QTable
+from astropy.table import MaskedColumn, QTable
 
-__all__ = ['append_columns', 'provenance']
+__all__ = ['UNCLASSIFIED_LABEL', 'append_columns', 'class_column', 'provenance']
+
+#: What a masked class label reads as when the column is filled.
+UNCLASSIFIED_LABEL = 'unclassified'
+
+
+def class_column(labels, mask, *, description):
+    """
+    A masked column of class names that fills as ``'unclassified'``.
+
+    The string width fits ``'unclassified'`` as well as every label, so that
+    ``column.filled()`` (and writers that fill masked values) never cut it.
+
+    Parameters
+    ----------
+    labels : array-like of str
+        One class name per row (any value where ``mask`` is True).
+    mask : array-like of bool
+        True where the row was not classified.
+    description : str
+        Column description.
+
+    Returns
+    -------
+    column : `~astropy.table.MaskedColumn`
+    """
+    labels = np.asarray(labels, dtype=str)
+    width = max([len(UNCLASSIFIED_LABEL), *(len(v) for v in labels.ravel())])
+    return MaskedColumn(labels.astype(f'U{width}'), mask=np.asarray(mask, bool),
+                        fill_value=UNCLASSIFIED_LABEL, description=description)
 
 
 def provenance(*, task, model_name, weights_sha256, options):
