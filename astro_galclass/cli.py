@@ -1,7 +1,8 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """
-The ``galclass`` command line: ``demo``, ``train-highz``, ``evaluate-highz``,
-``train-morphology``, ``evaluate-morphology``.
+The ``galclass`` command line: ``classify``, ``demo``, ``train-highz``,
+``evaluate-highz``, ``train-morphology``, ``evaluate-morphology``
+(``galclass --help``, ``galclass COMMAND --help``, ``galclass --version``).
 """
 
 import argparse
@@ -10,6 +11,145 @@ import time
 from pathlib import Path
 
 __all__ = ['main']
+
+
+def _band_images(pairs):
+    """``['F090W=a.fits', ...]`` -> ordered dict band -> path."""
+    images = {}
+    for item in pairs:
+        band, sep, path = item.partition('=')
+        if not sep or not band or not path:
+            msg = f'--images takes BAND=FILE pairs (e.g. F444W=f444w.fits), got {item!r}'
+            raise SystemExit(msg)
+        if band in images:
+            msg = f'--images gives the band {band} twice'
+            raise SystemExit(msg)
+        if not Path(path).is_file():
+            msg = f'--images: {path} (band {band}) is not a file'
+            raise SystemExit(msg)
+        images[band] = path
+    return images
+
+
+def _angle_or_column(text):
+    """``'10 arcsec'`` -> an angle Quantity; anything else is a column name."""
+    import astropy.units as u
+
+    try:
+        value = u.Quantity(text)
+    except (TypeError, ValueError):
+        return text
+    if not value.unit.is_equivalent(u.arcsec):
+        msg = f'--size must be an angle such as "10 arcsec" or a column name, got {text!r}'
+        raise SystemExit(msg)
+    return value
+
+
+def _check_output(path, overwrite):
+    """Fail before any work when the output cannot be written."""
+    path = Path(path)
+    if path.suffix.lower() not in ('.ecsv', '.fits', '.fit', '.fts'):
+        msg = f'--output must end in .ecsv or .fits, got {path.name}'
+        raise SystemExit(msg)
+    if path.exists() and not overwrite:
+        msg = f'{path} exists; pass --overwrite to replace it'
+        raise SystemExit(msg)
+    if not path.parent.is_dir():
+        msg = f'the folder of --output, {path.parent}, does not exist'
+        raise SystemExit(msg)
+
+
+def _write_catalog(table, path, *, overwrite):
+    """
+    Write ECSV as is; for FITS, store the provenance dicts as JSON strings.
+
+    FITS headers hold no nested values: astropy would drop the provenance
+    with a warning. As JSON (a long-string HIERARCH card) it survives, and
+    ``json.loads(table.meta['astro_galclass_highz'])`` gives it back.
+    """
+    import json
+    import warnings
+
+    from astropy.io.fits.verify import VerifyWarning
+
+    if Path(path).suffix.lower() == '.ecsv':
+        table.write(path, overwrite=overwrite)
+        return
+    out = table.copy(copy_data=False)
+    for key, value in table.meta.items():
+        if key.startswith('astro_galclass_') and isinstance(value, dict):
+            out.meta[key] = json.dumps(value)
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='Keyword name', category=VerifyWarning)
+        out.write(path, overwrite=overwrite)
+
+
+def _classify(args):
+    import numpy as np
+    from astropy.table import QTable
+
+    _check_output(args.output, args.overwrite)
+    images = _band_images(args.images)
+    try:
+        catalog = QTable.read(args.catalog)
+    except Exception as exc:   # astropy raises many types for unreadable files
+        msg = f'could not read the catalog {args.catalog}: {exc}'
+        raise SystemExit(msg) from exc
+    position = tuple(args.position_column) if args.position_column else None
+    if position is not None and len(position) == 1:
+        position = position[0]
+    start = time.perf_counter()
+    if args.model == 'highz':
+        from astro_galclass.highz import HighZClassifier
+
+        clf = (HighZClassifier.pretrained(device=args.device, batch_size=args.batch_size)
+               if args.weights is None else
+               HighZClassifier(args.weights, device=args.device, batch_size=args.batch_size))
+        out = clf.classify_catalog(catalog, images, position_column=position,
+                                   priors=args.priors, overwrite=args.overwrite_columns,
+                                   progress=not args.no_progress)
+        labels = np.asarray(np.ma.filled(out['highz_class'], 'unclassified')).astype(str)
+        flags = np.asarray(out['highz_flags'])
+        names = [*clf.classes, 'unclassified']
+    else:
+        from astro_galclass.morphology import MorphologyClassifier
+
+        if args.priors is not None:
+            msg = '--priors applies to --model highz only'
+            raise SystemExit(msg)
+        if len(images) not in (1, 3):
+            msg = ('--model morphology takes one colour image or three bands (red, green, '
+                   f'blue, in that order), got {len(images)}')
+            raise SystemExit(msg)
+        clf = (MorphologyClassifier.pretrained(device=args.device, batch_size=args.batch_size)
+               if args.weights is None else
+               MorphologyClassifier(args.weights, device=args.device,
+                                    batch_size=args.batch_size))
+        if len(images) == 1:
+            from astropy.nddata import NDData
+
+            from astro_galclass.utils._images import unpack_image
+
+            (band, path), = images.items()
+            one = unpack_image(path, f'image {band}')
+            image = NDData(one.data, wcs=one.wcs, mask=one.mask)
+        else:
+            image = list(images.values())
+        out = clf.classify_catalog(catalog, image, position_column=position,
+                                   size=_angle_or_column(args.size),
+                                   overwrite=args.overwrite_columns)
+        smooth = out['t01_smooth_or_features_a01_smooth_fraction']
+        featured = out['t01_smooth_or_features_a02_features_or_disk_fraction']
+        labels = np.where(np.ma.getmaskarray(smooth), 'unclassified',
+                          np.where(np.ma.filled(smooth, 0) >= np.ma.filled(featured, 0),
+                                   'smooth', 'featured'))
+        flags = np.asarray(out['morph_flags'])
+        names = ['smooth', 'featured', 'unclassified']
+    _write_catalog(out, args.output, overwrite=args.overwrite)
+    counts = ', '.join(f'{name} {int(np.sum(labels == name))}' for name in names)
+    print(f'{len(out)} sources in {time.perf_counter() - start:.0f} s: {counts}; '
+          f'{int(np.sum(flags != 0))} flagged; wrote {args.output}')
+    return 0
 
 
 def _demo(args):
@@ -284,16 +424,54 @@ def _parser():
     parser = argparse.ArgumentParser(
         prog='galclass', description='Machine-learning classification of galaxies '
         'for Astropy users (astro_galclass).')
+    from astro_galclass import __version__
+
+    parser.add_argument('--version', action='version', version=f'%(prog)s {__version__}')
     sub = parser.add_subparsers(dest='command', required=True)
 
+    p = sub.add_parser('classify', help='classify the sources of a catalog on FITS mosaics',
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       description='Classify every source of CATALOG (any format astropy '
+                       'reads) on one FITS mosaic per band and write the catalog with the '
+                       'classification columns appended (ECSV or FITS, by extension). '
+                       'Every row is kept; rows that cannot be classified are masked and '
+                       'flagged.')
+    p.add_argument('catalog', type=Path, help='source catalog with sky positions')
+    p.add_argument('--images', nargs='+', required=True, metavar='BAND=FILE',
+                   help='one FITS mosaic per band with a WCS, e.g. F090W=f090w.fits ... '
+                   'F444W=f444w.fits (highz); one colour image or three bands red, green, '
+                   'blue in that order (morphology)')
+    p.add_argument('-o', '--output', required=True, type=Path,
+                   help='catalog to write (.ecsv or .fits)')
+    p.add_argument('--model', choices=('highz', 'morphology'), default='highz',
+                   help='which classifier')
+    p.add_argument('--weights', type=Path, default=None,
+                   help='weights file (default: the shipped model)')
+    p.add_argument('--position-column', nargs='+', default=None, metavar='COLUMN',
+                   help='SkyCoord column, or RA and Dec columns (default: found as '
+                   'classify_catalog finds them, e.g. sky_centroid)')
+    p.add_argument('--priors', type=_priors, default=None,
+                   help='highz: the class mix of your field, e.g. '
+                   'low_z=0.9,high_z=0.1,brown_dwarf=0.001')
+    p.add_argument('--size', default='10 arcsec',
+                   help='morphology: cutout side, an angle or a catalog column of angles')
+    p.add_argument('--batch-size', type=int, default=64, help='sources per forward pass')
+    p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
+    p.add_argument('--overwrite', action='store_true', help='replace the output file')
+    p.add_argument('--overwrite-columns', action='store_true',
+                   help='replace classification columns the catalog already has')
+    p.add_argument('--no-progress', action='store_true', help='no progress bar')
+    p.set_defaults(func=_classify)
+
     p = sub.add_parser('demo', help='simulate a JADES-like field, detect, classify, '
-                       'write catalog + regions + figure')
+                       'write catalog + regions + figure',
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--output', default='galclass-demo', help='output folder')
-    p.add_argument('--n-sources', type=int, default=500)
+    p.add_argument('--n-sources', type=int, default=500, help='simulated sources')
     p.add_argument('--size', type=int, default=2000,
                    help='short-wave mosaic side in pixels (0.031"/pix)')
-    p.add_argument('--seed', type=int, default=2026)
-    p.add_argument('--device', default='auto')
+    p.add_argument('--seed', type=int, default=2026, help='seed of the simulated field')
+    p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
     p.set_defaults(func=_demo)
 
     p = sub.add_parser('train-highz', help='train a high-z classifier on simulations '
@@ -326,29 +504,35 @@ def _parser():
     p.add_argument('--max-epochs', type=int, default=None,
                    help='default 30 (with --recipe shipped: stage-1 epochs of the recipe)')
     p.add_argument('--patience', type=int, default=6, help='early-stopping patience')
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--seed', type=int, default=0,
+                   help='seed of the simulations, the split and the initialisation')
     p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
     p.add_argument('--time-budget', type=float, default=None,
                    help='wall-clock seconds for the training: the epochs are fitted to it '
                    '(for runs on a lent GPU that must end saved)')
-    p.add_argument('--checkpoint-dir', type=Path, default=None)
+    p.add_argument('--checkpoint-dir', type=Path, default=None,
+                   help='folder for a checkpoint after each epoch')
     p.add_argument('--name', default=None, help='model name stored in the weights')
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
     p.set_defaults(func=_train_highz)
 
     p = sub.add_parser('evaluate-highz', help='evaluate a high-z model and the '
-                       'baselines on a fresh simulated test set')
+                       'baselines on a fresh simulated test set',
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--weights', default=None, help='weights file (default: shipped model)')
-    p.add_argument('--n-test', type=int, default=30000)
-    p.add_argument('--n-train-baseline', type=int, default=30000)
-    p.add_argument('--depth', default='jades-deep')
-    p.add_argument('--seed', type=int, default=7)
-    p.add_argument('--no-baselines', action='store_true')
+    p.add_argument('--n-test', type=int, default=30000, help='simulated test sources')
+    p.add_argument('--n-train-baseline', type=int, default=30000,
+                   help='simulated sources to train the Random Forest baseline on')
+    p.add_argument('--depth', default='jades-deep',
+                   help="depth preset ('jades-deep', 'jades-medium', 'ceers')")
+    p.add_argument('--seed', type=int, default=7, help='seed of the test set')
+    p.add_argument('--no-baselines', action='store_true',
+                   help='skip the colour cuts and the Random Forest')
     p.add_argument('--priors', type=_priors, default=None,
                    help='also score every model at this class mix, e.g. '
                    'low_z=0.88,high_z=0.1,brown_dwarf=0.02 (fractions are normalised)')
     p.add_argument('--output', default=None, help='folder for evaluation.ecsv/.png')
-    p.add_argument('--device', default='auto')
+    p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
     p.set_defaults(func=_evaluate_highz)
 
     p = sub.add_parser('train-morphology', help='train a Galaxy Zoo 2 morphology network, '
@@ -373,32 +557,39 @@ def _parser():
     p.add_argument('--simulate', type=int, default=None,
                    help='train on N galaxies of the MorphologySimulator')
     p.add_argument('--limit', type=int, default=None, help='read only N Kaggle galaxies')
-    p.add_argument('--arch', choices=_MORPH_ARCHS, default='parallel_cnn')
+    p.add_argument('--arch', choices=_MORPH_ARCHS, default='parallel_cnn',
+                   help='network')
     p.add_argument('--backbone-weights', type=Path, default=None,
                    help='local torchvision ImageNet state dict (never downloaded)')
-    p.add_argument('--loss', choices=('rmse', 'dirichlet'), default='rmse')
+    p.add_argument('--loss', choices=('rmse', 'dirichlet'), default='rmse',
+                   help='RMSE on the Kaggle fractions, or the Dirichlet-multinomial '
+                   'likelihood of the vote counts')
     p.add_argument('--lam', type=float, default=0.0, help='tree-penalty weight')
-    p.add_argument('--test-fraction', type=float, default=0.1)
+    p.add_argument('--test-fraction', type=float, default=0.1,
+                   help='share of the galaxies held out as a test set')
     p.add_argument('--batch-size', type=int, default=None, help='default 64')
     p.add_argument('--lr', type=float, default=1e-3, help='Adam learning rate')
     p.add_argument('--max-epochs', type=int, default=None,
                    help='default 30 (with --recipe shipped: stage-1 epochs of the recipe)')
     p.add_argument('--patience', type=int, default=5, help='early-stopping patience')
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--seed', type=int, default=0,
+                   help='seed of the split, the initialisation and the simulations')
     p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
     p.add_argument('--time-budget', type=float, default=None,
                    help='wall-clock seconds for the training: the epochs are fitted to it')
-    p.add_argument('--checkpoint-dir', type=Path, default=None)
+    p.add_argument('--checkpoint-dir', type=Path, default=None,
+                   help='folder for a checkpoint after each epoch')
     p.add_argument('--name', default=None, help='model name stored in the weights')
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
     p.set_defaults(func=_train_morphology)
 
     p = sub.add_parser('evaluate-morphology', help='evaluate a morphology model on a fresh '
-                       'simulated test set')
+                       'simulated test set',
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--weights', default=None, help='weights file (default: shipped model)')
-    p.add_argument('--n-test', type=int, default=5000)
-    p.add_argument('--seed', type=int, default=9)
-    p.add_argument('--device', default='auto')
+    p.add_argument('--n-test', type=int, default=5000, help='simulated test galaxies')
+    p.add_argument('--seed', type=int, default=9, help='seed of the test set')
+    p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
     p.set_defaults(func=_evaluate_morphology)
     return parser
 

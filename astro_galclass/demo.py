@@ -24,7 +24,7 @@ from astro_galclass.highz.resample import extract_cutouts
 from astro_galclass.nircam import LONG_WAVE_BANDS, NIRCAM_BANDS
 from astro_galclass.simulate import NIRCamSimulator
 
-__all__ = ['CLASS_COLOURS', 'detect_sources_multiband', 'run_demo', 'write_regions']
+__all__ = ['CLASS_COLOURS', 'class_counts', 'detect_sources_multiband', 'run_demo', 'write_regions']
 
 #: Marker colours of the classes in region files and figures.
 CLASS_COLOURS = {'low_z': 'cyan', 'high_z': 'red', 'brown_dwarf': 'yellow',
@@ -157,6 +157,26 @@ def _rgb(images):
     return make_lupton_rgb(*planes, minimum=-0.002, stretch=0.02, Q=8)
 
 
+def class_counts(catalog):
+    """
+    Number of sources per class in a classified catalog, unclassified included.
+
+    Parameters
+    ----------
+    catalog : `~astropy.table.Table`
+        With a ``highz_class`` column as `~astro_galclass.HighZClassifier`
+        writes it (masked where a source was not classified).
+
+    Returns
+    -------
+    counts : dict
+        Class name -> count, in the order of the figure's legend, with
+        ``'unclassified'`` last; the counts add up to the catalog's length.
+    """
+    labels = np.asarray(np.ma.filled(catalog['highz_class'], 'unclassified')).astype(str)
+    return {cls: int(np.sum(labels == cls)) for cls in CLASS_COLOURS}
+
+
 def _figure(images, catalog, cutouts, path):
     import matplotlib
 
@@ -171,12 +191,13 @@ def _figure(images, catalog, cutouts, path):
     ax = sub[0].add_subplot(projection=ref.wcs)
     ax.imshow(_rgb(images), origin='lower')
     x, y = ref.wcs.world_to_pixel(catalog['sky_centroid'])
-    classes = np.asarray(catalog['highz_class'].filled('unclassified'))
-    for cls, colour in CLASS_COLOURS.items():
+    classes = np.asarray(np.ma.filled(catalog['highz_class'], 'unclassified')).astype(str)
+    for cls, count in class_counts(catalog).items():
         sel = classes == cls
-        if sel.any():
-            ax.scatter(x[sel], y[sel], s=60, facecolors='none', edgecolors=colour,
-                       linewidths=0.8, label=f'{cls} ({sel.sum()})')
+        if count:
+            ax.scatter(x[sel], y[sel], s=60, facecolors='none',
+                       edgecolors=CLASS_COLOURS[cls], linewidths=0.8,
+                       label=f'{cls} ({count})')
     for rank, i in enumerate(best):
         ax.text(x[i] + 6, y[i] + 6, str(rank + 1), color='red', fontsize=9)
     ax.legend(loc='upper right', fontsize='small', framealpha=0.6)

@@ -1,7 +1,12 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """Sphinx configuration of the astro_galclass documentation."""
 
+import importlib
 import os
+import pkgutil
+
+from sphinx.pycode import ModuleAnalyzer
+from sphinx_astropy.conf.v2 import *  # noqa: F403 - the Astropy defaults and theme
 
 import astro_galclass
 
@@ -11,16 +16,9 @@ copyright = '2026, astro_galclass developers'
 release = astro_galclass.__version__
 version = release.split('+')[0]
 
-extensions = [
-    'sphinx.ext.autodoc',
-    'sphinx.ext.intersphinx',
-    'sphinx.ext.mathjax',
-    'sphinx.ext.viewcode',
-    'numpydoc',
-    'sphinx_automodapi.automodapi',
-    'sphinx_automodapi.smart_resolver',
-    'sphinx_gallery.gen_gallery',
-]
+# sphinx-astropy's extensions (autodoc, intersphinx, numpydoc, automodapi,
+# doctestplus, copybutton ...) and the gallery
+extensions += ['sphinx_gallery.gen_gallery']  # noqa: F405
 
 exclude_patterns = ['_build', 'auto_examples/*.ipynb', 'auto_examples/*.py',
                     'auto_examples/*.zip', 'auto_examples/*.md5',
@@ -55,9 +53,39 @@ sphinx_gallery_conf = {
     'within_subsection_order': 'FileNameSortKey',
 }
 
-html_theme = 'alabaster'
-html_theme_options = {
-    'description': 'Machine-learning galaxy classification for Astropy users',
-    'fixed_sidebar': True,
-}
+# the Astropy theme of sphinx-astropy (pydata-sphinx-theme), as affiliated
+# packages use it
+html_title = f'{project} {version}'
 html_static_path = ['_static']
+
+
+def _constant_docs(app, what, name, obj, options, lines):
+    """
+    Give a constant the ``#:`` comment of the module that defines it.
+
+    The API pages document constants where a subpackage re-exports them; the
+    comment lives in the submodule, so autodoc would otherwise show the
+    docstring of the value's type ("Built-in immutable sequence.").
+    """
+    if what not in ('data', 'attribute'):
+        return
+    package, _, attr = name.rpartition('.')
+    try:
+        module = importlib.import_module(package)
+    except ImportError:
+        return
+    candidates = [package]
+    if hasattr(module, '__path__'):
+        candidates += [f'{package}.{info.name}' for info in pkgutil.iter_modules(module.__path__)]
+    for candidate in candidates:
+        try:
+            docs = ModuleAnalyzer.for_module(candidate).find_attr_docs()
+        except Exception:
+            continue
+        if ('', attr) in docs:
+            lines[:] = list(docs[('', attr)])
+            return
+
+
+def setup(app):
+    app.connect('autodoc-process-docstring', _constant_docs)

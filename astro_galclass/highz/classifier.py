@@ -1,6 +1,7 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """The Astropy-facing high-redshift classifier."""
 
+import warnings
 from collections.abc import Sequence
 from types import MappingProxyType
 
@@ -9,6 +10,7 @@ import numpy as np
 import torch
 from astropy.table import Column, MaskedColumn
 
+from astro_galclass.exceptions import AstroGalclassUserWarning
 from astro_galclass.highz._inputs import cutouts_to_array
 from astro_galclass.highz.flags import UNCLASSIFIED, HighZFlag, cutout_flags
 from astro_galclass.highz.model import LymanBreakCNN
@@ -30,11 +32,16 @@ from astro_galclass.nircam import (
 )
 from astro_galclass.utils._classifier import ClassifierBase
 from astro_galclass.utils._positions import catalog_positions
+from astro_galclass.utils._progress import progress_bar
 from astro_galclass.utils._tables import class_column
 from astro_galclass.utils._validation import check_positive_float
 from astro_galclass.utils._validation import check_positive_int as _check_positive_int
 
 __all__ = ['HighZClassifier']
+
+#: Share of unclassified rows above which `HighZClassifier.classify_catalog`
+#: warns (the rows are kept, masked and flagged, in any case).
+UNCLASSIFIED_WARNING_FRACTION = 0.5
 
 
 def _check_names(name, values):
@@ -457,7 +464,7 @@ dict or sequence of dict
         return self._output(None, columns, options)
 
     def classify_catalog(self, catalog, images, *, position_column=None,
-                         unit=None, overwrite=False, priors=None):
+                         unit=None, overwrite=False, priors=None, progress=True):
         """
         Classify the sources of a catalog from one mosaic per band.
 
@@ -476,7 +483,10 @@ dict or sequence of dict
             Band -> `~astropy.nddata.NDData`, `~astropy.nddata.CCDData`,
             FITS HDU or FITS path, each with a celestial WCS and a unit. A
             band absent from the dict leaves its sources unclassified
-            (flagged ``BAND_MISSING``).
+            (flagged ``BAND_MISSING``), with an
+            `~astro_galclass.exceptions.AstroGalclassUserWarning`; so does an
+            image that overlaps no catalog position, and more than
+            ``UNCLASSIFIED_WARNING_FRACTION`` (half) of the rows unclassified.
         position_column : str or tuple of str, optional
             SkyCoord column, or (RA, Dec) column names, to use.
         unit : `~astropy.units.Unit` or str, optional
@@ -491,6 +501,8 @@ dict or sequence of dict
             source has a lower ``p_high_z`` there than in a balanced test
             set. ``None`` uses `default_priors`; ``'training'`` the mix the
             network learnt (`training_priors`).
+        progress : bool, optional
+            Show a progress bar on stderr (only when it is a terminal).
 
         Returns
         -------
@@ -503,6 +515,11 @@ dict or sequence of dict
         coords, valid, source = catalog_positions(catalog, position_column)
         prepared = prepare_images(images, self.bands, unit=unit)
         n = len(coords)
+        missing = [band for band, entry in prepared.items() if entry is None]
+        if missing and n:
+            warnings.warn(f'no image for the band(s) {missing}: the {n} sources cannot be '
+                          f'classified (flag BAND_MISSING); the model needs {list(self.bands)}',
+                          AstroGalclassUserWarning, stacklevel=2)
         flags = np.zeros(n, dtype=np.int32)
         flags[~valid] |= HighZFlag.BAD_POSITION
         probs = np.full((n, len(self.classes)), np.nan)
@@ -511,12 +528,18 @@ dict or sequence of dict
         icrs = coords.icrs
         chunk = 4 * self.batch_size
         todo = np.flatnonzero(valid)
-        for start in range(0, len(todo), chunk):
-            idx = todo[start:start + chunk]
-            values, outside = sample_chunk(prepared, icrs[idx], size=size,
-                                           pixel_scale=scale)
-            flags[idx] |= cutout_flags(values, outside)
-            probs[idx] = self._probabilities(values, flags[idx], target)
+        on_band = np.zeros(len(self.bands), dtype=int)   # sources each band covers
+        with progress_bar(total=len(todo), progress=progress, unit='source',
+                          desc='classifying') as bar:
+            for start in range(0, len(todo), chunk):
+                idx = todo[start:start + chunk]
+                values, outside = sample_chunk(prepared, icrs[idx], size=size,
+                                               pixel_scale=scale)
+                on_band += (~outside.all(axis=(2, 3))).sum(axis=0)
+                flags[idx] |= cutout_flags(values, outside)
+                probs[idx] = self._probabilities(values, flags[idx], target)
+                bar.update(len(idx))
+        self._warn_coverage(prepared, on_band, len(todo), flags)
         columns = self._result_columns(probs, flags)
         options = {'position_column': source,
                    'unit': str(unit) if unit is not None else None,
@@ -524,6 +547,22 @@ dict or sequence of dict
                    'bands_given': sorted(images),
                    'priors': self._priors_option(target)}
         return self._output(catalog, columns, options, overwrite=overwrite)
+
+    def _warn_coverage(self, prepared, on_band, n_valid, flags):
+        """Warn about mosaics that miss the catalog and about many unclassified rows."""
+        if n_valid:
+            for band, covered in zip(prepared, on_band, strict=True):
+                if prepared[band] is not None and covered == 0:
+                    warnings.warn(f'the {band} image does not overlap any of the {n_valid} '
+                                  'catalog positions: check its WCS and the catalog '
+                                  'coordinates', AstroGalclassUserWarning, stacklevel=3)
+        bad = (flags & UNCLASSIFIED) != 0
+        if len(flags) and bad.mean() > UNCLASSIFIED_WARNING_FRACTION:
+            reasons = {flag.name: int(np.sum((flags & flag) != 0)) for flag in HighZFlag
+                       if flag & UNCLASSIFIED and np.any(flags & flag)}
+            warnings.warn(f'{int(bad.sum())} of {len(flags)} rows could not be classified '
+                          f'(more than {UNCLASSIFIED_WARNING_FRACTION:.0%}); rows per flag: '
+                          f'{reasons}', AstroGalclassUserWarning, stacklevel=3)
 
     def embed(self, cutouts, *, unit=None):
         """

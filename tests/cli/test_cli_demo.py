@@ -76,6 +76,12 @@ def test_demo(tiny_weights, tmp_path):
     assert {r.visual['edgecolor'] for r in regions} <= {'cyan', 'red', 'yellow', 'white'}
     assert 0 <= summary['accuracy'] <= 1
     assert any('accuracy' in line for line in lines)
+    # the figure's legend counts every source, the unclassified ones too
+    from astro_galclass.demo import class_counts
+
+    counts = class_counts(catalog)
+    assert sum(counts.values()) == len(catalog)
+    assert counts['unclassified'] == int(catalog['highz_class'].mask.sum())
 
 
 def test_train_highz_recipe_options(tmp_path):

@@ -10,6 +10,7 @@ from astropy.table import MaskedColumn, QTable, Table
 from classifier_contract import ClassifierContract
 
 from astro_galclass import HighZClassifier
+from astro_galclass.exceptions import AstroGalclassUserWarning
 from astro_galclass.highz import HighZFlag, LymanBreakCNN, extract_cutouts
 from astro_galclass.simulate import make_tan_wcs
 
@@ -266,8 +267,9 @@ def test_catalog_forms(classifier, toy_field):
         np.testing.assert_array_equal(table['highz_flags'], reference['highz_flags'])
         np.testing.assert_allclose(table['p_high_z'].filled(-1),
                                    reference['p_high_z'].filled(-1), atol=1e-6)
-    one = classifier.classify_catalog(truth['sky_centroid'][0], images)
-    assert len(one) == 1
+    first = np.flatnonzero(~reference['p_high_z'].mask)[0]
+    one = classifier.classify_catalog(truth['sky_centroid'][first], images)
+    assert len(one) == 1 and not one['p_high_z'].mask[0]
 
 
 def test_masked_positions_and_off_image_sources(classifier, toy_field):
@@ -288,7 +290,13 @@ def test_masked_positions_and_off_image_sources(classifier, toy_field):
 def test_all_sources_off_every_image(classifier, toy_field):
     images, _ = toy_field
     far = SkyCoord([10, 11] * u.deg, [0, 1] * u.deg)
-    out = classifier.classify_catalog(far, images)
+    with pytest.warns(AstroGalclassUserWarning) as record:
+        out = classifier.classify_catalog(far, images)
+    messages = [str(w.message) for w in record]
+    assert sum('does not overlap any of the 2 catalog positions' in m
+               for m in messages) == 7
+    assert any('2 of 2 rows could not be classified' in m and 'OFF_IMAGE' in m
+               for m in messages)
     expected = HighZFlag.OFF_IMAGE | HighZFlag.BAND_MISSING
     assert list(out['highz_flags']) == [expected] * 2
     assert out['p_high_z'].mask.all()
@@ -297,7 +305,10 @@ def test_all_sources_off_every_image(classifier, toy_field):
 def test_missing_band_image(classifier, toy_field):
     images, truth = toy_field
     partial = {b: im for b, im in images.items() if b != 'F115W'}
-    out = classifier.classify_catalog(truth, partial)
+    with pytest.warns(AstroGalclassUserWarning) as record:
+        out = classifier.classify_catalog(truth, partial)
+    assert any(f"no image for the band(s) ['F115W']: the {len(truth)} sources" in
+               str(w.message) for w in record)
     assert np.all(out['highz_flags'] & HighZFlag.BAND_MISSING)
     assert out['p_high_z'].mask.all()
 
@@ -434,3 +445,27 @@ class TestHighZClassifierContract(ClassifierContract):
 
     def classify_catalog(self, clf, catalog, images, **kwargs):
         return clf.classify_catalog(catalog, images, **kwargs)
+
+
+def test_unclassified_rows_fill_as_unclassified(classifier, toy_field, tmp_path):
+    images, truth = toy_field
+    out = classifier.classify_catalog(truth, images)
+    masked = out['highz_class'].mask
+    assert masked.any() and not masked.all()
+    filled = out['highz_class'].filled()
+    assert set(filled[masked]) == {'unclassified'}
+    assert set(out['highz_class'].filled('unclassified')[~masked]) <= set(classifier.classes)
+    out.write(tmp_path / 'c.ecsv')
+    back = QTable.read(tmp_path / 'c.ecsv')
+    np.testing.assert_array_equal(back['highz_class'].mask, masked)
+    assert list(back['highz_class'][~masked]) == list(filled[~masked])
+
+
+def test_progress_option(classifier, toy_field, capsys):
+    images, truth = toy_field
+    quiet = classifier.classify_catalog(truth, images, progress=False)
+    shown = classifier.classify_catalog(truth, images, progress=True)
+    np.testing.assert_array_equal(quiet['highz_flags'], shown['highz_flags'])
+    assert capsys.readouterr().err == ''      # not a terminal: no bar
+    with pytest.raises(TypeError, match='progress must be True or False'):
+        classifier.classify_catalog(truth, images, progress='yes')
