@@ -48,8 +48,8 @@ def _angle_or_column(text):
 def _check_output(path, overwrite):
     """Fail before any work when the output cannot be written."""
     path = Path(path)
-    if path.suffix.lower() not in ('.ecsv', '.fits', '.fit', '.fts'):
-        msg = f'--output must end in .ecsv or .fits, got {path.name}'
+    if path.suffix.lower() not in ('.ecsv', '.fits', '.fit', '.fts', '.h5', '.hdf5'):
+        msg = f'--output must end in .ecsv, .fits or .h5, got {path.name}'
         raise SystemExit(msg)
     if path.exists() and not overwrite:
         msg = f'{path} exists; pass --overwrite to replace it'
@@ -57,31 +57,6 @@ def _check_output(path, overwrite):
     if not path.parent.is_dir():
         msg = f'the folder of --output, {path.parent}, does not exist'
         raise SystemExit(msg)
-
-
-def _write_catalog(table, path, *, overwrite):
-    """
-    Write ECSV as is; for FITS, store the provenance dicts as JSON strings.
-
-    FITS headers hold no nested values: astropy would drop the provenance
-    with a warning. As JSON (a long-string HIERARCH card) it survives, and
-    ``json.loads(table.meta['astro_galclass_highz'])`` gives it back.
-    """
-    import json
-    import warnings
-
-    from astropy.io.fits.verify import VerifyWarning
-
-    if Path(path).suffix.lower() == '.ecsv':
-        table.write(path, overwrite=overwrite)
-        return
-    out = table.copy(copy_data=False)
-    for key, value in table.meta.items():
-        if key.startswith('astro_galclass_') and isinstance(value, dict):
-            out.meta[key] = json.dumps(value)
-    with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='Keyword name', category=VerifyWarning)
-        out.write(path, overwrite=overwrite)
 
 
 def _classify(args):
@@ -145,7 +120,9 @@ def _classify(args):
                                    'smooth', 'featured'))
         flags = np.asarray(out['morph_flags'])
         names = ['smooth', 'featured', 'unclassified']
-    _write_catalog(out, args.output, overwrite=args.overwrite)
+    from astro_galclass.io import write_catalog
+
+    write_catalog(out, args.output, overwrite=args.overwrite)
     counts = ', '.join(f'{name} {int(np.sum(labels == name))}' for name in names)
     print(f'{len(out)} sources in {time.perf_counter() - start:.0f} s: {counts}; '
           f'{int(np.sum(flags != 0))} flagged; wrote {args.output}')
@@ -442,7 +419,8 @@ def _parser():
                    'F444W=f444w.fits (highz); one colour image or three bands red, green, '
                    'blue in that order (morphology)')
     p.add_argument('-o', '--output', required=True, type=Path,
-                   help='catalog to write (.ecsv or .fits)')
+                   help='catalog to write (.ecsv, .fits or .h5), provenance included '
+                   '(astro_galclass.io.write_catalog)')
     p.add_argument('--model', choices=('highz', 'morphology'), default='highz',
                    help='which classifier')
     p.add_argument('--weights', type=Path, default=None,

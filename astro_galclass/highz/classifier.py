@@ -359,7 +359,7 @@ dict or sequence of dict
         x = torch.from_numpy(chunk).to(self.device, torch.float32)
         return self.normalization(x).contiguous(memory_format=self.memory_format)
 
-    def _probabilities(self, values, flags, target=None):
+    def _probabilities(self, values, flags, target=None, progress=False):
         """Probabilities (N, n_classes), NaN rows where not classifiable."""
         probs = np.full((len(values), len(self.classes)), np.nan)
         ok = (flags & UNCLASSIFIED) == 0
@@ -368,7 +368,7 @@ dict or sequence of dict
         probs[ok] = self._infer(
             values[ok], lambda x: torch.softmax((self.model(x) / self.temperature).double(),
                                                 dim=1),
-            (0, len(self.classes)))
+            (0, len(self.classes)), progress=progress)
         if target is not None:
             trained = check_priors(self.training_priors, self.classes)
             probs[ok] = shift_priors(probs[ok], trained, target)
@@ -386,7 +386,7 @@ dict or sequence of dict
                    'masked); expected image data')
             raise ValueError(msg)
 
-    def predict_proba(self, cutouts, *, unit=None, priors=None):
+    def predict_proba(self, cutouts, *, unit=None, priors=None, progress=False):
         """
         Class probabilities, for use with scikit-learn style code.
 
@@ -405,6 +405,8 @@ dict or sequence of dict
             source has a lower ``p_high_z`` there than in a balanced test
             set. ``None`` uses `default_priors`; ``'training'`` the mix the
             network learnt (`training_priors`).
+        progress : bool, optional
+            Show a progress bar on stderr (only when it is a terminal).
 
         Returns
         -------
@@ -415,7 +417,7 @@ dict or sequence of dict
         target = self._resolve_priors(priors)
         values = self.prepare(cutouts, unit=unit)
         self._check_data(values)
-        return self._probabilities(values, cutout_flags(values), target)
+        return self._probabilities(values, cutout_flags(values), target, progress)
 
     def classify(self, cutouts, *, unit=None, priors=None):
         """

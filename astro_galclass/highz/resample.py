@@ -25,6 +25,7 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 
 from astro_galclass.utils._images import unpack_image
+from astro_galclass.utils._progress import progress_bar
 from astro_galclass.utils._units import flux_conversion, resolve_units
 
 __all__ = ['extract_cutouts']
@@ -279,7 +280,7 @@ def sample_chunk(prepared, coords, *, size, pixel_scale):
 
 
 def extract_cutouts(images, positions, *, bands, size=64,
-                    pixel_scale=0.03 * u.arcsec / u.pix, unit=None):
+                    pixel_scale=0.03 * u.arcsec / u.pix, unit=None, progress=True):
     """
     Extract flux-conserving cutouts of several bands around sky positions.
 
@@ -300,6 +301,8 @@ def extract_cutouts(images, positions, *, bands, size=64,
         Cutout pixel scale (angle per pixel, or angle).
     unit : `~astropy.units.Unit` or str, optional
         Unit of images that carry none. Units are all or none.
+    progress : bool, optional
+        Show a progress bar on stderr (only when it is a terminal).
 
     Returns
     -------
@@ -331,11 +334,14 @@ def extract_cutouts(images, positions, *, bands, size=64,
     coords = (positions.reshape((1,)) if positions.isscalar else positions).icrs
     values = np.empty((len(coords), len(prepared), size, size), np.float32)
     flags = np.zeros(len(coords), np.int32)
-    for start in range(0, len(coords), CHUNK_SIZE):
-        part = slice(start, start + CHUNK_SIZE)
-        values[part], outside = sample_chunk(prepared, coords[part], size=size,
-                                             pixel_scale=scale)
-        flags[part] = cutout_flags(values[part], outside)
+    with progress_bar(total=len(coords), progress=progress, unit='source',
+                      desc='cutting out') as bar:
+        for start in range(0, len(coords), CHUNK_SIZE):
+            part = slice(start, start + CHUNK_SIZE)
+            values[part], outside = sample_chunk(prepared, coords[part], size=size,
+                                                 pixel_scale=scale)
+            flags[part] = cutout_flags(values[part], outside)
+            bar.update(len(values[part]))
     return u.Quantity(values, u.nJy, copy=False), flags
 
 

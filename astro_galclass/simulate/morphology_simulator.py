@@ -27,6 +27,7 @@ from scipy.special import expit
 from astro_galclass.morphology.preprocess import asinh_rgb
 from astro_galclass.morphology.tree import GZ2_TREE
 from astro_galclass.simulate.sersic import sersic_b
+from astro_galclass.utils._progress import progress_bar
 
 __all__ = ['MORPHOLOGY_KINDS', 'MorphologySimulator']
 
@@ -256,7 +257,7 @@ class MorphologySimulator:
         kernel = np.exp(-2 * np.pi ** 2 * sigma ** 2 * (k[:, None] ** 2 + k[None, :] ** 2))
         return np.fft.ifft2(np.fft.fft2(img) * kernel).real
 
-    def render(self, truth):
+    def render(self, truth, *, progress=False):
         """
         Noisy gri images ``(N, 3, size, size)`` (flux, r-band total = 1) of ``truth``.
 
@@ -264,11 +265,15 @@ class MorphologySimulator:
         ----------
         truth : `~astropy.table.QTable`
             Latent properties, one row per object, as returned by `draw`.
+        progress : bool, optional
+            Show a progress bar on stderr (only when it is a terminal).
         """
         x, y = self._grid()
         n = len(truth)
         out = np.empty((n, 3, self.size, self.size), np.float32)
+        bar = progress_bar(total=n, progress=progress, unit='galaxy', desc='simulating')
         for i, row in enumerate(truth):
+            bar.update(1)
             img = self._psf_convolve(self._render_one(row, x, y), row['psf_fwhm'])
             img = img.reshape(3, self.size, _OVERSAMPLE, self.size, _OVERSAMPLE).sum(axis=(2, 4))
             # white sky noise giving the requested S/N within 2 r_e (or the PSF)
@@ -277,6 +282,7 @@ class MorphologySimulator:
             sigma = 0.9 / (row['snr'] * np.sqrt(area))
             img = img + self.rng.normal(0, sigma, img.shape)
             out[i] = img
+        bar.close()
         return out
 
     @staticmethod
@@ -408,7 +414,7 @@ class MorphologySimulator:
             counts[:, s] = rng.multinomial(total, probabilities[:, s])
         return counts
 
-    def sample(self, n, *, workers=0):
+    def sample(self, n, *, workers=0, progress=None):
         """
         ``n`` images and their truth and labels.
 
@@ -423,6 +429,10 @@ class MorphologySimulator:
             generator, so the result depends on the seed but not on the
             number of workers (it differs from the result with
             ``workers=0``).
+        progress : bool or None, optional
+            Show a progress bar on stderr when it is a terminal (in this
+            process, ``workers=0``); None (the default) shows one for draws
+            of 10,000 objects or more. It never changes the draws.
 
         Returns
         -------
@@ -446,8 +456,9 @@ class MorphologySimulator:
             raise ValueError(msg)
         if workers and n:
             return self._sample_parallel(n, int(workers))
+        show = n >= 10000 if progress is None else bool(progress)
         truth = self.draw(n)
-        images = self.to_rgb(self.render(truth)) if n else np.empty(
+        images = self.to_rgb(self.render(truth, progress=show)) if n else np.empty(
             (0, 3, self.size, self.size), np.float32)
         probs = self.answer_probabilities(truth)
         counts = self.vote(probs)

@@ -38,6 +38,7 @@ from astro_galclass.simulate.sed import TEMPLATE_NAMES, BrownDwarfColours, Photo
 from astro_galclass.simulate.sersic import MOG_SIGMAS, sersic_mog
 from astro_galclass.simulate.toy import _FIELD_CENTER, make_tan_wcs
 from astro_galclass.utils._deprecation import moved_names
+from astro_galclass.utils._progress import progress_bar
 
 __all__ = ['NIRCamSimulator']
 
@@ -524,9 +525,10 @@ class NIRCamSimulator:
             profile.addcmul_(amps[:, k, None, None], term.exp_())
         return profile
 
-    def _images(self, truth, offsets, pixel_scale, size, *, noise):
+    def _images(self, truth, offsets, pixel_scale, size, *, noise, progress=False):
         """Images (N, bands, size, size), with sky noise added in Fourier space."""
         n = len(truth)
+        bar = progress_bar(total=n, progress=progress, unit='cutout', desc='simulating')
         src = self._source_arrays(truth)
         images = np.empty((n, len(self.bands), size, size), dtype=np.float32)
         # large galaxies are rendered on a padded grid so that their wings
@@ -535,6 +537,7 @@ class NIRCamSimulator:
         chunk = 256
         for start in range(0, n, chunk):
             rows = np.arange(start, min(start + chunk, n))
+            bar.update(len(rows))
             out = images[start:start + len(rows)]
             for p, local in ((size, np.flatnonzero(~big[rows])),
                              (size + size // 2, np.flatnonzero(big[rows]))):
@@ -552,6 +555,7 @@ class NIRCamSimulator:
                 out[local] = img[..., lo:lo + size, lo:lo + size]
             if noise and self.source_noise:
                 self._add_noise_real(out, pixel_scale)
+        bar.close()
         return images
 
     def _noise_spectra(self, m, pixel_scale, p):
@@ -645,7 +649,7 @@ class NIRCamSimulator:
 
     # -- public products -----------------------------------------------------------
 
-    def sample(self, n):
+    def sample(self, n, *, progress=None):
         """
         Draw ``n`` sources and their noisy cutouts.
 
@@ -653,6 +657,10 @@ class NIRCamSimulator:
         ----------
         n : int
             Number of sources (non-negative).
+        progress : bool or None, optional
+            Show a progress bar on stderr when it is a terminal; None (the
+            default) shows one for draws of 10,000 sources or more. It never
+            changes the random draws.
 
         Returns
         -------
@@ -672,7 +680,9 @@ class NIRCamSimulator:
         offsets = self.rng.normal(0, self.position_jitter, (n, 2)) \
             if self.position_jitter > 0 else np.zeros((n, 2))
         scale = self.pixel_scale.value
-        images = self._images(truth, offsets, scale, self.cutout_size, noise=True)
+        show = n >= 10000 if progress is None else progress
+        images = self._images(truth, offsets, scale, self.cutout_size, noise=True,
+                              progress=show)
         truth['dx'] = offsets[:, 0] * u.pix
         truth['dy'] = offsets[:, 1] * u.pix
         self._add_snr(truth, scale)

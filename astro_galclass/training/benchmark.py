@@ -71,7 +71,7 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
                           cutout_size=classifier.cutout_size)
     cutouts, truth = sim.sample(int(n_test))
     say('classifying with the network')
-    probs = classifier.predict_proba(cutouts)
+    probs = classifier.predict_proba(cutouts, progress=progress is not None)
     results = {'CNN': probs}
     predictions = {}
     if baselines:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from astro_galclass.utils._device import resolve_device
+from astro_galclass.utils._progress import progress_bar
 from astro_galclass.utils._tables import append_columns, provenance
 from astro_galclass.utils._validation import check_positive_int
 from astro_galclass.utils._weights import (
@@ -214,7 +215,7 @@ class ClassifierBase:
         for start in range(0, len(values), self.batch_size):
             yield self._input_tensor(values[start:start + self.batch_size])
 
-    def _infer(self, values, forward, empty_shape):
+    def _infer(self, values, forward, empty_shape, *, progress=False):
         """
         ``forward(x)`` over batches of ``values`` in evaluation mode, as float64.
 
@@ -222,9 +223,11 @@ class ClassifierBase:
         """
         self.model.eval()
         out = []
-        with torch.inference_mode():
+        with torch.inference_mode(), progress_bar(total=len(values), progress=progress,
+                                                  unit='source', desc='classifying') as bar:
             for x in self._batches(values):
                 out.append(forward(x).double().cpu().numpy())
+                bar.update(len(x))
         return np.concatenate(out) if out else np.empty(empty_shape)
 
     # -- outputs -----------------------------------------------------------------------

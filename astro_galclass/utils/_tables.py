@@ -43,8 +43,9 @@ def provenance(*, task, model_name, weights_sha256, options):
     """
     Provenance record stored in ``table.meta``.
 
-    It holds plain Python types only, so that it survives ECSV and FITS
-    round trips.
+    It holds plain Python types only: ECSV keeps it as it is, and
+    `astro_galclass.io.write_catalog` keeps it in FITS and HDF5 files too
+    (astropy's own FITS writer drops nested values).
     """
     from astro_galclass import __version__
 
