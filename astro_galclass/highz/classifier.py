@@ -439,13 +439,8 @@ dict or sequence of dict
         unit : `~astropy.units.Unit` or str, optional
             Unit of unitless data; default nJy per model pixel.
         priors : dict, 'training' or None, optional
-            The class mix of your field, class -> expected fraction (any
-            positive numbers, normalised): the probabilities become the
-            posteriors for that mix (Bayes' rule, `~astro_galclass.nircam.shift_priors`).
-            High-z galaxies are a minority of a real field, so the same
-            source has a lower ``p_high_z`` there than in a balanced test
-            set. ``None`` uses `default_priors`; ``'training'`` the mix the
-            network learnt (`training_priors`).
+            The class mix of your field (class -> expected fraction); see
+            `predict_proba`.
 
         Returns
         -------
@@ -496,13 +491,8 @@ dict or sequence of dict
         overwrite : bool, optional
             Replace existing columns of the same names instead of raising.
         priors : dict, 'training' or None, optional
-            The class mix of your field, class -> expected fraction (any
-            positive numbers, normalised): the probabilities become the
-            posteriors for that mix (Bayes' rule, `~astro_galclass.nircam.shift_priors`).
-            High-z galaxies are a minority of a real field, so the same
-            source has a lower ``p_high_z`` there than in a balanced test
-            set. ``None`` uses `default_priors`; ``'training'`` the mix the
-            network learnt (`training_priors`).
+            The class mix of your field (class -> expected fraction); see
+            `predict_proba`.
         progress : bool, optional
             Show a progress bar on stderr (only when it is a terminal).
 
