@@ -34,6 +34,7 @@ from astro_galclass.nircam import (
     njy_to_mag,
     resolve_depths,
 )
+from astro_galclass.simulate.population import draw_high_z
 from astro_galclass.simulate.sed import TEMPLATE_NAMES, BrownDwarfColours, PhotometryGrid
 from astro_galclass.simulate.sersic import MOG_SIGMAS, sersic_mog
 from astro_galclass.simulate.toy import _FIELD_CENTER, make_tan_wcs
@@ -153,6 +154,16 @@ class NIRCamSimulator:
     source_noise : bool, optional
         Add the Poisson noise of the sources (Gaussian approximation) on top
         of the sky-dominated noise.
+    population : {'balanced', 'sky'}, optional
+        How sources are drawn within their class. ``'balanced'`` (the shipped
+        models' training population): young z >= 4 galaxies uniform in
+        4 <= z < 15 and -22.5 < M_UV < -17. ``'sky'``: young z >= 4 galaxies
+        drawn as a field at this depth has them, from the UV luminosity
+        function and the comoving volume
+        (`~astro_galclass.simulate.population.draw_high_z`; median z about
+        5, a few per cent at z > 8). The class mix is ``class_fractions``
+        either way; the rest of the sky population (low-z colours and
+        counts, interlopers, brown-dwarf densities) is still to come.
 
     Examples
     --------
@@ -167,7 +178,7 @@ class NIRCamSimulator:
 
     def __init__(self, depth='jades-deep', *, seed=None, class_fractions=None,
                  pixel_scale=DEFAULT_PIXEL_SCALE, cutout_size=64,
-                 position_jitter=0.3, source_noise=False):
+                 position_jitter=0.3, source_noise=False, population='balanced'):
         self.bands = NIRCAM_BANDS
         self.depth = depth
         self.depths = resolve_depths(depth, self.bands)
@@ -175,6 +186,10 @@ class NIRCamSimulator:
             msg = f'seed must be an int or None, got {type(seed).__name__}'
             raise TypeError(msg)
         self.seed = seed
+        if population not in ('balanced', 'sky'):
+            msg = f"population must be 'balanced' or 'sky', got {population!r}"
+            raise ValueError(msg)
+        self.population = population
         self.rng = np.random.default_rng(seed)
         self._torch_gen = torch.Generator().manual_seed(
             int(self.rng.integers(2**62)))
@@ -231,7 +246,7 @@ class NIRCamSimulator:
                 'pixel_scale': self.pixel_scale.value,
                 'cutout_size': self.cutout_size,
                 'position_jitter': self.position_jitter,
-                'source_noise': self.source_noise}
+                'source_noise': self.source_noise, 'population': self.population}
 
     # -- source populations ------------------------------------------------
 
@@ -361,6 +376,14 @@ class NIRCamSimulator:
         z = np.where(kind == 'evolved', rng.uniform(Z_BOUNDARY, 7.0, m),
                      rng.uniform(Z_BOUNDARY, 15.0, m))
         muv = rng.uniform(-22.5, -17.0, m)
+        if self.population == 'sky':
+            # young galaxies as a field at this depth has them: the UV
+            # luminosity function down to the depth of the band near 1500 A
+            # (F200W, plus 0.3 mag, as the F444W range of the other sources)
+            young = kind == 'young'
+            z[young], muv[young] = draw_high_z(int(young.sum()), rng=rng,
+                                               m_limit=self.depths['F200W'] + 0.3,
+                                               z_range=(Z_BOUNDARY, 15.0))
         weights = np.zeros((m, len(TEMPLATE_NAMES)))
         av = np.zeros(m)
         young = np.flatnonzero(kind == 'young')
