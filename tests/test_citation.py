@@ -1,5 +1,5 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""CITATION.cff says which version, when and where."""
+"""CITATION.cff says which version, when and where; the top-level names."""
 
 import configparser
 import datetime
@@ -26,3 +26,17 @@ def test_citation_file_has_version_date_and_repository():
     # the version is the one CHANGES.rst describes at its top
     top = re.match(r'(\d+\.\d+(?:\.\d+)?)', (ROOT / 'CHANGES.rst').read_text()).group(1)
     assert str(cff['version']).startswith(top)
+
+
+def test_classifiers_at_the_top_level():
+    import astro_galclass
+    from astro_galclass import HighZClassifier, MorphologyClassifier, SemiSupervisedClassifier
+    from astro_galclass.morphology import MorphologyClassifier as Morph
+    from astro_galclass.semisupervised import SemiSupervisedClassifier as Semi
+
+    assert MorphologyClassifier is Morph and SemiSupervisedClassifier is Semi
+    assert HighZClassifier.__name__ == 'HighZClassifier'
+    assert {'HighZClassifier', 'MorphologyClassifier', 'SemiSupervisedClassifier'} <= \
+        set(astro_galclass.__all__) & set(dir(astro_galclass))
+    with pytest.raises(AttributeError, match='no attribute'):
+        astro_galclass.NoSuchClassifier  # noqa: B018
