@@ -35,13 +35,18 @@ from astro_galclass.nircam import (
     resolve_depths,
 )
 from astro_galclass.simulate.population import draw_high_z
-from astro_galclass.simulate.sed import TEMPLATE_NAMES, BrownDwarfColours, PhotometryGrid
+from astro_galclass.simulate.sed import (
+    TEMPLATE_NAMES,
+    BrownDwarfColours,
+    PhotometryGrid,
+    load_template,
+)
 from astro_galclass.simulate.sersic import MOG_SIGMAS, sersic_mog
 from astro_galclass.simulate.toy import _FIELD_CENTER, make_tan_wcs
 from astro_galclass.utils._deprecation import moved_names
 from astro_galclass.utils._progress import progress_bar
 
-__all__ = ['NIRCamSimulator']
+__all__ = ['SKY_LOW_Z_KINDS', 'NIRCamSimulator']
 
 __getattr__ = moved_names('astro_galclass.simulate.nircam_simulator', {
     'CLASSES': ('astro_galclass.nircam', 'HIGHZ_CLASSES')})
@@ -54,6 +59,21 @@ _FSPS = [_T[f'fsps_QSF_12_v3_{i:03d}'] for i in range(1, 13)]
 _QUIESCENT = [_T[f'fsps_QSF_12_v3_{i:03d}'] for i in range(1, 7)] + [_T['post_starburst']]
 _DUSTY_SF = [_T[f'fsps_QSF_12_v3_{i:03d}'] for i in (10, 11, 12)]
 _EVOLVED = [_T[f'fsps_QSF_12_v3_{i:03d}'] for i in (3, 4)] + [_T['post_starburst']]
+# star-forming templates with little to moderate dust of their own (the
+# template headers: sSFR ~ 4e-9 / yr, A_V = 0.07-0.8)
+_STAR_FORMING = [_T[f'fsps_QSF_12_v3_{i:03d}'] for i in (7, 8, 9)]
+
+#: Shares of the low-z kinds with ``population='sky'``: mostly star-forming
+#: galaxies; quiescent (Balmer-break) galaxies are ~5-20% at the low masses
+#: of faint NIRCam sources at 1 < z < 3 (Tomczak et al. 2014; Davidzon et al.
+#: 2017 mass functions), heavily dusty ones a few per cent.
+SKY_LOW_Z_KINDS = {'ordinary': 0.85, 'dusty': 0.07, 'balmer_break': 0.08}
+
+
+@functools.cache
+def _optical_to_uv():
+    """f_nu(5500 A) / f_nu(1500 A) of each template (their own dust only)."""
+    return np.array([np.interp(5500.0, *load_template(name)) for name in TEMPLATE_NAMES])
 
 
 @functools.cache
@@ -161,9 +181,13 @@ class NIRCamSimulator:
         drawn as a field at this depth has them, from the UV luminosity
         function and the comoving volume
         (`~astro_galclass.simulate.population.draw_high_z`; median z about
-        5, a few per cent at z > 8). The class mix is ``class_fractions``
-        either way; the rest of the sky population (low-z colours and
-        counts, interlopers, brown-dwarf densities) is still to come.
+        5, a few per cent at z > 8), and low-z galaxies mostly star-forming
+        (``SKY_LOW_Z_KINDS``), their two templates chosen among the
+        star-forming ones and mixed by 5500 A light, so that at 1 < z < 3
+        they are nearly flat in f_nu as observed. The class mix is
+        ``class_fractions`` either way; the rest of the sky population
+        (number counts, redshift distribution of the low-z galaxies, class
+        mix, brown-dwarf densities) is still to come.
 
     Examples
     --------
@@ -342,8 +366,48 @@ class NIRCamSimulator:
     def _f444w_range(self):
         return 23.0, self.depths['F444W'] + 0.3
 
+    def _mix_optical(self, idx, families):
+        """
+        Two templates of ``families`` mixed by rest-frame 5500 A light.
+
+        SED fits combine templates by stellar mass or optical light; mixing
+        by 1500 A flux lets an old component (faint at 1500 A) dominate the
+        near-IR for a modest weight. The Dirichlet weights are shares of the
+        5500 A light, converted to the 1500 A weights the grid takes.
+        """
+        weights = self._mix(idx, families) / _optical_to_uv()[None, :]
+        return weights / weights.sum(axis=1, keepdims=True)
+
+    def _draw_low_z_sky(self, idx, cols):
+        """Galaxies at z < 4 as a deep field has them (``population='sky'``)."""
+        rng = self.rng
+        m = len(idx)
+        kind = rng.choice(list(SKY_LOW_Z_KINDS), size=m, p=list(SKY_LOW_Z_KINDS.values()))
+        z = np.where(kind == 'ordinary', rng.uniform(0.05, Z_BOUNDARY, m),
+                     rng.uniform(1.0, Z_BOUNDARY, m))
+        z = np.minimum(z, Z_BOUNDARY - 1e-3)
+        weights = np.zeros((m, len(TEMPLATE_NAMES)))
+        av = np.zeros(m)
+        for name, families, av_draw in (
+                ('ordinary', _STAR_FORMING, lambda k: rng.exponential(0.1, k)),
+                ('dusty', _DUSTY_SF, lambda k: rng.uniform(1.0, 3.0, k)),
+                ('balmer_break', _QUIESCENT, lambda k: rng.uniform(0.0, 0.5, k))):
+            sel = np.flatnonzero(kind == name)
+            weights[sel] = self._mix_optical(sel, families)
+            av[sel] = av_draw(len(sel))
+        av = np.clip(av, 0, self.grid.av[-1])
+        m444 = rng.uniform(*self._f444w_range(), m)
+        flux = self._galaxy_fluxes(weights, av, z, ('F444W', mag_to_njy(m444)))
+        self._store_galaxies(cols, idx, z=z, kind=kind, weights=weights, av=av,
+                             flux=flux)
+        compact = np.where(kind == 'balmer_break', 0.5, 1.0)
+        n_med = np.where(kind == 'balmer_break', 3.0, 1.2)
+        self._morphology(idx, cols, z, n_med, compact=compact)
+
     def _draw_low_z(self, idx, cols):
         """Galaxies at z < 4, a third of them the interlopers of dropout selections."""
+        if self.population == 'sky':
+            return self._draw_low_z_sky(idx, cols)
         rng = self.rng
         m = len(idx)
         kind = rng.choice(['ordinary', 'dusty', 'balmer_break'], size=m, p=[0.6, 0.2, 0.2])
