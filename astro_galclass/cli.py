@@ -47,10 +47,14 @@ def _angle_or_column(text):
 
 def _check_output(path, overwrite):
     """Fail before any work when the output cannot be written."""
+    from astro_galclass.io import catalog_format
+
     path = Path(path)
-    if path.suffix.lower() not in ('.ecsv', '.fits', '.fit', '.fts', '.h5', '.hdf5'):
-        msg = f'--output must end in .ecsv, .fits or .h5, got {path.name}'
-        raise SystemExit(msg)
+    try:
+        catalog_format(path)
+    except ValueError as exc:
+        msg = f'--output: {exc}'
+        raise SystemExit(msg) from None
     if path.exists() and not overwrite:
         msg = f'{path} exists; pass --overwrite to replace it'
         raise SystemExit(msg)

@@ -17,20 +17,35 @@ from pathlib import Path
 from astropy.io.fits.verify import VerifyWarning
 from astropy.table import QTable
 
-__all__ = ['read_catalog', 'write_catalog']
+__all__ = ['CATALOG_FORMATS', 'catalog_format', 'read_catalog', 'write_catalog']
 
 _PREFIX = 'astro_galclass_'
-_FORMATS = {'.ecsv': 'ecsv', '.fits': 'fits', '.fit': 'fits', '.fts': 'fits',
-            '.h5': 'hdf5', '.hdf5': 'hdf5'}
+
+#: File name endings `write_catalog` and `read_catalog` take, and their format.
+CATALOG_FORMATS = {'.ecsv': 'ecsv', '.fits': 'fits', '.fit': 'fits', '.fts': 'fits',
+                   '.h5': 'hdf5', '.hdf5': 'hdf5'}
 
 
-def _format(path):
+def catalog_format(path):
+    """
+    The format of a catalog file from its name, or a clear error.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File name ending in one of `CATALOG_FORMATS`.
+
+    Returns
+    -------
+    format : str
+        ``'ecsv'``, ``'fits'`` or ``'hdf5'``.
+    """
     suffix = Path(path).suffix.lower()
-    if suffix not in _FORMATS:
-        msg = (f'the catalog file must end in one of {sorted(_FORMATS)} (ECSV, FITS or '
-               f'HDF5), got {Path(path).name!r}')
+    if suffix not in CATALOG_FORMATS:
+        msg = (f'the catalog file must end in one of {sorted(CATALOG_FORMATS)} (ECSV, FITS '
+               f'or HDF5), got {Path(path).name!r}')
         raise ValueError(msg)
-    return _FORMATS[suffix]
+    return CATALOG_FORMATS[suffix]
 
 
 def write_catalog(table, path, *, overwrite=False, path_in_file='catalog'):
@@ -68,7 +83,7 @@ def write_catalog(table, path, *, overwrite=False, path_in_file='catalog'):
     >>> read_catalog(path).meta['astro_galclass_highz']['options']
     {'device': 'cpu'}
     """
-    kind = _format(path)
+    kind = catalog_format(path)
     if kind == 'ecsv':
         table.write(path, format='ascii.ecsv', overwrite=overwrite)
     elif kind == 'hdf5':
@@ -102,7 +117,7 @@ def read_catalog(path, *, path_in_file='catalog'):
         With ``meta['astro_galclass_...']`` dicts wherever the file holds
         them, also when FITS stored them as JSON text.
     """
-    kind = _format(path)
+    kind = catalog_format(path)
     if kind == 'hdf5':
         table = QTable.read(path, format='hdf5', path=path_in_file)
     else:

@@ -288,8 +288,7 @@ class HighZClassifier(ClassifierBase):
         recorded = self.metadata.get('training_priors')
         if recorded is None:
             return dict.fromkeys(self.classes, 1 / len(self.classes))
-        return dict(zip(self.classes, check_priors(recorded, self.classes).tolist(),
-                        strict=True))
+        return self._mix_dict(check_priors(recorded, self.classes))
 
     @property
     def default_priors(self):
@@ -302,8 +301,11 @@ class HighZClassifier(ClassifierBase):
         recorded = self.metadata.get('default_priors')
         if recorded is None:
             return self.training_priors
-        return dict(zip(self.classes, check_priors(recorded, self.classes).tolist(),
-                        strict=True))
+        return self._mix_dict(check_priors(recorded, self.classes))
+
+    def _mix_dict(self, fractions):
+        """Class -> fraction, from fractions in the order of `classes`."""
+        return dict(zip(self.classes, np.asarray(fractions, float).tolist(), strict=True))
 
     def _resolve_priors(self, priors):
         """The target class mix as an array, or None when it is the training mix."""
@@ -376,9 +378,7 @@ dict or sequence of dict
 
     def _priors_option(self, target):
         """The class mix of the returned probabilities, for the provenance."""
-        if target is None:
-            return self.training_priors
-        return dict(zip(self.classes, target.tolist(), strict=True))
+        return self.training_priors if target is None else self._mix_dict(target)
 
     def _check_data(self, values):
         if values.size and not np.isfinite(values).any():

@@ -234,7 +234,8 @@ def prevalence_weights(labels, priors):
         msg = f'labels must be a non-empty 1-D array of class indices, got shape {labels.shape}'
         raise ValueError(msg)
     if labels.min() < 0 or labels.max() >= len(priors):
-        msg = f'labels must be class indices in [0, {len(priors) - 1}]'
+        msg = (f'labels must be class indices in [0, {len(priors) - 1}], got values from '
+               f'{labels.min()} to {labels.max()}')
         raise ValueError(msg)
     share = np.bincount(labels, minlength=len(priors)) / len(labels)
     if np.any((share == 0) & (priors > 0)):
@@ -292,7 +293,8 @@ def selection_threshold(p_high_z, y_true, *, max_contamination=None, min_complet
     0.6
     """
     if (max_contamination is None) == (min_completeness is None):
-        msg = 'give exactly one of max_contamination and min_completeness'
+        msg = ('give exactly one of max_contamination and min_completeness, got '
+               f'max_contamination={max_contamination}, min_completeness={min_completeness}')
         raise ValueError(msg)
     goal = max_contamination if min_completeness is None else min_completeness
     if not 0 < float(goal) < 1:

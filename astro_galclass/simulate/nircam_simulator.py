@@ -378,50 +378,35 @@ class NIRCamSimulator:
         weights = self._mix(idx, families) / _optical_to_uv()[None, :]
         return weights / weights.sum(axis=1, keepdims=True)
 
-    def _draw_low_z_sky(self, idx, cols):
-        """Galaxies at z < 4 as a deep field has them (``population='sky'``)."""
-        rng = self.rng
-        m = len(idx)
-        kind = rng.choice(list(SKY_LOW_Z_KINDS), size=m, p=list(SKY_LOW_Z_KINDS.values()))
-        z = np.where(kind == 'ordinary', rng.uniform(0.05, Z_BOUNDARY, m),
-                     rng.uniform(1.0, Z_BOUNDARY, m))
-        z = np.minimum(z, Z_BOUNDARY - 1e-3)
-        weights = np.zeros((m, len(TEMPLATE_NAMES)))
-        av = np.zeros(m)
-        for name, families, av_draw in (
-                ('ordinary', _STAR_FORMING, lambda k: rng.exponential(0.1, k)),
-                ('dusty', _DUSTY_SF, lambda k: rng.uniform(1.0, 3.0, k)),
-                ('balmer_break', _QUIESCENT, lambda k: rng.uniform(0.0, 0.5, k))):
-            sel = np.flatnonzero(kind == name)
-            weights[sel] = self._mix_optical(sel, families)
-            av[sel] = av_draw(len(sel))
-        av = np.clip(av, 0, self.grid.av[-1])
-        m444 = rng.uniform(*self._f444w_range(), m)
-        flux = self._galaxy_fluxes(weights, av, z, ('F444W', mag_to_njy(m444)))
-        self._store_galaxies(cols, idx, z=z, kind=kind, weights=weights, av=av,
-                             flux=flux)
-        compact = np.where(kind == 'balmer_break', 0.5, 1.0)
-        n_med = np.where(kind == 'balmer_break', 3.0, 1.2)
-        self._morphology(idx, cols, z, n_med, compact=compact)
-
     def _draw_low_z(self, idx, cols):
-        """Galaxies at z < 4, a third of them the interlopers of dropout selections."""
-        if self.population == 'sky':
-            return self._draw_low_z_sky(idx, cols)
+        """
+        Galaxies at z < 4.
+
+        ``'balanced'``: 60% ordinary galaxies (any two templates mixed by
+        1500 A flux) and 20% each of the two interlopers of dropout
+        selections. ``'sky'``: the shares of `SKY_LOW_Z_KINDS`, ordinary
+        galaxies from the star-forming templates, templates mixed by 5500 A
+        light.
+        """
         rng = self.rng
         m = len(idx)
-        kind = rng.choice(['ordinary', 'dusty', 'balmer_break'], size=m, p=[0.6, 0.2, 0.2])
+        sky = self.population == 'sky'
+        shares = SKY_LOW_Z_KINDS if sky else {'ordinary': 0.6, 'dusty': 0.2,
+                                              'balmer_break': 0.2}
+        mix = self._mix_optical if sky else self._mix
+        kind = rng.choice(list(shares), size=m, p=list(shares.values()))
         z = np.where(kind == 'ordinary', rng.uniform(0.05, Z_BOUNDARY, m),
                      rng.uniform(1.0, Z_BOUNDARY, m))
         z = np.minimum(z, Z_BOUNDARY - 1e-3)
         weights = np.zeros((m, len(TEMPLATE_NAMES)))
         av = np.zeros(m)
         for name, families, av_draw in (
-                ('ordinary', _FSPS, lambda k: rng.exponential(0.3, k)),
+                ('ordinary', _STAR_FORMING if sky else _FSPS,
+                 lambda k: rng.exponential(0.1 if sky else 0.3, k)),
                 ('dusty', _DUSTY_SF, lambda k: rng.uniform(1.0, 3.0, k)),
                 ('balmer_break', _QUIESCENT, lambda k: rng.uniform(0.0, 0.5, k))):
             sel = np.flatnonzero(kind == name)
-            weights[sel] = self._mix(sel, families)
+            weights[sel] = mix(sel, families)
             av[sel] = av_draw(len(sel))
         av = np.clip(av, 0, self.grid.av[-1])
         m444 = rng.uniform(*self._f444w_range(), m)

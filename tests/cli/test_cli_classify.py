@@ -73,7 +73,7 @@ def test_classify_fails_before_any_work(field, tmp_path):
     out.write_text('x')
     with pytest.raises(SystemExit, match='pass --overwrite'):
         _run(field, out)
-    with pytest.raises(SystemExit, match=r'must end in \.ecsv, \.fits or \.h5'):
+    with pytest.raises(SystemExit, match=r"--output: .* must end in one of .*got 'out\.txt'"):
         _run(field, tmp_path / 'out.txt')
     with pytest.raises(SystemExit, match='does not exist'):
         _run(field, tmp_path / 'no' / 'out.ecsv')

@@ -1,0 +1,41 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+How the simulator's ``population='sky'`` compares with ``'balanced'`` (issue 13).
+
+Prints, for both populations at JADES-deep depth:
+
+- the median redshift of young z >= 4 galaxies and their shares at z >= 6
+  and z >= 8 (a deep field: z = 4-6 dominates, median about 5);
+- the median noise-free F090W-F115W, F115W-F150W and F150W-F444W colours of
+  star-forming low-z galaxies at 1 < z < 3 (observed: a few tenths of a
+  magnitude, nearly flat f_nu).
+
+Run: ``python benchmarks/studies/population_check.py`` (about half a minute).
+"""
+
+import numpy as np
+
+from astro_galclass.simulate import NIRCamSimulator
+
+
+def main(n=4000, seed=5):
+    for population in ('balanced', 'sky'):
+        high = NIRCamSimulator(seed=seed, class_fractions={'high_z': 1},
+                               population=population).draw_sources(n)
+        z = np.asarray(high['redshift'])[np.asarray(high['kind']) == 'young']
+        low = NIRCamSimulator(seed=seed, class_fractions={'low_z': 1},
+                              population=population).draw_sources(n)
+        zl = np.asarray(low['redshift'])
+        sf = (zl > 1) & (zl < 3) & (np.asarray(low['kind']) == 'ordinary')
+        mag = {b: np.asarray(low[f'mag_{b}'].value)[sf]
+               for b in ('F090W', 'F115W', 'F150W', 'F444W')}
+        colours = [np.median(mag[a] - mag[b])
+                   for a, b in (('F090W', 'F115W'), ('F115W', 'F150W'), ('F150W', 'F444W'))]
+        print(f'{population:9s} young z>=4: median z {np.median(z):.2f}, '
+              f'z>=6 {np.mean(z >= 6):.3f}, z>=8 {np.mean(z >= 8):.3f} ({len(z)} galaxies); '
+              f'star-forming 1<z<3 ({sf.sum()}): F090W-F115W {colours[0]:.2f}, '
+              f'F115W-F150W {colours[1]:.2f}, F150W-F444W {colours[2]:.2f}')
+
+
+if __name__ == '__main__':
+    main()
