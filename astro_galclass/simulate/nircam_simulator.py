@@ -34,12 +34,25 @@ from astro_galclass.nircam import (
     njy_to_mag,
     resolve_depths,
 )
-from astro_galclass.simulate.population import draw_high_z
+from astro_galclass.simulate.population import (
+    BROWN_DWARF_SURFACE_DENSITY,
+    EMISSION_LINE_EW,
+    SKY_EVOLVED_HIGH_Z_SHARE,
+    draw_count_magnitudes,
+    draw_high_z,
+    draw_low_z_redshifts,
+    sky_class_fractions,
+)
 from astro_galclass.simulate.sed import (
+    CALZETTI_RV,
+    EMISSION_LINES,
     TEMPLATE_NAMES,
     BrownDwarfColours,
     PhotometryGrid,
+    calzetti_k,
+    line_band_response,
     load_template,
+    template_lines,
 )
 from astro_galclass.simulate.sersic import MOG_SIGMAS, sersic_mog
 from astro_galclass.simulate.toy import _FIELD_CENTER, make_tan_wcs
@@ -175,19 +188,26 @@ class NIRCamSimulator:
         Add the Poisson noise of the sources (Gaussian approximation) on top
         of the sky-dominated noise.
     population : {'balanced', 'sky'}, optional
-        How sources are drawn within their class. ``'balanced'`` (the shipped
-        models' training population): young z >= 4 galaxies uniform in
-        4 <= z < 15 and -22.5 < M_UV < -17. ``'sky'``: young z >= 4 galaxies
-        drawn as a field at this depth has them, from the UV luminosity
-        function and the comoving volume
-        (`~astro_galclass.simulate.population.draw_high_z`; median z about
-        5, a few per cent at z > 8), and low-z galaxies mostly star-forming
-        (``SKY_LOW_Z_KINDS``), their two templates chosen among the
-        star-forming ones and mixed by 5500 A light, so that at 1 < z < 3
-        they are nearly flat in f_nu as observed. The class mix is
-        ``class_fractions`` either way; the rest of the sky population
-        (number counts, redshift distribution of the low-z galaxies, class
-        mix, brown-dwarf densities) is still to come.
+        How sources are drawn. ``'balanced'`` (the shipped models' training
+        population): equal thirds of the classes, young z >= 4 galaxies
+        uniform in 4 <= z < 15 and -22.5 < M_UV < -17, low-z galaxies
+        uniform in redshift and F444W, any two templates mixed by 1500 A
+        flux. ``'sky'``: as a field at this depth has them, from published
+        statistics (`astro_galclass.simulate.population`):
+
+        - the class mix of `sky_class_fractions` (unless ``class_fractions``
+          is given): number counts, the UV luminosity function and the T/Y
+          dwarf surface density;
+        - young z >= 4 galaxies from the UV luminosity function and the
+          comoving volume (median z about 5, a few per cent at z > 8), with
+          [OIII]+Hbeta and Halpha as strong as observed;
+        - low-z galaxies mostly star-forming (``SKY_LOW_Z_KINDS``), their
+          templates chosen among the star-forming ones and mixed by 5500 A
+          light (nearly flat in f_nu at 1 < z < 3, as observed), their
+          redshifts continuous with the z >= 4 ones across z = 4, their
+          F444W magnitudes following the number counts, and emission lines
+          as strong as those of z ~ 2 galaxies;
+        - brown dwarfs with the J-band magnitudes of a Galactic model.
 
     Examples
     --------
@@ -217,7 +237,12 @@ class NIRCamSimulator:
         self.rng = np.random.default_rng(seed)
         self._torch_gen = torch.Generator().manual_seed(
             int(self.rng.integers(2**62)))
+        self.grid = _photometry_grid()
+        self.brown_dwarfs = _brown_dwarfs()
         fractions = {'low_z': 1 / 3, 'high_z': 1 / 3, 'brown_dwarf': 1 / 3}
+        if population == 'sky' and class_fractions is None:
+            fractions = self.sky_class_fractions()
+            fractions.pop('density')
         if class_fractions is not None:
             unknown = set(class_fractions) - set(HIGHZ_CLASSES)
             if unknown:
@@ -235,8 +260,6 @@ class NIRCamSimulator:
         self.cutout_size = int(cutout_size)
         self.position_jitter = float(position_jitter)
         self.source_noise = bool(source_noise)
-        self.grid = _photometry_grid()
-        self.brown_dwarfs = _brown_dwarfs()
         # 1-sigma noise of an r = 0.16" aperture, nJy
         self.sigma_aperture = aperture_noise(self.depths, self.bands)
 
@@ -271,6 +294,34 @@ class NIRCamSimulator:
                 'cutout_size': self.cutout_size,
                 'position_jitter': self.position_jitter,
                 'source_noise': self.source_noise, 'population': self.population}
+
+    def sky_class_fractions(self):
+        """
+        The class mix of a field at this depth, from published surface densities.
+
+        Galaxies to 0.3 mag below the F444W depth from the number counts,
+        z >= 4 galaxies to 0.3 mag below the F200W depth from the UV
+        luminosity function, and T/Y dwarfs at their deep-field density
+        (`~astro_galclass.simulate.population.sky_class_fractions`). It is
+        the default ``class_fractions`` of ``population='sky'``, and the
+        prior of a user's deep field.
+
+        Returns
+        -------
+        fractions : dict
+            ``{'low_z', 'high_z', 'brown_dwarf'}`` summing to 1, and the
+            surface densities (arcmin^-2) under ``'density'``.
+
+        Examples
+        --------
+        >>> from astro_galclass.simulate import NIRCamSimulator
+        >>> f = NIRCamSimulator(depth='ceers').sky_class_fractions()
+        >>> round(f['high_z'], 2), round(f['density']['low_z'])
+        (0.11, 865)
+        """
+        colour = float(np.median(self.brown_dwarfs.colours[:, self.bands.index('F115W')]))
+        return sky_class_fractions(galaxy_limit=self.depths['F444W'] + 0.3,
+                                   uv_limit=self.depths['F200W'] + 0.3, dwarf_colour=colour)
 
     # -- source populations ------------------------------------------------
 
@@ -332,8 +383,10 @@ class NIRCamSimulator:
             truth[f'flux_{band}'] = cols['flux'][:, i] * u.nJy
         return truth
 
-    def _galaxy_fluxes(self, weights, av, z, norm_band_flux=None, muv=None):
+    def _galaxy_fluxes(self, weights, av, z, norm_band_flux=None, muv=None, lines=None):
         ratio = self.grid.fluxes(weights, av, z)            # relative to 1500 A
+        if lines is not None:
+            ratio = ratio + self._line_fluxes(weights, av, z, lines)
         if muv is not None:
             dm = Planck18.distmod(np.maximum(z, 1e-3)).value
             m_uv = muv + dm - 2.5 * np.log10(1 + z)
@@ -341,6 +394,42 @@ class NIRCamSimulator:
         band, flux = norm_band_flux
         i = self.bands.index(band)
         return flux[:, None] * ratio / ratio[:, [i]]
+
+    def _line_fluxes(self, weights, av, z, extra_ew):
+        """
+        Band fluxes (relative to 1500 A) of lines added to the templates'.
+
+        ``extra_ew`` maps ``'oiii_hbeta'`` and ``'halpha'`` to ``(N,)`` rest
+        equivalent widths (Angstrom) to add; each group is split over its
+        lines as `~astro_galclass.simulate.sed.EMISSION_LINES` says. Lines
+        and continuum take the same Calzetti attenuation.
+        """
+        cont = weights @ template_lines()['continuum']           # (N, n_lines)
+        rest = np.array([v[0] for v in EMISSION_LINES.values()])
+        dust = 10 ** (-0.4 * av[:, None] * (calzetti_k(rest)[None, :] - calzetti_k(1500.0))
+                      / CALZETTI_RV)
+        obs = rest[None, :] * (1 + z[:, None])
+        response = line_band_response(obs, self.bands)              # (N, n_lines, n_bands)
+        ew = np.stack([extra_ew[group] * share for group, share in
+                       ((v[1], v[2]) for v in EMISSION_LINES.values())], axis=1)
+        return np.einsum('nl,nlb->nb', ew * (1 + z[:, None]) * cont * dust, response)
+
+    def _own_line_ew(self, weights):
+        """Equivalent widths of the template mixture's own lines."""
+        lines = template_lines()
+        cont = weights @ template_lines()['continuum']
+        names = list(EMISSION_LINES)
+        out = {}
+        for group, line in (('oiii_hbeta', 'oiii_5008'), ('halpha', 'halpha')):
+            w_cont = weights * lines['continuum'][:, names.index(line)][None, :]
+            out[group] = (w_cont @ lines[group]) / np.maximum(cont[:, names.index(line)], 1e-30)
+        return out
+
+    def _draw_extra_lines(self, weights, target_oiii, halpha_ratio):
+        """Extra equivalent widths that bring the mixture's lines to the targets."""
+        own = self._own_line_ew(weights)
+        return {'oiii_hbeta': np.maximum(target_oiii - own['oiii_hbeta'], 0.0),
+                'halpha': np.maximum(halpha_ratio * target_oiii - own['halpha'], 0.0)}
 
     def _mix(self, idx, families):
         """Dirichlet weights over two templates drawn from ``families``."""
@@ -383,10 +472,14 @@ class NIRCamSimulator:
         Galaxies at z < 4.
 
         ``'balanced'``: 60% ordinary galaxies (any two templates mixed by
-        1500 A flux) and 20% each of the two interlopers of dropout
-        selections. ``'sky'``: the shares of `SKY_LOW_Z_KINDS`, ordinary
+        1500 A flux) at 0.05 < z < 4 uniform, 20% each of the two
+        interlopers of dropout selections at 1 < z < 4 uniform, F444W
+        uniform. ``'sky'``: the shares of `SKY_LOW_Z_KINDS`, ordinary
         galaxies from the star-forming templates, templates mixed by 5500 A
-        light.
+        light, redshifts and F444W magnitudes as a field at this depth has
+        them (`~astro_galclass.simulate.population.draw_low_z_redshifts`,
+        `~astro_galclass.simulate.population.draw_count_magnitudes`), and
+        emission lines as strong as those of z ~ 2 galaxies (`EMISSION_LINE_EW`).
         """
         rng = self.rng
         m = len(idx)
@@ -395,8 +488,16 @@ class NIRCamSimulator:
                                               'balmer_break': 0.2}
         mix = self._mix_optical if sky else self._mix
         kind = rng.choice(list(shares), size=m, p=list(shares.values()))
-        z = np.where(kind == 'ordinary', rng.uniform(0.05, Z_BOUNDARY, m),
-                     rng.uniform(1.0, Z_BOUNDARY, m))
+        if sky:
+            limit = self._f444w_range()[1]
+            ordinary = kind == 'ordinary'
+            z = np.empty(m)
+            z[ordinary] = draw_low_z_redshifts(ordinary.sum(), rng=rng, m_limit=limit)
+            z[~ordinary] = draw_low_z_redshifts((~ordinary).sum(), rng=rng, m_limit=limit,
+                                                z_min=1.0)
+        else:
+            z = np.where(kind == 'ordinary', rng.uniform(0.05, Z_BOUNDARY, m),
+                         rng.uniform(1.0, Z_BOUNDARY, m))
         z = np.minimum(z, Z_BOUNDARY - 1e-3)
         weights = np.zeros((m, len(TEMPLATE_NAMES)))
         av = np.zeros(m)
@@ -409,8 +510,19 @@ class NIRCamSimulator:
             weights[sel] = mix(sel, families)
             av[sel] = av_draw(len(sel))
         av = np.clip(av, 0, self.grid.av[-1])
-        m444 = rng.uniform(*self._f444w_range(), m)
-        flux = self._galaxy_fluxes(weights, av, z, ('F444W', mag_to_njy(m444)))
+        lines = None
+        if sky:
+            m444 = draw_count_magnitudes(m, rng=rng, m_range=self._f444w_range())
+            # [OIII] 5007 of z ~ 2 star-forming galaxies (Boyett et al. 2022);
+            # quiescent galaxies keep their templates' (absent) lines
+            ew = EMISSION_LINE_EW['low_z']
+            oiii = ew['oiii_hbeta_ratio'] * np.exp(rng.normal(ew['mu'], ew['sigma_ln'], m))
+            lines = self._draw_extra_lines(weights, oiii, ew['halpha_ratio'])
+            for group in lines:
+                lines[group][kind == 'balmer_break'] = 0.0
+        else:
+            m444 = rng.uniform(*self._f444w_range(), m)
+        flux = self._galaxy_fluxes(weights, av, z, ('F444W', mag_to_njy(m444)), lines=lines)
         self._store_galaxies(cols, idx, z=z, kind=kind, weights=weights, av=av,
                              flux=flux)
         compact = np.where(kind == 'balmer_break', 0.5, 1.0)
@@ -418,14 +530,25 @@ class NIRCamSimulator:
         self._morphology(idx, cols, z, n_med, compact=compact)
 
     def _draw_high_z(self, idx, cols):
-        """Galaxies at z >= 4: young star-forming, some evolved at z < 7."""
+        """
+        Galaxies at z >= 4: young star-forming, some evolved at z < 7.
+
+        ``'balanced'``: 15% evolved; young galaxies uniform in
+        4 <= z < 15 and -22.5 < M_UV < -17. ``'sky'``: evolved at their
+        published share (`SKY_EVOLVED_HIGH_Z_SHARE`) with F444W from the
+        number counts; young galaxies from the UV luminosity function at
+        this depth, with [OIII]+Hbeta and Halpha as strong as observed at
+        z > 6 (`EMISSION_LINE_EW`).
+        """
         rng = self.rng
         m = len(idx)
-        kind = np.where(rng.uniform(size=m) < 0.15, 'evolved', 'young')
+        sky = self.population == 'sky'
+        evolved_share = SKY_EVOLVED_HIGH_Z_SHARE if sky else 0.15
+        kind = np.where(rng.uniform(size=m) < evolved_share, 'evolved', 'young')
         z = np.where(kind == 'evolved', rng.uniform(Z_BOUNDARY, 7.0, m),
                      rng.uniform(Z_BOUNDARY, 15.0, m))
         muv = rng.uniform(-22.5, -17.0, m)
-        if self.population == 'sky':
+        if sky:
             # young galaxies as a field at this depth has them: the UV
             # luminosity function down to the depth of the band near 1500 A
             # (F200W, plus 0.3 mag, as the F444W range of the other sources)
@@ -448,10 +571,20 @@ class NIRCamSimulator:
         target = np.clip(_uv_slope_mean(z[young], muv[young])
                          + rng.normal(0, 0.3, len(young)), -3.0, -1.0)
         av[young] = self._av_for_beta(weights[young], target)
-        flux = self._galaxy_fluxes(weights, av, z, muv=muv)
+        lines = None
+        if sky:
+            ew = EMISSION_LINE_EW['high_z']
+            oiii = ew['median'] * np.exp(rng.normal(0.0, ew['sigma_ln'], m))
+            lines = self._draw_extra_lines(weights, oiii, ew['halpha_ratio'])
+            for group in lines:
+                lines[group][evolved] = 0.0
+        flux = self._galaxy_fluxes(weights, av, z, muv=muv, lines=lines)
         # evolved galaxies are faint in the UV: normalise them in F444W, over
         # the same range as the low-z galaxies, instead of by M_UV
-        m444 = rng.uniform(*self._f444w_range(), len(evolved))
+        if sky:
+            m444 = draw_count_magnitudes(len(evolved), rng=rng, m_range=self._f444w_range())
+        else:
+            m444 = rng.uniform(*self._f444w_range(), len(evolved))
         flux[evolved] = self._galaxy_fluxes(weights[evolved], av[evolved], z[evolved],
                                             ('F444W', mag_to_njy(m444)))
         muv[evolved] = np.nan
@@ -494,7 +627,22 @@ class NIRCamSimulator:
         colours[:, self.bands.index('F444W')] = 0.0
         # observed dwarfs are up to ~1 mag redder in F356W-F444W (Holwerda+23)
         colours[:, self.bands.index('F356W')] += rng.uniform(0, 1.0, m)
-        m444 = rng.uniform(22.5, self._f444w_range()[1], m)
+        limit = self._f444w_range()[1]
+        if self.population == 'sky':
+            # J-band magnitudes of the Galactic model of Ryan & Reid (2016),
+            # kept where the dwarf is above the F444W limit
+            counts = BROWN_DWARF_SURFACE_DENSITY
+            j_minus_444 = colours[:, self.bands.index('F115W')]
+            m444 = np.full(m, np.inf)
+            for _ in range(100):
+                redo = np.flatnonzero(m444 > limit)
+                if not len(redo):
+                    break
+                m444[redo] = (rng.normal(counts['j_peak'], counts['j_sigma'], len(redo))
+                              - j_minus_444[redo])
+            m444 = np.minimum(m444, limit)
+        else:
+            m444 = rng.uniform(22.5, limit, m)
         cols['kind'][idx] = 'dwarf'
         cols['template'][idx] = bd.grid[rows]
         cols['teff'][idx] = bd.teff[rows]

@@ -1,22 +1,48 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """
-The redshifts and UV luminosities of z >= 4 galaxies as a deep field has them.
+A deep NIRCam field's sources as published statistics describe them.
 
-A flux-limited field holds z >= 4 galaxies in proportion to the UV
-luminosity function times the comoving volume, down to the field's depth:
-z = 4-6 galaxies dominate, z > 8 ones are rare. The luminosity functions are
-the Schechter fits of Bouwens et al. (2021, AJ 162, 47, table 5; the z ~ 10
-row from Oesch et al. 2018, which they combine), read through public code
-transcriptions and checked against the paper's abstract (see
-``benchmarks/studies/population_statistics.rst``).
+- **z >= 4 galaxies.** A flux-limited field holds them in proportion to the
+  UV luminosity function times the comoving volume, down to the field's
+  depth: z = 4-6 galaxies dominate, z > 8 ones are rare. The luminosity
+  functions are the Schechter fits of Bouwens et al. (2021, AJ 162, 47,
+  table 5; the z ~ 10 row from Oesch et al. 2018, which they combine).
+- **Galaxy number counts.** The near-infrared counts of COSMOS2020 (Weaver
+  et al. 2022, ApJS 258, 11, table 2, K_s) continued faintward with their
+  faint-end slope; they agree with the HST/NICMOS H-band counts (Yan et al.
+  1998) and with the source densities of JWST catalogues (CEERS, JADES).
+- **Redshifts of z < 4 galaxies.** The same luminosity functions at
+  1.5 <= z < 4, so that the density of galaxies per unit redshift runs on
+  continuously across z = 4; the rest of the counts at z < 1.5, at constant
+  comoving density.
+- **Brown dwarfs.** T and Y dwarfs at the surface density of JWST deep fields
+  (UNCOVER, Tu et al. 2026: 0.094 arcmin^-2; JADES, Hainline et al. 2026:
+  41 over about 470 arcmin^2), with the J-band magnitudes of the Ryan & Reid
+  (2016) Galactic model (counts peaking at J ~ 24).
+- **Emission lines.** The [OIII]+Hbeta equivalent widths of z > 6 galaxies
+  (Endsley et al. 2023: median 780 A) and the [OIII] 5007 distribution of
+  z ~ 2 star-forming galaxies (Boyett et al. 2022: log-normal, mu = 4.24,
+  sigma = 1.33).
+
+The numbers were read through abstracts and public code transcriptions;
+``benchmarks/studies/population_statistics.rst`` labels where each was read
+and lists what could not be found (JWST-measured F444W counts, the median
+redshift of a NIRCam-selected sample).
 """
 
 import functools
+import math
 
 import numpy as np
 from astropy.cosmology import Planck18
 
-__all__ = ['UV_LUMINOSITY_FUNCTION', 'draw_high_z', 'uv_luminosity_function']
+__all__ = ['BROWN_DWARF_SURFACE_DENSITY', 'EMISSION_LINE_EW', 'GALAXY_NUMBER_COUNTS',
+           'UV_LUMINOSITY_FUNCTION', 'draw_count_magnitudes', 'draw_high_z',
+           'draw_low_z_redshifts', 'galaxy_counts', 'galaxy_surface_density',
+           'high_z_surface_density', 'sky_class_fractions', 'uv_luminosity_function']
+
+#: Square arcminutes in a steradian.
+_ARCMIN2_PER_SR = (180 / math.pi * 60) ** 2
 
 #: Schechter parameters of the rest-frame UV (1600 A) luminosity function by
 #: redshift (Bouwens et al. 2021, AJ 162, 47): ``z``, ``phi_star``
@@ -28,6 +54,126 @@ UV_LUMINOSITY_FUNCTION = {
     'm_star': (-20.28, -20.87, -20.93, -21.10, -20.93, -21.15, -20.93, -21.15, -21.19),
     'alpha': (-1.52, -1.61, -1.69, -1.74, -1.93, -2.06, -2.23, -2.33, -2.38),
 }
+
+
+#: Near-infrared galaxy number counts: COSMOS2020 (Weaver et al. 2022, ApJS
+#: 258, 11, table 2, UltraVISTA K_s, Farmer catalogue), ``log_n`` = log10 of
+#: the galaxies per 0.5 mag bin per deg^2 at bin centres ``mag`` (AB; the
+#: transcription leaves per-mag or per-0.5-mag open, and per 0.5 mag matches
+#: the NICMOS H-band density of Yan et al. 1998, 4e5 deg^-2 to H = 24.75).
+#: Fainter than the last complete bin the counts continue with
+#: ``faint_slope`` (dex/mag, their slope between K = 24.25 and 25.75), and
+#: brighter than the first with ``bright_slope`` (their slope at K = 19-20).
+GALAXY_NUMBER_COUNTS = {
+    'mag': (19.25, 20.25, 21.25, 22.25, 23.25, 24.25, 25.25, 25.75),
+    'log_n': (3.65, 4.02, 4.29, 4.54, 4.78, 4.97, 5.18, 5.24),
+    'bin_width': 0.5,
+    'faint_slope': 0.18,
+    'bright_slope': 0.37,
+}
+
+#: Surface density of T and Y dwarfs in JWST deep fields (arcmin^-2):
+#: UNCOVER's T dwarfs, 0.094 arcmin^-2 (arXiv:2602.01894); JADES, 41 T and Y
+#: candidates (Hainline et al. 2026) over the about 470 arcmin^2 of its
+#: deep and medium tiers. ``j_peak`` and ``j_sigma``: their J-band
+#: magnitudes, as the Galactic model of Ryan & Reid (2016) has the counts of
+#: ultracool dwarfs peak at J ~ 24 (the width is an assumption).
+BROWN_DWARF_SURFACE_DENSITY = {'density': 0.09, 'j_peak': 24.0, 'j_sigma': 1.5}
+
+#: Rest-frame emission-line equivalent widths (Angstrom) added to the
+#: templates' own lines. ``high_z``: [OIII]+Hbeta of z >= 4 star-forming
+#: galaxies, log-normal with the median of Endsley et al. (2023, 780 A at
+#: z ~ 6.5-8, little dependence on M_UV) and an assumed width of 0.3 dex
+#: (``sigma_ln`` 0.7; Rinaldi et al. 2023 find 87-2100 A), and Halpha at
+#: ``halpha_ratio`` times it (Rasappu et al. 2016: 665-707 A at z ~ 5).
+#: ``low_z``: [OIII] 5007 of z ~ 2 star-forming galaxies, log-normal with
+#: mu = 4.24 and sigma = 1.33 (Boyett et al. 2022; 2.2 per cent above
+#: 1000 A), [OIII]+Hbeta = ``oiii_hbeta_ratio`` times it (4959 is a third of
+#: 5007, Hbeta a quarter: an assumption), Halpha equal to [OIII]+Hbeta.
+EMISSION_LINE_EW = {
+    'high_z': {'median': 780.0, 'sigma_ln': 0.7, 'halpha_ratio': 0.9},
+    'low_z': {'mu': 4.24, 'sigma_ln': 1.33, 'oiii_hbeta_ratio': 1.58, 'halpha_ratio': 1.0},
+}
+
+
+def galaxy_counts(mag):
+    """
+    Differential galaxy number counts in the near-infrared.
+
+    Parameters
+    ----------
+    mag : float or array-like
+        AB magnitude (K_s, used for F444W: the faint counts are dominated by
+        star-forming galaxies, nearly flat in f_nu over 2-4.4 micron).
+
+    Returns
+    -------
+    counts : `~numpy.ndarray`
+        Galaxies per magnitude per arcmin^2 (`GALAXY_NUMBER_COUNTS`).
+
+    Examples
+    --------
+    >>> from astro_galclass.simulate.population import galaxy_counts
+    >>> round(float(galaxy_counts(25.25)), 1)    # COSMOS2020, K_s = 25.25
+    84.1
+    """
+    table = GALAXY_NUMBER_COUNTS
+    m = np.asarray(mag, float)
+    mags, log_n = np.asarray(table['mag']), np.asarray(table['log_n'])
+    value = np.interp(m, mags, log_n)
+    value = np.where(m > mags[-1], log_n[-1] + table['faint_slope'] * (m - mags[-1]), value)
+    value = np.where(m < mags[0], log_n[0] + table['bright_slope'] * (m - mags[0]), value)
+    return 10 ** value / table['bin_width'] / 3600.0
+
+
+def galaxy_surface_density(m_limit, *, m_bright=15.0):
+    """
+    Galaxies per arcmin^2 between ``m_bright`` and ``m_limit``.
+
+    Parameters
+    ----------
+    m_limit : float
+        Faint limit (AB).
+    m_bright : float, optional
+        Bright limit (AB).
+
+    Returns
+    -------
+    density : float
+        arcmin^-2, the integral of `galaxy_counts`.
+
+    Examples
+    --------
+    >>> from astro_galclass.simulate.population import galaxy_surface_density
+    >>> round(galaxy_surface_density(24.75))     # NICMOS H <= 24.75: ~111
+    127
+    """
+    m = np.linspace(m_bright, m_limit, 4001)
+    return float(np.trapezoid(galaxy_counts(m), m))
+
+
+def draw_count_magnitudes(n, *, rng, m_range):
+    """
+    Magnitudes of ``n`` galaxies distributed as the number counts.
+
+    Parameters
+    ----------
+    n : int
+        Number of galaxies.
+    rng : `numpy.random.Generator`
+        Random generator.
+    m_range : tuple of float
+        Brightest and faintest magnitude.
+
+    Returns
+    -------
+    mag : `~numpy.ndarray`
+        ``(n,)`` AB magnitudes, with density proportional to `galaxy_counts`.
+    """
+    m = np.linspace(m_range[0], m_range[1], 2001)
+    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (galaxy_counts(m[1:]) + galaxy_counts(m[:-1]))
+                                           * np.diff(m))])
+    return np.interp(rng.uniform(0, cdf[-1], int(n)), cdf, m)
 
 
 def _parameters(z):
@@ -72,9 +218,15 @@ def uv_luminosity_function(muv, z):
     return 0.4 * np.log(10) * phi_star * x ** (alpha + 1) * np.exp(-x)
 
 
-@functools.lru_cache(maxsize=16)
-def _sampling_grid(m_limit, z_range, muv_bright, step):
-    """Grid cells and their probabilities ``phi dV/dz`` above the flux limit."""
+@functools.lru_cache(maxsize=32)
+def _density_grid(m_limit, z_range, muv_bright, step):
+    """
+    Galaxies per arcmin^2 in cells of (z, M_UV), above the flux limit.
+
+    ``phi(M_UV, z) dV/dz dz dM`` with the comoving volume of Planck 2018,
+    counting the galaxies whose apparent rest-frame UV magnitude
+    ``M_UV + DM(z) - 2.5 log10(1 + z)`` is brighter than ``m_limit``.
+    """
     z_grid = np.arange(z_range[0], z_range[1], step) + step / 2
     distance = Planck18.distmod(z_grid).value - 2.5 * np.log10(1 + z_grid)
     m_faint = m_limit - distance                         # faintest M_UV at each z
@@ -82,7 +234,46 @@ def _sampling_grid(m_limit, z_range, muv_bright, step):
     volume = Planck18.differential_comoving_volume(z_grid).value   # Mpc^3 / sr per dz
     density = uv_luminosity_function(m_grid[None, :], z_grid[:, None]) * volume[:, None]
     density[m_grid[None, :] > m_faint[:, None]] = 0.0
+    return z_grid, m_grid, density * step * step / _ARCMIN2_PER_SR
+
+
+def _sampling_grid(m_limit, z_range, muv_bright, step):
+    """Grid cells and their probabilities ``phi dV/dz`` above the flux limit."""
+    z_grid, m_grid, density = _density_grid(m_limit, z_range, muv_bright, step)
     return z_grid, m_grid, density.ravel() / density.sum()
+
+
+def high_z_surface_density(m_limit, *, z_range=(4.0, 15.0), muv_bright=-23.5, step=0.05):
+    """
+    UV-selected galaxies per arcmin^2 brighter than ``m_limit``.
+
+    The integral of the UV luminosity function (`UV_LUMINOSITY_FUNCTION`)
+    times the comoving volume, as `draw_high_z` samples it.
+
+    Parameters
+    ----------
+    m_limit : float
+        Faintest apparent UV magnitude (AB).
+    z_range : tuple of float, optional
+        Redshift range.
+    muv_bright : float, optional
+        Brightest absolute magnitude counted.
+    step : float, optional
+        Grid step in redshift and magnitude.
+
+    Returns
+    -------
+    density : float
+        arcmin^-2.
+
+    Examples
+    --------
+    >>> from astro_galclass.simulate.population import high_z_surface_density
+    >>> round(high_z_surface_density(28.0), 0)      # z >= 4, m_UV < 28
+    33.0
+    """
+    return float(_density_grid(float(m_limit), tuple(float(v) for v in z_range),
+                               float(muv_bright), float(step))[2].sum())
 
 
 def draw_high_z(n, *, rng, m_limit, z_range=(4.0, 15.0), muv_bright=-23.5, step=0.05):
@@ -129,3 +320,111 @@ def draw_high_z(n, *, rng, m_limit, z_range=(4.0, 15.0), muv_bright=-23.5, step=
     z = z_grid[iz] + rng.uniform(-step / 2, step / 2, int(n))
     muv = m_grid[im] + rng.uniform(-step / 2, step / 2, int(n))
     return z, muv
+
+
+#: Share of z >= 4 galaxies that are evolved (Balmer-break or dusty) rather
+#: than young: quiescent candidates at 3 < z < 5, 0.55 arcmin^-2 (Valentino
+#: et al. 2023), and HST-dark dusty galaxies at z ~ 2-8, 0.8 arcmin^-2
+#: (Barrufet et al. 2023), about half of them at z >= 4, against the tens
+#: to hundreds of young z >= 4 galaxies per arcmin^2 of deep fields.
+SKY_EVOLVED_HIGH_Z_SHARE = 0.02
+
+
+@functools.lru_cache(maxsize=16)
+def _low_z_density(m_limit, step=0.05, z_join=1.5):
+    """Galaxies per arcmin^2 in redshift cells over 0.05 <= z < 4."""
+    z_grid = np.arange(0.05, 4.0 - step / 2, step) + step / 2
+    _, _, lf = _density_grid(m_limit, (z_join, 4.0), -23.5, step)
+    per_cell = np.zeros(z_grid.size)
+    joined = z_grid > z_join
+    per_cell[joined] = lf.sum(axis=1)
+    # the rest of the counts at z < z_join, at constant comoving density
+    rest = (galaxy_surface_density(m_limit) - per_cell.sum()
+            - high_z_surface_density(m_limit) / (1 - SKY_EVOLVED_HIGH_Z_SHARE))
+    volume = Planck18.differential_comoving_volume(z_grid[~joined]).value
+    per_cell[~joined] = max(rest, 0.0) * volume / volume.sum()
+    return z_grid, per_cell
+
+
+def draw_low_z_redshifts(n, *, rng, m_limit, z_min=0.05, step=0.05):
+    """
+    Redshifts of ``n`` z < 4 galaxies of a field at depth ``m_limit``.
+
+    At 1.5 <= z < 4 the galaxies per unit redshift are those of the UV
+    luminosity function (as for `draw_high_z`, so that the density runs on
+    across z = 4 without a step); the rest of the number counts to
+    ``m_limit`` (`galaxy_surface_density`, less the z >= 4 galaxies) lies at
+    z < 1.5 at constant comoving density. Magnitudes are drawn separately
+    (`draw_count_magnitudes`): the redshift does not depend on the
+    magnitude here, a simplification.
+
+    Parameters
+    ----------
+    n : int
+        Number of galaxies.
+    rng : `numpy.random.Generator`
+        Random generator.
+    m_limit : float
+        Faint limit of the field (AB).
+    z_min : float, optional
+        Lowest redshift drawn (e.g. 1 for interlopers of dropout
+        selections); at least 0.05.
+    step : float, optional
+        Redshift step of the sampling grid.
+
+    Returns
+    -------
+    z : `~numpy.ndarray`
+        ``(n,)`` redshifts in ``[z_min, 4)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from astro_galclass.simulate.population import draw_low_z_redshifts
+    >>> z = draw_low_z_redshifts(5000, rng=np.random.default_rng(0), m_limit=29.0)
+    >>> bool(1.0 < np.median(z) < 2.0)
+    True
+    """
+    z_grid, per_cell = _low_z_density(float(m_limit), float(step))
+    p = np.where(z_grid - step / 2 >= z_min - 1e-9, per_cell, 0.0)
+    cells = rng.choice(p.size, size=int(n), p=p / p.sum())
+    return np.minimum(z_grid[cells] + rng.uniform(-step / 2, step / 2, int(n)), 4.0 - 1e-3)
+
+
+def sky_class_fractions(*, galaxy_limit, uv_limit, dwarf_colour):
+    """
+    The class mix of a deep field, from surface densities.
+
+    Parameters
+    ----------
+    galaxy_limit : float
+        Faint limit of the galaxy counts (F444W, AB).
+    uv_limit : float
+        Faint limit in the rest-frame UV of z >= 4 galaxies (F200W, AB).
+    dwarf_colour : float
+        Typical J - F444W of the brown dwarfs (AB), to place the Ryan & Reid
+        J-band counts in F444W.
+
+    Returns
+    -------
+    fractions : dict
+        ``{'low_z', 'high_z', 'brown_dwarf'}`` summing to 1, with the
+        surface densities (arcmin^-2) they come from under ``'density'``.
+
+    Examples
+    --------
+    >>> from astro_galclass.simulate.population import sky_class_fractions
+    >>> f = sky_class_fractions(galaxy_limit=28.0, uv_limit=28.0, dwarf_colour=3.0)
+    >>> round(f['high_z'], 2), f['brown_dwarf'] < 1e-3
+    (0.06, True)
+    """
+    high = high_z_surface_density(uv_limit) / (1 - SKY_EVOLVED_HIGH_Z_SHARE)
+    galaxies = galaxy_surface_density(galaxy_limit)
+    bd = BROWN_DWARF_SURFACE_DENSITY
+    z_score = (galaxy_limit + dwarf_colour - bd['j_peak']) / bd['j_sigma']
+    dwarfs = bd['density'] * 0.5 * (1 + math.erf(z_score / math.sqrt(2)))
+    density = {'low_z': max(galaxies - high, 0.0), 'high_z': high, 'brown_dwarf': dwarfs}
+    total = sum(density.values())
+    fractions = {c: v / total for c, v in density.items()}
+    fractions['density'] = density
+    return fractions

@@ -27,9 +27,9 @@ from astropy.table import Table, vstack
 
 from astro_galclass.nircam import NIRCAM_BANDS
 
-__all__ = ['TEMPLATE_NAMES', 'BrownDwarfColours', 'PhotometryGrid',
-           'band_weights', 'calzetti_k', 'igm_transmission', 'load_template',
-           'uv_slope']
+__all__ = ['EMISSION_LINES', 'TEMPLATE_NAMES', 'BrownDwarfColours', 'PhotometryGrid',
+           'band_weights', 'calzetti_k', 'igm_transmission', 'line_band_response',
+           'load_template', 'template_lines', 'uv_slope']
 
 #: Names of the shipped galaxy templates, in the order of `PhotometryGrid`.
 TEMPLATE_NAMES = tuple([f'fsps_QSF_12_v3_{i:03d}' for i in range(1, 13)]
@@ -37,6 +37,17 @@ TEMPLATE_NAMES = tuple([f'fsps_QSF_12_v3_{i:03d}' for i in range(1, 13)]
 
 #: R_V of the Calzetti et al. (2000) law.
 CALZETTI_RV = 4.05
+
+#: Strong optical emission lines added on top of the templates' own:
+#: rest vacuum wavelength (Angstrom) and share of their group's equivalent
+#: width. [OIII] 4960 is a third of 5008 (atomic physics); [OIII] 5008 /
+#: Hbeta = 4 is an assumption typical of z > 4 galaxies.
+EMISSION_LINES = {
+    'hbeta': (4862.7, 'oiii_hbeta', 3 / 19),
+    'oiii_4960': (4960.3, 'oiii_hbeta', 4 / 19),
+    'oiii_5008': (5008.2, 'oiii_hbeta', 12 / 19),
+    'halpha': (6564.6, 'halpha', 1.0),
+}
 
 #: Observed-frame wavelength grid (Angstrom) for band integrals.
 _OBS_WAVE = np.geomspace(6000.0, 52000.0, 3000)
@@ -79,6 +90,75 @@ def band_weights(wave, bands=NIRCAM_BANDS):
         trans = np.interp(wave, fw, ft, left=0.0, right=0.0)
         weights[:, i] = trans * dlnl / np.sum(trans * dlnl)
     return weights
+
+
+def line_band_response(wave_obs, bands=NIRCAM_BANDS):
+    r"""
+    Band-averaged f_nu of a line per unit observed equivalent width.
+
+    A line of observed equivalent width :math:`W` on a continuum
+    :math:`f_\nu` at observed wavelength :math:`\lambda` adds
+    :math:`W f_\nu T(\lambda) / (\lambda \int T\, d\ln\lambda)` to the
+    photon-counting band average (see `band_weights`).
+
+    Parameters
+    ----------
+    wave_obs : array
+        Observed wavelength of the line (Angstrom), any shape.
+    bands : tuple of str, optional
+        NIRCam bands.
+
+    Returns
+    -------
+    response : `~numpy.ndarray`
+        ``wave_obs.shape + (len(bands),)``, per Angstrom.
+
+    Examples
+    --------
+    >>> from astro_galclass.simulate.sed import line_band_response
+    >>> r = line_band_response(5008.2 * 8.0)           # [OIII] at z = 7
+    >>> int(r.argmax())                                # F444W (index 6)
+    6
+    """
+    wave_obs = np.asarray(wave_obs, float)
+    out = np.zeros(wave_obs.shape + (len(bands),))
+    for i, (fw, ft) in enumerate(_filter_curves(tuple(bands))):
+        norm = np.trapezoid(ft / fw, fw)
+        out[..., i] = np.interp(wave_obs, fw, ft, left=0.0, right=0.0) / (wave_obs * norm)
+    return out
+
+
+@functools.cache
+def template_lines():
+    """
+    Continua and equivalent widths of each template's own optical lines.
+
+    Returns
+    -------
+    lines : dict
+        ``'continuum'``: ``(n_templates, n_lines)`` f_nu of the continuum
+        under each line of `EMISSION_LINES` relative to f_nu(1500 A) (no
+        extra dust); ``'oiii_hbeta'`` and ``'halpha'``: ``(n_templates,)``
+        rest equivalent widths (Angstrom) of [OIII]+Hbeta and Halpha
+        (including [NII]) in the template.
+    """
+    continuum = np.zeros((len(TEMPLATE_NAMES), len(EMISSION_LINES)))
+    ew = {'oiii_hbeta': np.zeros(len(TEMPLATE_NAMES)), 'halpha': np.zeros(len(TEMPLATE_NAMES))}
+    windows = {'oiii_hbeta': ((4700, 4820), (4840, 5030), (5060, 5200)),
+               'halpha': ((6400, 6520), (6530, 6600), (6650, 6780))}
+    for i, name in enumerate(TEMPLATE_NAMES):
+        wave, fnu = load_template(name)
+        for group, (blue, line, red) in windows.items():
+            side = ((wave > blue[0]) & (wave < blue[1])) | ((wave > red[0]) & (wave < red[1]))
+            # line-free continuum: a straight line through the two sides
+            fit = np.polyfit(wave[side], fnu[side], 1)
+            inside = (wave > line[0]) & (wave < line[1])
+            cont = np.polyval(fit, wave[inside])
+            ew[group][i] = max(float(np.trapezoid(fnu[inside] / cont - 1, wave[inside])), 0.0)
+            for j, (rest, g, _) in enumerate(EMISSION_LINES.values()):
+                if g == group:
+                    continuum[i, j] = np.polyval(fit, rest)
+    return {'continuum': continuum, **ew}
 
 
 def calzetti_k(wave):

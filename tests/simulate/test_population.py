@@ -1,15 +1,29 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""z >= 4 galaxies as a deep field has them (issue 13, part 1 begun)."""
+"""
+The sky population against published statistics (issue 13, part 1).
+
+Every test names the published number it pins and where it comes from;
+``benchmarks/studies/population_statistics.rst`` says where each was read.
+"""
 
 import numpy as np
 import pytest
 
 from astro_galclass.simulate import NIRCamSimulator
 from astro_galclass.simulate.population import (
+    BROWN_DWARF_SURFACE_DENSITY,
+    GALAXY_NUMBER_COUNTS,
     UV_LUMINOSITY_FUNCTION,
+    draw_count_magnitudes,
     draw_high_z,
+    draw_low_z_redshifts,
+    galaxy_counts,
+    galaxy_surface_density,
+    high_z_surface_density,
     uv_luminosity_function,
 )
+from astro_galclass.simulate.population import _low_z_density
+from astro_galclass.simulate.sed import NIRCAM_BANDS, line_band_response
 
 
 def test_luminosity_function_matches_bouwens21_at_its_redshifts():
@@ -88,3 +102,162 @@ def test_star_forming_low_z_galaxies_are_nearly_flat_in_f_nu():
     assert all(abs(c) < 0.6 for c in sky), sky
     balanced = _near_ir_colours('balanced')
     assert all(c > 1.0 for c in balanced), balanced
+
+
+# -- number counts -------------------------------------------------------------
+
+def test_counts_reproduce_cosmos2020_and_its_faint_slope():
+    table = GALAXY_NUMBER_COUNTS
+    # Weaver et al. 2022 (COSMOS2020) table 2, K_s, per 0.5 mag per deg^2
+    for mag, log_n in zip(table['mag'], table['log_n'], strict=True):
+        assert galaxy_counts(mag) * 3600 * 0.5 == pytest.approx(10 ** log_n)
+    # faintward the slope of their K = 24.25-25.75 counts, 0.18 dex/mag
+    assert np.log10(galaxy_counts(29.0) / galaxy_counts(28.0)) == pytest.approx(0.18)
+
+
+@pytest.mark.parametrize(('m_limit', 'published', 'tolerance', 'source'), [
+    # HST/NICMOS H-band counts, 4e5 deg^-2 = 111 arcmin^-2 to H = 24.75
+    (24.75, 111.0, 0.25, 'Yan et al. 1998'),
+    # CEERS DR1.0: > 80,000 galaxies over ~100 arcmin^2, F444W 5 sigma ~ 29.0
+    (29.0, 800.0, 0.25, 'CEERS DR1.0, arXiv:2510.08743'),
+    # JADES DR5: ~500,000 sources over ~469 arcmin^2, deep and medium tiers
+    # (5 sigma ~ 29.5-30.5)
+    (29.5, 1070.0, 0.25, 'JADES DR5, arXiv:2605.21599'),
+])
+def test_counts_match_published_surface_densities(m_limit, published, tolerance, source):
+    assert galaxy_surface_density(m_limit) == pytest.approx(published, rel=tolerance), source
+
+
+def test_count_magnitudes_follow_the_counts():
+    mag = draw_count_magnitudes(200000, rng=np.random.default_rng(0), m_range=(23.0, 30.0))
+    assert mag.min() >= 23.0 and mag.max() <= 30.0
+    hist, edges = np.histogram(mag, bins=[26, 27, 28, 29])
+    slope = np.diff(np.log10(hist))
+    np.testing.assert_allclose(slope, 0.18, atol=0.02)
+
+
+# -- redshifts and the z >= 4 share ---------------------------------------------
+
+def test_high_z_densities_match_deep_field_candidates():
+    # HUDF B-, V- and i-dropouts (z ~ 4, 5, 6): 504 + 204 + 54 over 11 arcmin^2
+    # to z850 ~ 29 (Beckwith et al. 2006), a lower limit (incompleteness)
+    hudf = (504 + 204 + 54) / 11.0
+    model = high_z_surface_density(29.0, z_range=(3.5, 6.5))
+    assert hudf < model < 2 * hudf
+    # JADES DR5: 2081 z_phot > 8 candidates over 469 arcmin^2 (arXiv:2601.15959)
+    jades = 2081 / 469
+    model = high_z_surface_density(29.75, z_range=(8.0, 15.0))
+    assert jades / 2 < model < 2 * jades
+    # ... which is ~0.4 per cent of the ~500,000 JADES sources
+    share = model / galaxy_surface_density(29.75)
+    assert 0.002 < share < 0.008
+
+
+def test_z_ge_4_share_rises_with_depth():
+    # about one galaxy in ten at z >= 4 at m ~ 29 (issue 13's real field);
+    # the faint counts are increasingly high-z
+    shares = [high_z_surface_density(m) / galaxy_surface_density(m) for m in (28, 29, 30.5)]
+    assert all(np.diff(shares) > 0)
+    assert 0.06 < shares[1] < 0.15
+
+
+@pytest.mark.parametrize('m_limit', [28.0, 30.6])
+def test_low_z_density_runs_on_across_z_4(m_limit):
+    # the same luminosity functions on both sides of the boundary: no step
+    z, per_cell = _low_z_density(m_limit)
+    below = per_cell[-1] / (z[1] - z[0])
+    above = high_z_surface_density(m_limit, z_range=(4.0, 4.05)) / 0.05
+    assert below == pytest.approx(above, rel=0.15)
+    drawn = draw_low_z_redshifts(20000, rng=np.random.default_rng(1), m_limit=m_limit)
+    assert drawn.min() >= 0.05 and drawn.max() < 4.0
+    assert 1.0 < np.median(drawn) < 2.2
+    interlopers = draw_low_z_redshifts(2000, rng=np.random.default_rng(1), m_limit=m_limit,
+                                       z_min=1.0)
+    assert interlopers.min() >= 1.0
+
+
+# -- brown dwarfs ---------------------------------------------------------------
+
+def test_brown_dwarfs_at_deep_field_densities():
+    sim = NIRCamSimulator(depth='jades-deep')
+    density = sim.sky_class_fractions()['density']['brown_dwarf']
+    # UNCOVER T dwarfs, 0.094 arcmin^-2 (arXiv:2602.01894); JADES, 41 T/Y
+    # candidates over ~469 arcmin^2 (Hainline et al. 2026)
+    assert density == pytest.approx(0.094, rel=0.1)
+    assert density == pytest.approx(41 / 469, rel=0.1)
+    dwarfs = NIRCamSimulator(depth='jades-deep', seed=2, population='sky',
+                             class_fractions={'brown_dwarf': 1}).draw_sources(2000)
+    # J-band counts peaking at J ~ 24 (Ryan & Reid 2016)
+    j = np.asarray(dwarfs['mag_F115W'].value)
+    assert np.median(j) == pytest.approx(BROWN_DWARF_SURFACE_DENSITY['j_peak'], abs=0.3)
+    assert np.all(dwarfs['mag_F444W'].value <= sim.depths['F444W'] + 0.3)
+
+
+# -- the class mix ----------------------------------------------------------------
+
+def test_sky_population_draws_the_sky_class_mix():
+    sim = NIRCamSimulator(depth='jades-deep', population='sky', seed=1)
+    fractions = sim.sky_class_fractions()
+    assert sim.class_fractions == pytest.approx(
+        {c: fractions[c] for c in ('low_z', 'high_z', 'brown_dwarf')})
+    assert sum(sim.class_fractions.values()) == pytest.approx(1.0)
+    # at this depth about a quarter of the sources are at z >= 4, brown
+    # dwarfs one in ~10^4
+    assert 0.15 < fractions['high_z'] < 0.35
+    assert 1e-5 < fractions['brown_dwarf'] < 1e-3
+    truth = sim.draw_sources(4000)
+    share = np.mean(truth['class'] == 'high_z')
+    assert share == pytest.approx(fractions['high_z'], abs=0.03)
+    # explicit class fractions still win (training mixes)
+    assert NIRCamSimulator(population='sky', class_fractions={'high_z': 1}).class_fractions[
+        'high_z'] == 1.0
+    # a shallower field has fewer z >= 4 galaxies per source
+    assert NIRCamSimulator(depth='ceers').sky_class_fractions()['high_z'] < fractions['high_z']
+
+
+# -- UV slopes and emission lines -------------------------------------------------
+
+@pytest.fixture(scope='module')
+def young_sky():
+    truth = NIRCamSimulator(seed=4, population='sky',
+                            class_fractions={'high_z': 1}).draw_sources(8000)
+    return truth[truth['kind'] == 'young']
+
+
+@pytest.mark.parametrize(('z', 'published'), [(4, -2.03), (5, -2.14), (6, -2.24), (7, -2.30)])
+def test_uv_slopes_at_m_uv_minus_18(young_sky, z, published):
+    # Bouwens et al. 2014: mean beta at M_UV = -18 of -2.03, -2.14, -2.24 and
+    # -2.30 at z ~ 4, 5, 6 and 7 (+-0.03-0.18 random, 0.06-0.13 systematic)
+    sel = ((np.abs(np.asarray(young_sky['redshift']) - z) < 0.5)
+           & (np.abs(young_sky['muv'].value + 18) < 0.5))
+    assert sel.sum() > 50
+    assert np.median(np.asarray(young_sky['beta'])[sel]) == pytest.approx(published, abs=0.15)
+
+
+def _colour(truth, a, b, lo, hi):
+    z = np.asarray(truth['redshift'])
+    sel = (z >= lo) & (z < hi)
+    return np.median(truth[f'mag_{a}'].value[sel] - truth[f'mag_{b}'].value[sel])
+
+
+def test_emission_lines_redden_the_long_wave_colours(young_sky):
+    # [OIII]+Hbeta in F444W at z ~ 7-8: a red F356W-F444W from lines of
+    # median EW 780 A (Endsley et al. 2023)
+    sky = _colour(young_sky, 'F356W', 'F444W', 6.9, 8.0)
+    assert sky > 0.3
+    balanced = NIRCamSimulator(seed=4, class_fractions={'high_z': 1}).draw_sources(4000)
+    balanced = balanced[balanced['kind'] == 'young']
+    assert sky > _colour(balanced, 'F356W', 'F444W', 6.9, 8.0) + 0.1
+    # Halpha in [4.5]: [3.6]-[4.5] = 0.31-0.35 at z = 5.1-5.4 (Rasappu et
+    # al. 2016), ~ F356W-F444W
+    assert _colour(young_sky, 'F356W', 'F444W', 5.1, 5.4) == pytest.approx(0.33, abs=0.25)
+    # JADES z >~ 9: median F356W-F444W 0.39 (Topping et al. 2024)
+    assert _colour(young_sky, 'F356W', 'F444W', 9.0, 12.0) == pytest.approx(0.39, abs=0.3)
+
+
+def test_line_response_integrates_to_the_band_average():
+    # a "continuum of lines", one per Angstrom of unit equivalent width, is
+    # the continuum itself: the response integrates to 1 over each band
+    wave = np.linspace(5000.0, 60000.0, 200001)
+    response = line_band_response(wave, NIRCAM_BANDS)
+    np.testing.assert_allclose(np.trapezoid(response, wave, axis=0), 1.0, rtol=2e-3)
