@@ -259,6 +259,7 @@ def _evaluate_morphology(args):
 def _evaluate_highz(args):
     from astro_galclass.highz import HighZClassifier
     from astro_galclass.training.benchmark import (
+        HIGHZ_SKY_TARGETS,
         benchmark_highz,
         check_targets,
         improvement_table,
@@ -271,11 +272,14 @@ def _evaluate_highz(args):
         clf, n_test=args.n_test, n_train_baseline=args.n_train_baseline,
         depth=args.depth, seed=args.seed, baselines=not args.no_baselines,
         progress=lambda msg: print(msg, file=sys.stderr), priors=args.priors,
-        mix='priors')
+        mix='priors', population=args.population, train_population=args.train_population)
     print(f'{clf.name} (sha256 {clf.weights_sha256[:12]}) on {args.n_test} simulated '
-          f'{args.depth} sources, seed {args.seed}, F444W S/N slices:\n')
-    if args.priors is not None:
-        print(f'rows with mix "priors" weight the test set to the class mix {args.priors} '
+          f'{args.depth} sources ({args.population} population, classes in equal thirds), '
+          f'seed {args.seed}, F444W S/N slices:\n')
+    if 'priors' in table.meta:
+        name = 'priors' if args.priors is not None else 'sky'
+        mix = ', '.join(f'{c}={f:.3g}' for c, f in table.meta['priors'].items())
+        print(f'rows with mix "{name}" weight the test set to the class mix {mix} '
               '(probabilities shifted to it)\n')
     show = ['model', 'snr_slice', 'mix', 'n', 'accuracy', 'recall_low_z',
             'recall_brown_dwarf', 'highz_completeness', 'highz_contamination', 'ece',
@@ -289,6 +293,10 @@ def _evaluate_highz(args):
     print('\ntargets (CNN, S/N >= 10):')
     for line in check_targets(table):
         print('  ' + line)
+    if 'sky' in set(table['mix']):
+        print("\ntargets at the sky's mix (CNN, S/N >= 10, issue 13):")
+        for line in check_targets(table, targets=HIGHZ_SKY_TARGETS, mix='sky'):
+            print('  ' + line)
     if args.output is not None:
         out = Path(args.output)
         out.mkdir(parents=True, exist_ok=True)
@@ -513,6 +521,12 @@ def _parser():
     p.add_argument('--priors', type=_priors, default=None,
                    help='also score every model at this class mix, e.g. '
                    'low_z=0.88,high_z=0.1,brown_dwarf=0.02 (fractions are normalised)')
+    p.add_argument('--population', choices=('balanced', 'sky'), default='balanced',
+                   help="population of the test sources within each class; 'sky' also "
+                   "scores every model at the sky's class mix at this depth unless --priors "
+                   'is given')
+    p.add_argument('--train-population', choices=('balanced', 'sky'), default='balanced',
+                   help='population the Random Forest baseline is trained on')
     p.add_argument('--output', default=None, help='folder for evaluation.ecsv/.png')
     p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
     p.set_defaults(func=_evaluate_highz)

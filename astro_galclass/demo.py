@@ -21,7 +21,7 @@ from astropy.table import QTable
 from astro_galclass.highz import HighZClassifier
 from astro_galclass.highz.flags import UNCLASSIFIED
 from astro_galclass.highz.resample import extract_cutouts
-from astro_galclass.nircam import LONG_WAVE_BANDS, NIRCAM_BANDS
+from astro_galclass.nircam import LONG_WAVE_BANDS, NIRCAM_BANDS, selection_metrics
 from astro_galclass.simulate import NIRCamSimulator
 
 __all__ = ['CLASS_COLOURS', 'class_counts', 'detect_sources_multiband', 'run_demo', 'write_regions']
@@ -221,6 +221,12 @@ def _figure(images, catalog, cutouts, path):
     plt.close(fig)
 
 
+def _selection(pred, truth):
+    """High-z completeness and contamination (NaN where undefined)."""
+    metrics = selection_metrics(truth == 'high_z', pred == 'high_z', high_z=True)
+    return {k: metrics[k] for k in ('highz_completeness', 'highz_contamination')}
+
+
 def run_demo(output='galclass-demo', *, n_sources=500, shape=(2000, 2000), seed=2026,
              device='auto', classifier=None, say=print):
     """
@@ -246,15 +252,22 @@ def run_demo(output='galclass-demo', *, n_sources=500, shape=(2000, 2000), seed=
     catalog : `~astropy.table.QTable`
         Detections with the classification and the matched truth.
     summary : dict
-        Counts and accuracy.
+        Counts, accuracy, the field's class mix (``priors``, at which the
+        sources are drawn and classified: ``population='sky'`` of
+        `~astro_galclass.simulate.NIRCamSimulator`) and the high-z
+        completeness and contamination at F444W S/N >= 10.
     """
     start = time.perf_counter()
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     clf = classifier or HighZClassifier.pretrained(device=device)
-    sim = NIRCamSimulator(depth='jades-deep', seed=seed)
+    # the sources as a deep field has them: its class mix, redshifts, number
+    # counts and emission lines (population='sky'), not a training mix
+    sim = NIRCamSimulator(depth='jades-deep', seed=seed, population='sky')
+    field_mix = dict(sim.class_fractions)
     say(f'simulating a JADES-deep field: {n_sources} sources, {shape[1]}x{shape[0]} '
-        'short-wave pixels (0.031"), long-wave at 0.063"')
+        'short-wave pixels (0.031"), long-wave at 0.063"; class mix '
+        + ', '.join(f'{c} {f:.2g}' for c, f in field_mix.items()))
     images, truth = sim.make_field(n_sources=n_sources, shape=shape)
     for band, img in images.items():
         header = img.wcs.to_header()
@@ -267,7 +280,9 @@ def run_demo(output='galclass-demo', *, n_sources=500, shape=(2000, 2000), seed=
     detections = detect_sources_multiband(images)
     say(f'  {len(detections)} detections; classifying with {clf.name!r} on {clf.device}')
     mosaics = {b: str(out / f'mosaic_{b.lower()}.fits') for b in NIRCAM_BANDS}
-    catalog = clf.classify_catalog(detections, mosaics)
+    # probabilities for the field's own mix (the Bayes correction of the
+    # model's training mix)
+    catalog = clf.classify_catalog(detections, mosaics, priors=field_mix)
 
     # the truth is known: match detections to simulated sources within 0.15"
     idx, sep, _ = catalog['sky_centroid'].match_to_catalog_sky(truth['sky_centroid'])
@@ -298,6 +313,8 @@ def run_demo(output='galclass-demo', *, n_sources=500, shape=(2000, 2000), seed=
         'accuracy_snr10': (float(np.mean(pred[bright] == truth_cls[bright]))
                            if bright.any() else np.nan),
         'n_snr10': int(bright.sum()),
+        'priors': field_mix,
+        **_selection(pred[bright], truth_cls[bright]),
         'seconds': time.perf_counter() - start,
         'output': str(out),
     }
@@ -311,6 +328,8 @@ def run_demo(output='galclass-demo', *, n_sources=500, shape=(2000, 2000), seed=
     say(f"accuracy on matched, classified detections: {summary['accuracy']:.3f} "
         f"({ok.sum()} sources); F444W S/N >= 10: {summary['accuracy_snr10']:.3f} "
         f"({summary['n_snr10']} sources)")
+    say(f"high-z selection at F444W S/N >= 10: completeness {summary['highz_completeness']:.3f}, "
+        f"contamination {summary['highz_contamination']:.3f} (simulated field at the sky's mix)")
     say(f"wrote {out}/catalog.ecsv, classes.reg, field.png and 7 mosaics "
         f"in {summary['seconds']:.0f} s")
     return catalog, summary

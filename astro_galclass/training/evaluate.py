@@ -106,7 +106,9 @@ def evaluate_highz(results, truth, *, classes=HIGHZ_CLASSES, snr_band='F444W',
         Score at this class mix instead of the test set's own: within each
         slice every source is weighted so that the classes have these
         shares (`~astro_galclass.nircam.prevalence_weights`), as on a field
-        of the sky where high-z galaxies are a minority. Give probabilities
+        of the sky where high-z galaxies are a minority. A class that a
+        slice does not hold (e.g. no faint brown dwarf) is left out of that
+        slice's mix and the others renormalised. Give probabilities
         computed for the same mix (``predict_proba(priors=...)``).
     mix : str, optional
         Name of the class mix, written in the ``mix`` column.
@@ -147,7 +149,7 @@ def evaluate_highz(results, truth, *, classes=HIGHZ_CLASSES, snr_band='F444W',
         for slice_name, lo, hi in snr_bins:
             sel = (snr >= lo) & (snr < hi)
             weights = (None if target is None or not sel.any()
-                       else prevalence_weights(labels[sel], target))
+                       else prevalence_weights(labels[sel], _present(target, labels[sel])))
             row = {'model': name, 'snr_slice': slice_name, 'mix': str(mix)}
             row.update(_metrics(pred[sel], None if probs is None else probs[sel],
                                 labels[sel], classes, weights))
@@ -160,6 +162,22 @@ def evaluate_highz(results, truth, *, classes=HIGHZ_CLASSES, snr_band='F444W',
     if target is not None:
         table.meta['priors'] = dict(zip(classes, target.tolist(), strict=True))
     return table
+
+
+def _present(target, labels):
+    """
+    The mix ``target`` over the classes a slice holds, renormalised.
+
+    A slice without any source of a class (no brown dwarf is faint: they
+    are all at high S/N) cannot be weighted to a mix that has that class;
+    its share is spread over the others, as the sky has next to none of
+    them there either.
+    """
+    present = np.bincount(labels, minlength=len(target)) > 0
+    if not np.any(target[present] > 0):
+        return target
+    kept = np.where(present, target, 0.0)
+    return kept / kept.sum()
 
 
 def binned_completeness(pred, truth, *, by='redshift', bins=None, target='high_z',

@@ -8,13 +8,18 @@ Prints, for both populations at JADES-deep depth:
   and z >= 8 (a deep field: z = 4-6 dominates, median about 5);
 - the median noise-free F090W-F115W, F115W-F150W and F150W-F444W colours of
   star-forming low-z galaxies at 1 < z < 3 (observed: a few tenths of a
-  magnitude, nearly flat f_nu).
+  magnitude, nearly flat f_nu);
+- the median redshift of the low-z galaxies and the median F356W-F444W of
+  young galaxies at z = 6.9-8 ([OIII]+Hbeta in F444W);
+- for each depth preset, the sky's class mix and surface densities
+  (``NIRCamSimulator.sky_class_fractions``).
 
 Run: ``python benchmarks/studies/population_check.py`` (about half a minute).
 """
 
 import numpy as np
 
+from astro_galclass.nircam import DEPTH_PRESETS
 from astro_galclass.simulate import NIRCamSimulator
 
 
@@ -31,10 +36,20 @@ def main(n=4000, seed=5):
                for b in ('F090W', 'F115W', 'F150W', 'F444W')}
         colours = [np.median(mag[a] - mag[b])
                    for a, b in (('F090W', 'F115W'), ('F115W', 'F150W'), ('F150W', 'F444W'))]
+        young = high[np.asarray(high['kind']) == 'young']
+        zy = np.asarray(young['redshift'])
+        sel = (zy >= 6.9) & (zy < 8.0)
+        lines = np.median(young['mag_F356W'].value[sel] - young['mag_F444W'].value[sel])
         print(f'{population:9s} young z>=4: median z {np.median(z):.2f}, '
               f'z>=6 {np.mean(z >= 6):.3f}, z>=8 {np.mean(z >= 8):.3f} ({len(z)} galaxies); '
+              f'F356W-F444W at z=6.9-8 {lines:.2f}; low-z median z {np.median(zl):.2f}; '
               f'star-forming 1<z<3 ({sf.sum()}): F090W-F115W {colours[0]:.2f}, '
               f'F115W-F150W {colours[1]:.2f}, F150W-F444W {colours[2]:.2f}')
+    for depth in DEPTH_PRESETS:
+        f = NIRCamSimulator(depth=depth).sky_class_fractions()
+        density = ', '.join(f'{c} {v:.3g}' for c, v in f['density'].items())
+        print(f'sky mix at {depth:12s}: low_z {f["low_z"]:.4f}, high_z {f["high_z"]:.4f}, '
+              f'brown_dwarf {f["brown_dwarf"]:.2e} (per arcmin^2: {density})')
 
 
 if __name__ == '__main__':

@@ -51,6 +51,23 @@ def test_evaluate_highz(tiny_weights, tmp_path, capsys):
     assert (tmp_path / 'evaluation.png').stat().st_size > 10000
 
 
+def test_evaluate_highz_on_the_sky_population(tiny_weights, tmp_path, capsys):
+    assert main(['evaluate-highz', '--weights', str(tiny_weights), '--n-test', '240',
+                 '--n-train-baseline', '240', '--output', str(tmp_path), '--device',
+                 'cpu', '--population', 'sky']) == 0
+    text = capsys.readouterr().out
+    assert 'sky population' in text and "targets at the sky's mix" in text
+    table = QTable.read(tmp_path / 'evaluation.ecsv')
+    assert set(table['mix']) == {'test set', 'sky'}
+    assert table.meta['population'] == 'sky'
+    mix = table.meta['priors']
+    expected = NIRCamSimulator(depth='jades-deep').sky_class_fractions()
+    assert mix['high_z'] == pytest.approx(expected['high_z'])
+    # the faint slice has no brown dwarf: scored on the other two classes
+    faint = table[(table['mix'] == 'sky') & (table['snr_slice'] == '5 <= S/N < 10')]
+    assert len(faint) == 3
+
+
 def test_train_morphology_needs_one_source(tmp_path):
     with pytest.raises(SystemExit, match='exactly one data source'):
         main(['train-morphology', '--output', str(tmp_path / 'm.pt')])
@@ -76,6 +93,12 @@ def test_demo(tiny_weights, tmp_path):
     assert {r.visual['edgecolor'] for r in regions} <= {'cyan', 'red', 'yellow', 'white'}
     assert 0 <= summary['accuracy'] <= 1
     assert any('accuracy' in line for line in lines)
+    # the field is drawn, and classified, at the sky's class mix
+    sky = NIRCamSimulator(depth='jades-deep').sky_class_fractions()
+    assert summary['priors']['high_z'] == pytest.approx(sky['high_z'])
+    assert any('completeness' in line and "sky's mix" in line for line in lines)
+    assert catalog.meta['astro_galclass_highz']['options']['priors']['high_z'] == pytest.approx(
+        sky['high_z'])
     # the figure's legend counts every source, the unclassified ones too
     from astro_galclass.demo import class_counts
 

@@ -14,6 +14,7 @@ from astro_galclass.simulate.population import (
     BROWN_DWARF_SURFACE_DENSITY,
     GALAXY_NUMBER_COUNTS,
     UV_LUMINOSITY_FUNCTION,
+    _low_z_density,
     draw_count_magnitudes,
     draw_high_z,
     draw_low_z_redshifts,
@@ -22,7 +23,6 @@ from astro_galclass.simulate.population import (
     high_z_surface_density,
     uv_luminosity_function,
 )
-from astro_galclass.simulate.population import _low_z_density
 from astro_galclass.simulate.sed import NIRCAM_BANDS, line_band_response
 
 
@@ -131,7 +131,7 @@ def test_counts_match_published_surface_densities(m_limit, published, tolerance,
 def test_count_magnitudes_follow_the_counts():
     mag = draw_count_magnitudes(200000, rng=np.random.default_rng(0), m_range=(23.0, 30.0))
     assert mag.min() >= 23.0 and mag.max() <= 30.0
-    hist, edges = np.histogram(mag, bins=[26, 27, 28, 29])
+    hist, _ = np.histogram(mag, bins=[26, 27, 28, 29])
     slope = np.diff(np.log10(hist))
     np.testing.assert_allclose(slope, 0.18, atol=0.02)
 
