@@ -181,6 +181,26 @@ def _train_highz_recipe(args):
     return 0
 
 
+def _train_highz_sky(args):
+    from astro_galclass.training.highz import finetune_highz_sky
+
+    if args.data is not None or args.finetune_epochs is not None:
+        msg = ('--recipe sky continues a network on simulations; it cannot be combined with '
+               '--data or --finetune-epochs')
+        raise SystemExit(msg)
+    start = time.perf_counter()
+    clf, history = finetune_highz_sky(
+        args.output, init=args.init, device=args.device, max_epochs=args.max_epochs,
+        batches_per_epoch=args.batches_per_epoch, n_val=args.n_val, workers=args.workers,
+        time_budget=args.time_budget, checkpoint_dir=args.checkpoint_dir,
+        progress=not args.no_progress)
+    history.pprint(max_lines=-1, max_width=-1)
+    print(f'\nstopped by {history.meta.get("stopped_by")}; temperature {clf.temperature:.3f}; '
+          f'default priors {clf.default_priors}; wrote {args.output} in '
+          f'{time.perf_counter() - start:.0f} s')
+    return 0
+
+
 def _train_highz(args):
     import numpy as np
 
@@ -188,6 +208,8 @@ def _train_highz(args):
 
     if args.recipe == 'shipped':
         return _train_highz_recipe(args)
+    if args.recipe == 'sky':
+        return _train_highz_sky(args)
     _recipe_only(args, ('init', 'finetune_epochs', 'workers'))
     batch_size = _or(args.batch_size, 128)
     max_epochs = _or(args.max_epochs, 30)
@@ -468,13 +490,15 @@ def _parser():
                        'or on your labelled cutouts, or retrain the shipped model',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--output', required=True, type=Path, help='weights file to write')
-    p.add_argument('--recipe', choices=('shipped',), default=None,
-                   help='train with the two-stage recipe of the shipped model '
-                   '(astro_galclass.training.HIGHZ_RECIPE and HIGHZ_FINETUNE_RECIPE); the '
-                   'options below then override the recipe only where given')
+    p.add_argument('--recipe', choices=('shipped', 'sky'), default=None,
+                   help="'shipped': train with the two-stage recipe of version 3 "
+                   '(astro_galclass.training.HIGHZ_RECIPE and HIGHZ_FINETUNE_RECIPE); '
+                   "'sky': continue a network on the sky population (HIGHZ_SKY_RECIPE, "
+                   'version 4); the options below then override the recipe only where given')
     p.add_argument('--init', type=Path, default=None,
                    help='with --recipe shipped: a weights file to start stage 2 from '
-                   '(skips stage 1)')
+                   '(skips stage 1); with --recipe sky: the network to continue '
+                   '(default: the shipped one)')
     p.add_argument('--finetune-epochs', type=int, default=None,
                    help='with --recipe shipped: stage-2 epochs (0: stage 1 only)')
     p.add_argument('--workers', type=int, default=None,

@@ -18,6 +18,7 @@ from astro_galclass.highz.normalization import (
     AsinhNormalization,
     normalization_from_dict,
 )
+from astro_galclass.highz.ood import OOD_SCORE, fit_class_gaussians, mahalanobis_score
 from astro_galclass.highz.resample import (
     _pixel_scale_arcsec,
     prepare_images,
@@ -42,6 +43,18 @@ __all__ = ['HighZClassifier']
 #: Share of unclassified rows above which `HighZClassifier.classify_catalog`
 #: warns (the rows are kept, masked and flagged, in any case).
 UNCLASSIFIED_WARNING_FRACTION = 0.5
+
+#: Monte Carlo dropout samples of ``uncertainty=True``.
+MC_DROPOUT_SAMPLES = 30
+
+#: Network features of the out-of-distribution score: (pooled, embedding)
+#: -> features, and their width.
+_OOD_FEATURES = {
+    'embedding': (lambda pooled, emb: emb, lambda m: m.embedding_size),
+    'pooled': (lambda pooled, emb: pooled, lambda m: m.head[0].in_features),
+    'both': (lambda pooled, emb: torch.cat([pooled, emb], dim=1),
+             lambda m: m.head[0].in_features + m.embedding_size),
+}
 
 
 def _check_names(name, values):
@@ -363,18 +376,183 @@ dict or sequence of dict
 
     def _probabilities(self, values, flags, target=None, progress=False):
         """Probabilities (N, n_classes), NaN rows where not classifiable."""
-        probs = np.full((len(values), len(self.classes)), np.nan)
+        return self._evaluate(values, flags, target, progress=progress)[0]
+
+    def _evaluate(self, values, flags, target=None, *, uncertainty=0, progress=False):
+        """
+        Probabilities, out-of-distribution scores and Monte Carlo spreads.
+
+        One pass of the network per batch: the pooled features give the
+        embedding (for ``highz_ood``), the logits and, with ``uncertainty``
+        samples, the head's dropout samples. Returns ``(probs, ood, draws)``:
+        ``(N, n_classes)``, ``(N,)`` (NaN without statistics) and the
+        dropout samples ``(N, uncertainty, n_classes)`` or None; NaN rows
+        where not classifiable.
+        """
+        n, n_classes = len(values), len(self.classes)
+        probs = np.full((n, n_classes), np.nan)
+        ood = np.full(n, np.nan)
+        draws = np.full((n, uncertainty, n_classes), np.nan) if uncertainty else None
         ok = (flags & UNCLASSIFIED) == 0
         if not ok.any():
-            return probs
-        probs[ok] = self._infer(
-            values[ok], lambda x: torch.softmax((self.model(x) / self.temperature).double(),
-                                                dim=1),
-            (0, len(self.classes)), progress=progress)
-        if target is not None:
-            trained = check_priors(self.training_priors, self.classes)
-            probs[ok] = shift_priors(probs[ok], trained, target)
-        return probs
+            return probs, ood, draws
+        model, temperature = self.model, self.temperature
+        stats = self.metadata.get('ood')
+        features = _OOD_FEATURES['embedding' if stats is None else stats.get('features',
+                                                                             'embedding')]
+        size = features[1](model)
+
+        def forward(x):
+            pooled = model.pool(x)
+            emb = model.head(pooled)
+            parts = [torch.softmax((model.classifier(emb) / temperature).double(), dim=1),
+                     features[0](pooled, emb).double()]
+            if uncertainty:
+                samples = torch.softmax((model.sample_logits(pooled, uncertainty)
+                                         / temperature).double(), dim=2)
+                parts.append(samples.permute(1, 0, 2).reshape(len(x), -1))
+            return torch.cat(parts, dim=1)
+
+        width = n_classes + size + (uncertainty * n_classes if uncertainty else 0)
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == 'cuda' else []):
+            torch.manual_seed(0)                  # reproducible dropout samples
+            out = self._infer(values[ok], forward, (0, width), progress=progress)
+        trained = check_priors(self.training_priors, self.classes)
+        p = out[:, :n_classes]
+        probs[ok] = p if target is None else shift_priors(p, trained, target)
+        if stats is not None:
+            ood[ok] = mahalanobis_score(out[:, n_classes:n_classes + size], stats['means'],
+                                        stats['precision'])
+        if uncertainty:
+            samples = out[:, n_classes + size:].reshape(-1, n_classes)
+            if target is not None:
+                samples = shift_priors(samples, trained, target)
+            draws[ok] = samples.reshape(-1, uncertainty, n_classes)
+        return probs, ood, draws
+
+    @staticmethod
+    def _uncertainty_samples(uncertainty):
+        """Number of Monte Carlo dropout samples of the ``uncertainty`` option."""
+        if uncertainty is False or uncertainty is None:
+            return 0
+        if uncertainty is True:
+            return MC_DROPOUT_SAMPLES
+        if isinstance(uncertainty, (int, np.integer)) and uncertainty >= 2:
+            return int(uncertainty)
+        msg = ('uncertainty must be True, False or a number of dropout samples >= 2, got '
+               f'{uncertainty!r}')
+        raise ValueError(msg)
+
+    @property
+    def ood_threshold(self):
+        """
+        ``highz_ood`` above which a source is flagged ``OUT_OF_DISTRIBUTION``.
+
+        None when the model has no out-of-distribution statistics
+        (`fit_ood`).
+        """
+        stats = self.metadata.get('ood')
+        return None if stats is None else float(stats['threshold'])
+
+    def fit_ood(self, cutouts, labels=None, *, unit=None, false_flag_rate=0.01, seed=0,
+                description='user data', features='embedding'):
+        """
+        Fit the out-of-distribution score to in-distribution cutouts.
+
+        The class means and shared covariance of the network's embedding
+        (`~astro_galclass.highz.ood.fit_class_gaussians`) are fitted on one
+        half of the cutouts; the threshold is the ``1 - false_flag_rate``
+        quantile of the scores of the other half, so that about that share
+        of sources like these are flagged ``OUT_OF_DISTRIBUTION``. The
+        statistics go into `metadata` (``'ood'``) and are saved with the
+        weights; the network is unchanged.
+
+        Parameters
+        ----------
+        cutouts : array-like
+            In-distribution cutouts (as for `classify`), a few thousand,
+            every class represented.
+        labels : array-like of int, optional
+            True class indices; by default the network's own predictions.
+        unit : `~astropy.units.Unit` or str, optional
+            Unit of unitless data.
+        false_flag_rate : float, optional
+            Share of in-distribution sources to flag, in (0, 0.5).
+        seed : int, optional
+            Seed of the random half split.
+        description : str, optional
+            What the cutouts are, for the metadata.
+        features : {'embedding', 'pooled', 'both'}, optional
+            The network features the score is computed on: the
+            penultimate-layer ``embedding`` (after the dense head), the
+            ``pooled`` last convolutional stage (before it, less shaped by
+            the classes), or both concatenated.
+
+        Returns
+        -------
+        summary : dict
+            ``threshold``, ``n_fit``, ``n_threshold`` and the measured
+            ``false_flag_rate`` on the threshold half.
+        """
+        if not 0 < false_flag_rate < 0.5:
+            msg = f'false_flag_rate must be in (0, 0.5), got {false_flag_rate!r}'
+            raise ValueError(msg)
+        values = self.prepare(cutouts, unit=unit)
+        self._check_data(values)
+        if features not in _OOD_FEATURES:
+            msg = f'features must be one of {sorted(_OOD_FEATURES)}, got {features!r}'
+            raise ValueError(msg)
+        pick, width = _OOD_FEATURES[features]
+        model = self.model
+
+        def forward(x):
+            pooled = model.pool(x)
+            return pick(pooled, model.head(pooled))
+
+        embedding = self._infer(values, forward, (0, width(model)))
+        if labels is None:
+            labels = self._infer(values, lambda x: self.model(x).argmax(dim=1)[:, None],
+                                 (0, 1))[:, 0].astype(int)
+        labels = np.asarray(labels)
+        if labels.shape != (len(values),) or not np.issubdtype(labels.dtype, np.integer):
+            msg = (f'labels must be {len(values)} integer class indices, got '
+                   f'{labels.dtype} of shape {labels.shape}')
+            raise ValueError(msg)
+        order = np.random.default_rng(seed).permutation(len(values))
+        fit, hold = order[:len(order) // 2], order[len(order) // 2:]
+        means, precision = fit_class_gaussians(embedding[fit], labels[fit], len(self.classes))
+        scores = mahalanobis_score(embedding[hold], means, precision)
+        threshold = float(np.quantile(scores, 1 - false_flag_rate))
+        self.metadata['ood'] = {
+            'score': OOD_SCORE, 'features': features, 'means': means.tolist(),
+            'precision': precision.tolist(),
+            'threshold': threshold, 'false_flag_rate': float(false_flag_rate),
+            'n_fit': len(fit), 'n_threshold': len(hold), 'fitted_on': str(description)}
+        return {'threshold': threshold, 'n_fit': len(fit), 'n_threshold': len(hold),
+                'false_flag_rate': float(np.mean(scores > threshold))}
+
+    def ood_score(self, cutouts, *, unit=None):
+        """
+        The out-of-distribution score ``highz_ood`` of each cutout.
+
+        Parameters
+        ----------
+        cutouts, unit
+            As in `classify`.
+
+        Returns
+        -------
+        score : `~numpy.ndarray`
+            ``(N,)``; above `ood_threshold` the source is unlike the
+            training data. NaN for sources that cannot be classified.
+        """
+        if self.metadata.get('ood') is None:
+            msg = (f'the model {self.name!r} has no out-of-distribution statistics; fit '
+                   'them on in-distribution cutouts with fit_ood')
+            raise ValueError(msg)
+        values = self.prepare(cutouts, unit=unit)
+        self._check_data(values)
+        return self._evaluate(values, cutout_flags(values))[1]
 
     def _priors_option(self, target):
         """The class mix of the returned probabilities, for the provenance."""
@@ -419,7 +597,36 @@ dict or sequence of dict
         self._check_data(values)
         return self._probabilities(values, cutout_flags(values), target, progress)
 
-    def classify(self, cutouts, *, unit=None, priors=None):
+    def predict_proba_samples(self, cutouts, *, n_samples=MC_DROPOUT_SAMPLES, unit=None,
+                              priors=None):
+        """
+        Class probabilities of Monte Carlo dropout samples of the dense head.
+
+        The spread of these samples is the ``p_<class>_std`` of
+        ``classify(uncertainty=True)``; their mean is an ensemble estimate.
+        The dropout masks are seeded, so the result is reproducible for a
+        given ``batch_size``.
+
+        Parameters
+        ----------
+        cutouts, unit, priors
+            As in `predict_proba`.
+        n_samples : int, optional
+            Number of dropout samples (>= 2).
+
+        Returns
+        -------
+        samples : `~numpy.ndarray`
+            ``(N, n_samples, n_classes)``; NaN for sources that cannot be
+            classified.
+        """
+        samples = self._uncertainty_samples(n_samples)
+        target = self._resolve_priors(priors)
+        values = self.prepare(cutouts, unit=unit)
+        self._check_data(values)
+        return self._evaluate(values, cutout_flags(values), target, uncertainty=samples)[2]
+
+    def classify(self, cutouts, *, unit=None, priors=None, uncertainty=False):
         """
         Classify cutouts.
 
@@ -441,27 +648,40 @@ dict or sequence of dict
         priors : dict, 'training' or None, optional
             The class mix of your field (class -> expected fraction); see
             `predict_proba`.
+        uncertainty : bool or int, optional
+            Add ``p_<class>_std``: the standard deviation of each
+            probability over Monte Carlo dropout samples of the dense head
+            (``True``: `MC_DROPOUT_SAMPLES`; an int: that many). The
+            convolutional stages run once, so the cost is small; the
+            ``p_<class>`` columns stay the deterministic probabilities.
 
         Returns
         -------
         table : `~astropy.table.QTable`
             One row per cutout: ``p_<class>`` for each class (masked when the
-            source cannot be classified), ``highz_class`` and
-            ``highz_flags`` (`~astro_galclass.highz.HighZFlag` bits).
+            source cannot be classified), ``p_<class>_std`` with
+            ``uncertainty``, ``highz_class``, ``highz_ood`` (the
+            out-of-distribution score, `ood_score`; masked when the model
+            has no statistics for it) and ``highz_flags``
+            (`~astro_galclass.highz.HighZFlag` bits; ``OUT_OF_DISTRIBUTION``
+            above `ood_threshold`).
             ``table.meta['astro_galclass_highz']`` holds the provenance.
         """
         target = self._resolve_priors(priors)
+        samples = self._uncertainty_samples(uncertainty)
         values = self.prepare(cutouts, unit=unit)
         self._check_data(values)
         flags = cutout_flags(values)
-        probs = self._probabilities(values, flags, target)
-        columns = self._result_columns(probs, flags)
+        probs, ood, draws = self._evaluate(values, flags, target, uncertainty=samples)
+        std = None if draws is None else draws.std(axis=1)
+        columns = self._result_columns(probs, flags, ood, std)
         options = {'unit': str(unit) if unit is not None else None,
-                   'priors': self._priors_option(target)}
+                   'priors': self._priors_option(target), 'uncertainty': samples}
         return self._output(None, columns, options)
 
     def classify_catalog(self, catalog, images, *, position_column=None,
-                         unit=None, overwrite=False, priors=None, progress=True):
+                         unit=None, overwrite=False, priors=None, progress=True,
+                         uncertainty=False):
         """
         Classify the sources of a catalog from one mosaic per band.
 
@@ -493,6 +713,8 @@ dict or sequence of dict
         priors : dict, 'training' or None, optional
             The class mix of your field (class -> expected fraction); see
             `predict_proba`.
+        uncertainty : bool or int, optional
+            Add ``p_<class>_std`` columns; see `classify`.
         progress : bool, optional
             Show a progress bar on stderr (only when it is a terminal).
 
@@ -504,6 +726,7 @@ dict or sequence of dict
             every row is kept in its order.
         """
         target = self._resolve_priors(priors)
+        samples = self._uncertainty_samples(uncertainty)
         coords, valid, source = catalog_positions(catalog, position_column)
         prepared = prepare_images(images, self.bands, unit=unit)
         n = len(coords)
@@ -515,6 +738,8 @@ dict or sequence of dict
         flags = np.zeros(n, dtype=np.int32)
         flags[~valid] |= HighZFlag.BAD_POSITION
         probs = np.full((n, len(self.classes)), np.nan)
+        ood = np.full(n, np.nan)
+        std = np.full((n, len(self.classes)), np.nan) if samples else None
         size = self.cutout_size
         scale = self.metadata['pixel_scale']
         icrs = coords.icrs
@@ -529,15 +754,18 @@ dict or sequence of dict
                                                pixel_scale=scale)
                 on_band += (~outside.all(axis=(2, 3))).sum(axis=0)
                 flags[idx] |= cutout_flags(values, outside)
-                probs[idx] = self._probabilities(values, flags[idx], target)
+                probs[idx], ood[idx], chunk_std = self._evaluate(
+                    values, flags[idx], target, uncertainty=samples)
+                if samples:
+                    std[idx] = chunk_std.std(axis=1)
                 bar.update(len(idx))
         self._warn_coverage(prepared, on_band, len(todo), flags)
-        columns = self._result_columns(probs, flags)
+        columns = self._result_columns(probs, flags, ood, std)
         options = {'position_column': source,
                    'unit': str(unit) if unit is not None else None,
                    'overwrite': bool(overwrite),
                    'bands_given': sorted(images),
-                   'priors': self._priors_option(target)}
+                   'priors': self._priors_option(target), 'uncertainty': samples}
         return self._output(catalog, columns, options, overwrite=overwrite)
 
     def _warn_coverage(self, prepared, on_band, n_valid, flags):
@@ -662,19 +890,32 @@ dict or sequence of dict
 
     # -- tables -------------------------------------------------------------
 
-    def _result_columns(self, probs, flags):
+    def _result_columns(self, probs, flags, ood=None, std=None):
         unclassified = np.isnan(probs).any(axis=1)
+        flags = flags.astype(np.int32)
         columns = {}
         for i, name in enumerate(self.classes):
             columns[f'p_{name}'] = MaskedColumn(
                 np.where(unclassified, 0.0, probs[:, i]), mask=unclassified,
                 dtype=np.float64, description=f'probability of class {name}')
+        if std is not None:
+            for i, name in enumerate(self.classes):
+                columns[f'p_{name}_std'] = MaskedColumn(
+                    np.where(unclassified, 0.0, std[:, i]), mask=unclassified,
+                    dtype=np.float64,
+                    description=f'Monte Carlo dropout standard deviation of p_{name}')
         best = np.argmax(np.nan_to_num(probs, nan=-1.0), axis=1) \
             if len(probs) else np.zeros(0, int)
         labels = np.array(self.classes)[best] if len(probs) else np.zeros(0, dtype='U1')
         columns['highz_class'] = class_column(labels, unclassified,
                                               description='most probable class')
+        ood = np.full(len(probs), np.nan) if ood is None else ood
+        no_score = ~np.isfinite(ood)
+        columns['highz_ood'] = MaskedColumn(
+            np.where(no_score, 0.0, ood), mask=no_score, dtype=np.float64,
+            description='out-of-distribution score (larger: less like the training data)')
+        if self.ood_threshold is not None:
+            flags[~no_score & (ood > self.ood_threshold)] |= HighZFlag.OUT_OF_DISTRIBUTION
         columns['highz_flags'] = Column(
-            flags.astype(np.int32),
-            description='astro_galclass.highz.HighZFlag bits')
+            flags, description='astro_galclass.highz.HighZFlag bits')
         return columns

@@ -45,6 +45,10 @@ class HighZFlag(enum.IntFlag):
     BAND_MISSING = 8
     #: The catalog position is masked or not finite: not classified.
     BAD_POSITION = 16
+    #: The source is unlike the training data: its ``highz_ood`` score is
+    #: above the model's threshold (see `~astro_galclass.HighZClassifier.fit_ood`).
+    #: It is classified, but its probabilities deserve no trust.
+    OUT_OF_DISTRIBUTION = 32
 
 
 #: Flags that prevent classification.

@@ -291,8 +291,57 @@ class LymanBreakCNN(nn.Module):
         embedding : `torch.Tensor`
             ``[B, head_units[-1]]``.
         """
-        spatial = self._stages(x)[-1]
-        return self.head(spatial.mean(dim=(2, 3)))
+        return self.head(self.pool(x))
+
+    def pool(self, x):
+        """
+        The last spatial stage averaged over the image, ``[B, channels]``.
+
+        The input of the dense head: ``embed(x) == head(pool(x))``.
+
+        Parameters
+        ----------
+        x : `torch.Tensor`
+            Normalised cutouts ``[B, n_bands, H, W]``.
+
+        Returns
+        -------
+        pooled : `torch.Tensor`
+            ``[B, spatial_channels[-1]]``.
+        """
+        return self._stages(x)[-1].mean(dim=(2, 3))
+
+    def sample_logits(self, pooled, n_samples):
+        """
+        Logits with the dense head's dropout active (Monte Carlo dropout).
+
+        Only the head's ``Dropout`` layers are switched on, whatever the
+        module's mode; batch normalisation keeps its running statistics, and
+        the convolutional stages run once (``pool``) for all samples. The
+        masks come from torch's global random generator.
+
+        Parameters
+        ----------
+        pooled : `torch.Tensor`
+            ``[B, channels]`` from `pool`.
+        n_samples : int
+            Number of dropout samples.
+
+        Returns
+        -------
+        logits : `torch.Tensor`
+            ``[n_samples, B, n_classes]``.
+        """
+        drops = [m for m in self.head if isinstance(m, nn.Dropout)]
+        modes = [m.training for m in drops]
+        try:
+            for m in drops:
+                m.train()
+            return torch.stack([self.classifier(self.head(pooled))
+                                for _ in range(int(n_samples))])
+        finally:
+            for m, mode in zip(drops, modes, strict=True):
+                m.train(mode)
 
     def forward(self, x):
         """

@@ -3,6 +3,7 @@
 
 from astro_galclass.utils._deprecation import moved_names as _moved_names
 
+from .artifacts import *  # noqa: F403
 from .morphology_simulator import *  # noqa: F403
 from .nircam_simulator import *  # noqa: F403
 from .toy import *  # noqa: F403

@@ -806,6 +806,37 @@ class NIRCamSimulator:
         images += sky + np.sqrt(var) * torch.randn(images.shape,
                                                    generator=self._torch_gen).numpy()
 
+    def noise(self, n):
+        """
+        Blank cutouts: the sky noise of the survey, without sources.
+
+        The same correlated noise as `sample` adds (its depth, its drizzle
+        kernel); useful as empty apertures or as a background on which to
+        place sources the simulator does not make (see
+        `~astro_galclass.simulate.inject_artifacts`).
+
+        Parameters
+        ----------
+        n : int
+            Number of cutouts.
+
+        Returns
+        -------
+        cutouts : `~astropy.units.Quantity`
+            ``(n, 7, cutout_size, cutout_size)`` in nJy per pixel.
+
+        Examples
+        --------
+        >>> from astro_galclass.simulate import NIRCamSimulator
+        >>> NIRCamSimulator(seed=1).noise(3).shape
+        (3, 7, 64, 64)
+        """
+        size = self.cutout_size
+        pixel_scale = self.pixel_scale.value
+        sky = scipy.fft.irfft2(self._noise_spectra(int(n), pixel_scale, size).numpy(),
+                               s=(size, size), workers=2)
+        return u.Quantity(sky.astype(np.float32), u.nJy, copy=False)
+
     def render(self, truth, *, pixel_scale=None, size=None, offsets=None):
         """
         Noiseless images of the sources of ``truth`` (from `draw_sources`).

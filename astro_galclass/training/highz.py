@@ -35,8 +35,8 @@ from astro_galclass.training.data import (
 )
 from astro_galclass.training.trainer import Trainer, balanced_class_weights
 
-__all__ = ['COMPACT_ARCHITECTURE', 'HIGHZ_FINETUNE_RECIPE', 'HIGHZ_RECIPE', 'reproduce_highz',
-           'train_highz', 'train_highz_simulated']
+__all__ = ['COMPACT_ARCHITECTURE', 'HIGHZ_FINETUNE_RECIPE', 'HIGHZ_RECIPE', 'HIGHZ_SKY_RECIPE',
+           'finetune_highz_sky', 'reproduce_highz', 'train_highz', 'train_highz_simulated']
 
 #: Compact widths of `~astro_galclass.highz.LymanBreakCNN`: about 1/7 of the
 #: default parameters, training about six times faster on a CPU (the
@@ -85,6 +85,28 @@ HIGHZ_FINETUNE_RECIPE = {
     'schedule': 'cosine',
     'seed': 3,
     'workers': 14,
+}
+
+#: Stage 3 (version 4): continued training of the version-3 network on
+#: ``NIRCamSimulator(population='sky')`` sources (the classes in equal
+#: thirds, so that the probabilities keep uniform training priors), with a
+#: low learning rate; sized for two CPU cores (about 25 cutouts/s) or a
+#: ``time_budget``.
+HIGHZ_SKY_RECIPE = {
+    'depth': 'jades-deep',
+    'population': 'sky',
+    'train_seed': 20261130,
+    'val_seed': 20261131,
+    'n_val': 3000,
+    'batch_size': 128,
+    'mosaic_fraction': 0.1,
+    'batches_per_epoch': 60,
+    'max_epochs': 12,
+    'patience': 12,
+    'lr': 1e-4,
+    'schedule': 'cosine',
+    'seed': 3,
+    'workers': 1,
 }
 
 
@@ -348,9 +370,14 @@ def _stage_model(init, recipe, device):
 def _simulated_stage(recipe, model, *, device, name, calibrate, checkpoint_dir, progress,
                      time_budget):
     start = time.perf_counter()
+    # the classes in equal thirds in either population ('sky' would
+    # otherwise draw the sky's mix)
+    population = {'population': recipe.get('population', 'balanced'),
+                  'class_fractions': {c: 1.0 for c in ('low_z', 'high_z', 'brown_dwarf')}}
     clf, history = train_highz_simulated(
-        NIRCamSimulator(depth=recipe['depth'], seed=recipe['train_seed']),
-        val_simulator=NIRCamSimulator(depth=recipe['depth'], seed=recipe['val_seed']),
+        NIRCamSimulator(depth=recipe['depth'], seed=recipe['train_seed'], **population),
+        val_simulator=NIRCamSimulator(depth=recipe['depth'], seed=recipe['val_seed'],
+                                      **population),
         model=model, n_val=recipe['n_val'], batch_size=recipe['batch_size'],
         batches_per_epoch=recipe['batches_per_epoch'], lr=recipe['lr'],
         schedule=recipe['schedule'], max_epochs=recipe['max_epochs'],
@@ -359,7 +386,8 @@ def _simulated_stage(recipe, model, *, device, name, calibrate, checkpoint_dir, 
         checkpoint_dir=checkpoint_dir, progress=progress, calibrate=calibrate, name=name,
         time_budget=time_budget)
     clf.metadata['recipe'] = {**clf.metadata['recipe'], 'train_seed': recipe['train_seed'],
-                              'val_seed': recipe['val_seed'], **run_record(clf, start)}
+                              'val_seed': recipe['val_seed'],
+                              'population': population['population'], **run_record(clf, start)}
     return clf, history
 
 
@@ -445,6 +473,72 @@ def reproduce_highz(output, *, device='auto', init=None, max_epochs=None,
         'device': str(clf.device), 'torch_version': str(torch.__version__)}
     clf.metadata['training'] = (f'{training}; then continued on simulated direct and mosaic '
                                 f'cutouts ({clf.metadata["training"]})')
+    return save_classifier(clf, output), history
+
+
+def finetune_highz_sky(output, *, init=None, device='auto', max_epochs=None,
+                       batches_per_epoch=None, n_val=None, workers=None, time_budget=None,
+                       checkpoint_dir=None, progress=True, name='highz-sim-jades-deep-v4'):
+    """
+    Continue a high-z network on the sky population (`HIGHZ_SKY_RECIPE`).
+
+    Version 4 of the shipped model is version 3 (`reproduce_highz`)
+    continued on ``NIRCamSimulator(population='sky')`` sources: star-forming,
+    nearly flat-spectrum low-z galaxies, the z >= 4 redshift mix of a deep
+    field and its emission lines. The classes stay in equal thirds (uniform
+    ``training_priors``); the file's ``default_priors`` is the sky's class
+    mix at the recipe's depth (``NIRCamSimulator.sky_class_fractions``), so
+    that ``p_high_z`` is a deep field's posterior by default. From the
+    shell: ``galclass train-highz --recipe sky --init V3.pt``.
+
+    Parameters
+    ----------
+    output : path-like
+        Weights file to write.
+    init : path-like, optional
+        The network to continue (default: the shipped weights).
+    device : str, optional
+        ``'auto'``, ``'cpu'`` or ``'cuda[:N]'``.
+    max_epochs, batches_per_epoch, n_val, workers : int, optional
+        Override the recipe; the metadata records what was used.
+    time_budget : float, optional
+        Wall-clock seconds; the epochs are fitted to it
+        (`~astro_galclass.training.Trainer`).
+    checkpoint_dir : path-like, optional
+        Where the trainer writes ``last.pt`` after each epoch.
+    progress : bool, optional
+        Show progress bars.
+    name : str, optional
+        Name of the result.
+
+    Returns
+    -------
+    classifier : `~astro_galclass.HighZClassifier`
+        The trained, calibrated classifier, also saved to ``output``.
+    history : `~astropy.table.QTable`
+        Its training history.
+    """
+    recipe = override_recipe(HIGHZ_SKY_RECIPE, max_epochs=max_epochs,
+                             batches_per_epoch=batches_per_epoch, n_val=n_val, workers=workers)
+    loaded = (HighZClassifier.pretrained(device=device) if init is None
+              else HighZClassifier(init, device=device))
+    previous = {**loaded.metadata.get('recipe', {}),
+                'loaded_from': loaded.name if init is None else Path(init).name}
+    clf, history = _simulated_stage(recipe, loaded.model, device=device, name=name,
+                                    calibrate=True, checkpoint_dir=checkpoint_dir,
+                                    progress=progress, time_budget=time_budget)
+    mix = NIRCamSimulator(depth=recipe['depth']).sky_class_fractions()
+    clf.metadata['default_priors'] = {c: float(mix[c]) for c in clf.classes}
+    clf.metadata['default_priors_source'] = (
+        f"NIRCamSimulator(depth={recipe['depth']!r}).sky_class_fractions(): the class mix "
+        'of a field at that depth from published surface densities')
+    clf.metadata['recipe'] = {
+        'reproduce': 'galclass train-highz --recipe sky --init V3.pt',
+        'previous': previous, 'sky': clf.metadata['recipe'],
+        'cutouts_seen': previous.get('cutouts_seen', 0) + clf.metadata['recipe']['cutouts_seen'],
+        'device': str(clf.device), 'torch_version': str(torch.__version__)}
+    clf.metadata['training'] = (f"{loaded.metadata.get('training', 'not recorded')}; then "
+                                f"continued on the sky population ({clf.metadata['training']})")
     return save_classifier(clf, output), history
 
 

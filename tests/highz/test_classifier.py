@@ -45,7 +45,7 @@ def test_properties(classifier):
 def test_classify_returns_table(classifier, cutouts):
     table = classifier.classify(cutouts)
     assert isinstance(table, QTable)
-    assert table.colnames == PROB_COLUMNS + ['highz_class', 'highz_flags']
+    assert table.colnames == PROB_COLUMNS + ['highz_class', 'highz_ood', 'highz_flags']
     assert len(table) == 4
     probs = probabilities(table)
     np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-12)
@@ -166,7 +166,7 @@ def test_feature_maps(classifier, cutouts):
 def test_empty_input(classifier):
     table = classifier.classify(np.zeros((0, 7, 64, 64)))
     assert len(table) == 0
-    assert table.colnames == PROB_COLUMNS + ['highz_class', 'highz_flags']
+    assert table.colnames == PROB_COLUMNS + ['highz_class', 'highz_ood', 'highz_flags']
     assert classifier.predict_proba(np.zeros((0, 7, 64, 64))).shape == (0, 3)
 
 
@@ -241,7 +241,7 @@ def test_classify_catalog_keeps_user_table(classifier, toy_field):
     data_before = {b: np.array(im.data) for b, im in images.items()}
     out = classifier.classify_catalog(catalog, images)
     assert type(out) is Table
-    assert out.colnames == catalog.colnames + PROB_COLUMNS + ['highz_class',
+    assert out.colnames == catalog.colnames + PROB_COLUMNS + ['highz_class', 'highz_ood',
                                                               'highz_flags']
     np.testing.assert_array_equal(out['id'], catalog['id'])
     assert catalog.colnames == before.colnames          # input untouched
@@ -318,7 +318,7 @@ def test_overwrite(classifier, toy_field):
     first = classifier.classify_catalog(truth, images)
     with pytest.raises(ValueError, match=r"already has columns \['p_low_z', "
                                          r"'p_high_z', 'p_brown_dwarf', "
-                                         r"'highz_class', 'highz_flags'\]"):
+                                         r"'highz_class', 'highz_ood', 'highz_flags'\]"):
         classifier.classify_catalog(first, images)
     second = classifier.classify_catalog(first, images, overwrite=True)
     assert second.colnames == first.colnames
@@ -329,7 +329,7 @@ def test_empty_catalog(classifier, toy_field):
     images, truth = toy_field
     out = classifier.classify_catalog(truth[:0], images)
     assert len(out) == 0
-    assert out.colnames[-5:] == PROB_COLUMNS + ['highz_class', 'highz_flags']
+    assert out.colnames[-6:] == PROB_COLUMNS + ['highz_class', 'highz_ood', 'highz_flags']
 
 
 def test_fits_inputs(classifier, toy_field, tmp_path):

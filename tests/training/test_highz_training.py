@@ -187,6 +187,31 @@ def test_reproduce_stage2_mixes_mosaic_cutouts(tiny_model, tmp_path):
                               model=tiny_model, mosaic_fraction=1.0, device='cpu')
 
 
+def test_finetune_on_the_sky_population(tiny_model, tmp_path):
+    from astro_galclass.training import HIGHZ_SKY_RECIPE, finetune_highz_sky
+
+    start = HighZClassifier(tiny_model, device='cpu')
+    start.metadata['recipe'] = {'cutouts_seen': 10, 'function': 'test'}
+    start.save(tmp_path / 'v3.pt')
+    out = tmp_path / 'v4.pt'
+    _clf, history = finetune_highz_sky(out, init=tmp_path / 'v3.pt', device='cpu',
+                                       max_epochs=1, batches_per_epoch=1, n_val=60,
+                                       workers=0, progress=False)
+    assert len(history) == 1
+    clf = HighZClassifier(out)
+    recipe = clf.metadata['recipe']
+    assert recipe['previous']['loaded_from'] == 'v3.pt'
+    assert recipe['sky']['population'] == 'sky' == HIGHZ_SKY_RECIPE['population']
+    assert recipe['cutouts_seen'] == 10 + HIGHZ_SKY_RECIPE['batch_size']
+    # trained on equal thirds of the sky population ...
+    assert clf.metadata['simulator']['population'] == 'sky'
+    assert clf.training_priors == pytest.approx({c: 1 / 3 for c in clf.classes})
+    # ... and by default a deep field's posterior
+    sky = NIRCamSimulator(depth='jades-deep').sky_class_fractions()
+    assert clf.default_priors == pytest.approx({c: sky[c] for c in clf.classes})
+    assert 'sky_class_fractions' in clf.metadata['default_priors_source']
+
+
 def test_reproduce_finetune_epochs_zero_is_stage1_only(monkeypatch, tiny_model, tmp_path):
     from astro_galclass.training import highz
 

@@ -1,0 +1,135 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+Out-of-distribution flags and Monte Carlo dropout uncertainties of a high-z model.
+
+1. Fits the ``highz_ood`` statistics (``HighZClassifier.fit_ood``) on
+   simulated in-distribution cutouts (half ``'balanced'``, half ``'sky'``
+   population, classes in equal thirds), with a 1% false-flag goal.
+2. Reports the share flagged ``OUT_OF_DISTRIBUTION`` among fresh
+   in-distribution cutouts and among cutouts with each kind of
+   ``astro_galclass.simulate.inject_artifacts`` (cosmic rays, satellite
+   trails, saturated stars with spikes, blends, 0.5 mag zero-point errors,
+   little red dots on blank sky), and draws the score distributions.
+3. On the fresh in-distribution cutouts, with ``uncertainty`` dropout
+   samples: the error rate of the most and least uncertain deciles (by the
+   spread of the predicted class's probability) and the ECE of the sample
+   mean against the single deterministic pass.
+
+``--write-weights FILE`` saves the model with its fitted statistics (how the
+shipped file gets them). Run: ``python benchmarks/bench_highz_ood.py``
+(about 4 minutes on two CPU cores with the defaults).
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+from astro_galclass import HighZClassifier
+from astro_galclass.highz import HighZFlag
+from astro_galclass.simulate import ARTIFACT_KINDS, NIRCamSimulator, inject_artifacts
+from astro_galclass.training.calibration import expected_calibration_error
+
+EQUAL = {'low_z': 1.0, 'high_z': 1.0, 'brown_dwarf': 1.0}
+
+
+def _in_distribution(n, seed, depth):
+    """``n`` cutouts, half of each population, and their labels."""
+    parts = [NIRCamSimulator(depth=depth, seed=seed + k, population=pop,
+                             class_fractions=EQUAL).sample(n // 2)
+             for k, pop in enumerate(('balanced', 'sky'))]
+    cutouts = np.concatenate([p[0].value for p in parts])
+    labels = np.concatenate([np.asarray(p[1]['label']) for p in parts])
+    return cutouts, labels
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--weights', default=None, help='weights file (default: shipped)')
+    parser.add_argument('--n-fit', type=int, default=4000,
+                        help='in-distribution cutouts to fit the statistics on')
+    parser.add_argument('--n-test', type=int, default=2000, help='fresh in-distribution cutouts')
+    parser.add_argument('--n-kind', type=int, default=300, help='cutouts per artefact kind')
+    parser.add_argument('--uncertainty', type=int, default=30, help='dropout samples')
+    parser.add_argument('--depth', default='jades-deep')
+    parser.add_argument('--seed', type=int, default=41)
+    parser.add_argument('--features', default='embedding', choices=('embedding', 'pooled', 'both'),
+                        help='network features of the score (HighZClassifier.fit_ood)')
+    parser.add_argument('--figure', default=None, help='PNG of the score distributions')
+    parser.add_argument('--write-weights', default=None,
+                        help='save the model with its fitted statistics here')
+    parser.add_argument('--device', default='auto')
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    clf = (HighZClassifier.pretrained(device=args.device) if args.weights is None
+           else HighZClassifier(args.weights, device=args.device))
+    fit_x, fit_y = _in_distribution(args.n_fit, args.seed, args.depth)
+    summary = clf.fit_ood(fit_x, fit_y, false_flag_rate=0.01, features=args.features,
+                          description=(
+        f'{args.n_fit} simulated {args.depth} cutouts, half balanced and half sky '
+        f'population, classes in equal thirds (seeds {args.seed}, {args.seed + 1})'))
+    print(f'{clf.name}, {args.features} features: fitted on {summary["n_fit"]}, '
+          f'threshold {summary["threshold"]:.1f} '
+          f'set on {summary["n_threshold"]} (flags {summary["false_flag_rate"]:.3f} of them)')
+    if args.write_weights:
+        clf.save(args.write_weights)
+        print(f'wrote {args.write_weights}')
+
+    test_x, test_y = _in_distribution(args.n_test, args.seed + 10, args.depth)
+    scores = {'in distribution': clf.ood_score(test_x)}
+    rng = np.random.default_rng(args.seed)
+    pool_x, _ = _in_distribution(2 * args.n_kind, args.seed + 20, args.depth)
+    blank = NIRCamSimulator(depth=args.depth, seed=args.seed + 30).noise(args.n_kind).value
+    for kind in ARTIFACT_KINDS:
+        base = blank if kind == 'little_red_dot' else pool_x[:args.n_kind]
+        injected = inject_artifacts(base, kind, rng=rng, others=pool_x[args.n_kind:])
+        scores[kind] = clf.ood_score(injected)
+    threshold = clf.ood_threshold
+    print(f'\n{"sources":20s} {"n":>5s} {"flagged OUT_OF_DISTRIBUTION":>28s} {"median score":>13s}')
+    for kind, s in scores.items():
+        print(f'{kind:20s} {len(s):5d} {np.mean(s > threshold):28.3f} {np.median(s):13.1f}')
+
+    samples = clf.predict_proba_samples(test_x, n_samples=args.uncertainty)
+    single = clf.predict_proba(test_x)
+    pred = single.argmax(axis=1)
+    spread = samples[np.arange(len(pred)), :, pred].std(axis=1)
+    wrong = pred != test_y
+    order = np.argsort(spread)
+    decile = len(order) // 10
+    low, high = wrong[order[:decile]].mean(), wrong[order[-decile:]].mean()
+    mean = samples.mean(axis=1)
+    print(f'\nMC dropout, {args.uncertainty} samples, {len(test_y)} in-distribution cutouts:')
+    print(f'  error rate, least uncertain decile {low:.4f}; most uncertain decile {high:.4f}; '
+          f'all {wrong.mean():.4f}')
+    print(f'  ECE of the single pass {expected_calibration_error(single, test_y):.4f}; '
+          f'of the sample mean {expected_calibration_error(mean, test_y):.4f}')
+    flags = clf.classify(test_x[:200])['highz_flags']
+    assert np.mean((np.asarray(flags) & HighZFlag.OUT_OF_DISTRIBUTION) != 0) < 0.1
+    print(f'\n{time.perf_counter() - start:.0f} s')
+
+    if args.figure:
+        import matplotlib
+
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7.5, 4.5))
+        bins = np.geomspace(max(min(np.min(s) for s in scores.values()), 1.0),
+                            max(np.max(s) for s in scores.values()) * 1.1, 60)
+        for kind, s in scores.items():
+            ax.hist(s, bins=bins, histtype='step', density=True, lw=2 if kind ==
+                    'in distribution' else 1, label=f'{kind} ({np.mean(s > threshold):.0%})')
+        ax.axvline(threshold, color='k', ls='--', lw=1, label='threshold (1% in distribution)')
+        ax.set_xscale('log')
+        ax.set_xlabel('highz_ood (squared Mahalanobis distance)')
+        ax.set_ylabel('density')
+        ax.set_title(f'{clf.name}: share flagged in brackets')
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(args.figure, dpi=100)
+        print(f'wrote {args.figure}')
+
+
+if __name__ == '__main__':
+    main()

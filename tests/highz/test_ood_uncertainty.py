@@ -1,0 +1,170 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""The out-of-distribution score and Monte Carlo dropout uncertainties (issue 14)."""
+
+import numpy as np
+import pytest
+import torch
+
+from astro_galclass import HighZClassifier
+from astro_galclass.highz import HighZFlag, LymanBreakCNN
+from astro_galclass.highz.ood import fit_class_gaussians, mahalanobis_score
+from astro_galclass.simulate import ARTIFACT_KINDS, NIRCamSimulator, inject_artifacts
+
+SMALL = {'stem_channels': 4, 'spectral_channels': 8, 'n_spectral_blocks': 1,
+         'spatial_channels': (8, 16), 'head_units': (32, 16), 'head_dropout': (0.3, 0.2)}
+
+
+@pytest.fixture(scope='module')
+def small():
+    torch.manual_seed(5)
+    net = LymanBreakCNN(**SMALL)
+    net.train()
+    with torch.no_grad():                      # non-trivial BatchNorm statistics
+        for _ in range(3):
+            net(torch.asinh(torch.randn(16, 7, 64, 64) * 5))
+    return HighZClassifier(net.eval(), device='cpu', batch_size=32, name='small')
+
+
+@pytest.fixture(scope='module')
+def data():
+    return NIRCamSimulator(seed=31).sample(240)
+
+
+def test_mahalanobis_recovers_gaussian_distances():
+    rng = np.random.default_rng(0)
+    cov = np.array([[4.0, 1.0], [1.0, 1.0]])
+    x = rng.multivariate_normal([0, 0], cov, 20000)
+    means, precision = fit_class_gaussians(np.vstack([x, x + 10]),
+                                           np.repeat([0, 1], len(x)), 2)
+    np.testing.assert_allclose(means, [[0, 0], [10, 10]], atol=0.05)
+    np.testing.assert_allclose(np.linalg.inv(precision), cov, rtol=0.05)
+    # chi-square with 2 degrees of freedom: mean 2
+    assert np.mean(mahalanobis_score(x, means, precision)) == pytest.approx(2.0, rel=0.05)
+    with pytest.raises(ValueError, match='at least two sources'):
+        fit_class_gaussians(x[:3], [0, 0, 0], 2)
+    with pytest.raises(ValueError, match=r'must be \(N, D\)'):
+        fit_class_gaussians(x[:, 0], np.zeros(len(x), int), 2)
+
+
+def test_fit_ood_flags_about_the_requested_share(small, data, tmp_path):
+    cutouts, truth = data
+    clf = HighZClassifier(small.model, device='cpu', batch_size=32, name='small')
+    assert clf.ood_threshold is None
+    with pytest.raises(ValueError, match='no out-of-distribution statistics'):
+        clf.ood_score(cutouts[:2])
+    # without statistics, the column is there and masked, no flag is set
+    table = clf.classify(cutouts[:4])
+    assert table['highz_ood'].mask.all()
+    assert not np.any(table['highz_flags'] & HighZFlag.OUT_OF_DISTRIBUTION)
+
+    summary = clf.fit_ood(cutouts, np.asarray(truth['label']), false_flag_rate=0.05,
+                          description='test sources', features='both')
+    assert summary['n_fit'] + summary['n_threshold'] == len(cutouts)
+    assert summary['false_flag_rate'] <= 0.06
+    assert clf.ood_threshold == pytest.approx(summary['threshold'])
+    assert clf.metadata['ood']['fitted_on'] == 'test sources'
+    assert clf.metadata['ood']['features'] == 'both'
+    assert np.shape(clf.metadata['ood']['means']) == (3, 16 + 16)
+    fresh, _ = NIRCamSimulator(seed=32).sample(120)
+    table = clf.classify(fresh)
+    flagged = (np.asarray(table['highz_flags']) & HighZFlag.OUT_OF_DISTRIBUTION) != 0
+    np.testing.assert_allclose(np.asarray(table['highz_ood']), clf.ood_score(fresh))
+    np.testing.assert_array_equal(flagged, clf.ood_score(fresh) > clf.ood_threshold)
+    assert flagged.mean() < 0.25
+    # a source unlike any training cutout: one band's pixels a thousand times too bright
+    odd = fresh[:4].value.copy()
+    odd[:, 3] *= 1000
+    assert np.all(clf.ood_score(odd) > clf.ood_threshold)
+    assert np.all(clf.classify(odd)['highz_flags'] & HighZFlag.OUT_OF_DISTRIBUTION)
+    # flagged sources are still classified
+    assert not clf.classify(odd)['p_high_z'].mask.any()
+    # the statistics travel with the weights
+    clf.save(tmp_path / 'ood.pt')
+    again = HighZClassifier(tmp_path / 'ood.pt')
+    assert again.ood_threshold == clf.ood_threshold
+    np.testing.assert_allclose(again.ood_score(fresh[:8]), clf.ood_score(fresh[:8]),
+                               rtol=1e-5)
+
+
+def test_fit_ood_bad_input(small, data):
+    cutouts, _ = data
+    with pytest.raises(ValueError, match=r'false_flag_rate must be in \(0, 0.5\)'):
+        small.fit_ood(cutouts, false_flag_rate=0.7)
+    with pytest.raises(ValueError, match='labels must be 240 integer class indices'):
+        small.fit_ood(cutouts, np.zeros(3, int))
+    with pytest.raises(ValueError, match='features must be one of'):
+        small.fit_ood(cutouts, features='logits')
+
+
+def test_uncertainty_columns(small, data):
+    cutouts, _ = data
+    plain = small.classify(cutouts[:20])
+    table = small.classify(cutouts[:20], uncertainty=True)
+    for name in small.classes:
+        # the probabilities are the deterministic ones, with or without the option
+        np.testing.assert_array_equal(table[f'p_{name}'], plain[f'p_{name}'])
+        std = np.asarray(table[f'p_{name}_std'])
+        assert np.all(std >= 0) and np.any(std > 0)
+    assert table.meta['astro_galclass_highz']['options']['uncertainty'] == 30
+    # reproducible
+    again = small.classify(cutouts[:20], uncertainty=True)
+    np.testing.assert_array_equal(again['p_high_z_std'], table['p_high_z_std'])
+    assert 'p_high_z_std' in small.classify(cutouts[:3], uncertainty=5).colnames
+    for bad in (1, 0.5, 'yes'):
+        with pytest.raises(ValueError, match='uncertainty must be True, False'):
+            small.classify(cutouts[:3], uncertainty=bad)
+    # the module is left in evaluation mode
+    assert not any(m.training for m in small.model.modules())
+
+
+def test_uncertainty_is_zero_without_dropout(tiny_model, data):
+    cutouts, _ = data
+    clf = HighZClassifier(tiny_model.eval(), device='cpu', name='tiny')   # dropout 0
+    table = clf.classify(cutouts[:5], uncertainty=4)
+    np.testing.assert_allclose(np.asarray(table['p_high_z_std']), 0.0, atol=1e-12)
+
+
+def test_uncertainty_in_classify_catalog(small, toy_field):
+    images, truth = toy_field
+    out = small.classify_catalog(truth, images, uncertainty=True, progress=False)
+    assert 'p_low_z_std' in out.colnames and 'highz_ood' in out.colnames
+    unclassified = out['p_low_z'].mask
+    np.testing.assert_array_equal(out['p_low_z_std'].mask, unclassified)
+
+
+@pytest.mark.parametrize('kind', ARTIFACT_KINDS)
+def test_artifacts_change_the_cutouts(kind, data):
+    cutouts, _ = data
+    base = cutouts[:6]
+    before = base.copy()
+    rng = np.random.default_rng(1)
+    out = inject_artifacts(base, kind, rng=rng, others=cutouts[6:12])
+    assert out.shape == base.shape and out.dtype == np.float32
+    np.testing.assert_array_equal(base, before)           # not modified in place
+    changed = np.abs(out - base.value).max(axis=(1, 2, 3))
+    # the added artefacts are bright (nJy per pixel); a blend or a zero-point
+    # error of a faint source changes little, but changes it
+    assert np.all(changed > (0.0 if kind in ('blend', 'zero_point') else 0.5))
+
+
+def test_artifacts_bad_input(data):
+    cutouts, _ = data
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match='kind must be one of'):
+        inject_artifacts(cutouts[:2], 'meteor', rng=rng)
+    with pytest.raises(ValueError, match='needs others='):
+        inject_artifacts(cutouts[:2], 'blend', rng=rng)
+    with pytest.raises(ValueError, match=r'cutouts must be \(N, 7, size, size\)'):
+        inject_artifacts(cutouts[0], 'cosmic_ray', rng=rng)
+
+
+def test_noise_cutouts_have_the_survey_depth():
+    sim = NIRCamSimulator(seed=3)
+    blank = sim.noise(400).value
+    assert blank.shape == (400, 7, 64, 64)
+    # aperture sums of blank sky scatter as the 5-sigma depth says
+    yy, xx = np.mgrid[:64, :64]
+    aperture = (xx - 31.5) ** 2 + (yy - 31.5) ** 2 <= (0.16 / 0.03) ** 2
+    measured = blank[..., aperture].sum(axis=-1).std(axis=0)
+    expected = np.array([sim.sigma_aperture[b] for b in sim.bands])
+    np.testing.assert_allclose(measured, expected, rtol=0.15)
