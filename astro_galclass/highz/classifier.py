@@ -131,7 +131,7 @@ class HighZClassifier(ClassifierBase):
     >>> cutouts = np.random.default_rng(0).normal(0, 0.05, (2, 7, 64, 64))
     >>> t = clf.classify(cutouts)
     >>> t.colnames
-    ['p_low_z', 'p_high_z', 'p_brown_dwarf', 'highz_class', 'highz_flags']
+    ['p_low_z', 'p_high_z', 'p_brown_dwarf', 'highz_class', 'highz_ood', 'highz_flags']
     >>> np.allclose(t['p_low_z'] + t['p_high_z'] + t['p_brown_dwarf'], 1)
     True
     """

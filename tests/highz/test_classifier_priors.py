@@ -77,7 +77,7 @@ def test_shipped_model_is_calibrated_at_the_mix_it_is_told():
     clf = HighZClassifier.pretrained(device='cpu')
     field, truth = NIRCamSimulator(seed=31, class_fractions=SKY_LIKE).sample(1000)
     labels = np.asarray(truth['label'])
-    balanced = clf.predict_proba(field)
+    balanced = clf.predict_proba(field, priors='training')
     sky = clf.predict_proba(field, priors=SKY_LIKE)
     ece_balanced = expected_calibration_error(balanced, labels)
     ece_sky = expected_calibration_error(sky, labels)
