@@ -12,7 +12,7 @@ from astropy.table import Column, MaskedColumn
 
 from astro_galclass.exceptions import AstroGalclassUserWarning
 from astro_galclass.highz._inputs import cutouts_to_array
-from astro_galclass.highz.flags import UNCLASSIFIED, HighZFlag, cutout_flags
+from astro_galclass.highz.flags import UNCLASSIFIED, HighZFlag, cutout_flags, zero_core_bands
 from astro_galclass.highz.model import LymanBreakCNN
 from astro_galclass.highz.normalization import (
     AsinhNormalization,
@@ -672,6 +672,7 @@ dict or sequence of dict
         values = self.prepare(cutouts, unit=unit)
         self._check_data(values)
         flags = cutout_flags(values)
+        self._warn_zero_cores(zero_core_bands(values).sum(axis=0), stacklevel=3)
         probs, ood, draws = self._evaluate(values, flags, target, uncertainty=samples)
         std = None if draws is None else draws.std(axis=1)
         columns = self._result_columns(probs, flags, ood, std)
@@ -746,6 +747,7 @@ dict or sequence of dict
         chunk = 4 * self.batch_size
         todo = np.flatnonzero(valid)
         on_band = np.zeros(len(self.bands), dtype=int)   # sources each band covers
+        zero_cores = np.zeros(len(self.bands), dtype=int)   # sources with unexposed cores
         with progress_bar(total=len(todo), progress=progress, unit='source',
                           desc='classifying') as bar:
             for start in range(0, len(todo), chunk):
@@ -754,11 +756,13 @@ dict or sequence of dict
                                                pixel_scale=scale)
                 on_band += (~outside.all(axis=(2, 3))).sum(axis=0)
                 flags[idx] |= cutout_flags(values, outside)
+                zero_cores += zero_core_bands(values).sum(axis=0)
                 probs[idx], ood[idx], chunk_std = self._evaluate(
                     values, flags[idx], target, uncertainty=samples)
                 if samples:
                     std[idx] = chunk_std.std(axis=1)
                 bar.update(len(idx))
+        self._warn_zero_cores(zero_cores, stacklevel=3)
         self._warn_coverage(prepared, on_band, len(todo), flags)
         columns = self._result_columns(probs, flags, ood, std)
         options = {'position_column': source,
@@ -767,6 +771,16 @@ dict or sequence of dict
                    'bands_given': sorted(images),
                    'priors': self._priors_option(target), 'uncertainty': samples}
         return self._output(catalog, columns, options, overwrite=overwrite)
+
+    def _warn_zero_cores(self, counts, *, stacklevel):
+        """Name the bands whose source cores are exact zeros (unexposed)."""
+        named = {b: int(c) for b, c in zip(self.bands, counts, strict=True) if c}
+        if named:
+            warnings.warn(f'sources per band whose core is exact zeros (no exposure, as '
+                          f'mosaics that store unexposed pixels as 0 have it): {named}; '
+                          'these bands count as missing there, never as zero flux (flags '
+                          'ZERO_CORE and BAND_MISSING)', AstroGalclassUserWarning,
+                          stacklevel=stacklevel + 1)
 
     def _warn_coverage(self, prepared, on_band, n_valid, flags):
         """Warn about mosaics that miss the catalog and about many unclassified rows."""

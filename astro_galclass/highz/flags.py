@@ -5,7 +5,7 @@ import enum
 
 import numpy as np
 
-__all__ = ['CORE_RADIUS_PIX', 'HighZFlag', 'cutout_flags']
+__all__ = ['CORE_RADIUS_PIX', 'HighZFlag', 'cutout_flags', 'zero_core_bands']
 
 #: Radius (model pixels) of the central region that must be observed in
 #: every band for a source to be classified: a band whose core is missing
@@ -45,6 +45,11 @@ class HighZFlag(enum.IntFlag):
     BAND_MISSING = 8
     #: The catalog position is masked or not finite: not classified.
     BAD_POSITION = 16
+    #: At least one band's core (r <= 3 pixels) is mostly exact zeros: no
+    #: exposure there in a mosaic that stores unexposed pixels as 0 (grizli /
+    #: DJA products do), not zero flux. The band counts as missing, so
+    #: `BAND_MISSING` is set too and the source is not classified.
+    ZERO_CORE = 64
     #: The source is unlike the training data: its ``highz_ood`` score is
     #: above the model's threshold (see `~astro_galclass.HighZClassifier.fit_ood`).
     #: It is classified, but its probabilities deserve no trust.
@@ -93,5 +98,40 @@ def cutout_flags(values, outside=None):
 
     core = _core_mask(ny, nx)
     core_valid = (~invalid[..., core]).mean(axis=-1)           # (N, bands)
-    flags[(core_valid < MIN_CORE_FRACTION).any(axis=1)] |= HighZFlag.BAND_MISSING
+    zero = zero_core_bands(values)
+    flags[zero.any(axis=1)] |= HighZFlag.ZERO_CORE
+    flags[((core_valid < MIN_CORE_FRACTION) | zero).any(axis=1)] |= HighZFlag.BAND_MISSING
     return flags
+
+
+def zero_core_bands(values):
+    """
+    Bands whose core is mostly exact zeros: unexposed, not faint.
+
+    Drizzled mosaics hold noise in every exposed pixel, so a core where at
+    least `MIN_CORE_FRACTION` of the pixels are exactly 0 has no data there
+    (grizli / DJA mosaics store unexposed pixels as 0). Treated as zero
+    flux, such a band would look like a dropout.
+
+    Parameters
+    ----------
+    values : `~numpy.ndarray`
+        ``(N, n_bands, size, size)``.
+
+    Returns
+    -------
+    zero : `~numpy.ndarray` of bool
+        ``(N, n_bands)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from astro_galclass.highz import zero_core_bands
+    >>> cutouts = np.random.default_rng(0).normal(0, 1, (2, 7, 64, 64))
+    >>> cutouts[1, 0] = 0.0                     # F090W unexposed for source 1
+    >>> zero_core_bands(cutouts)[:, 0]
+    array([False,  True])
+    """
+    ny, nx = values.shape[-2:]
+    core = _core_mask(ny, nx)
+    return (values[..., core] == 0).mean(axis=-1) >= MIN_CORE_FRACTION

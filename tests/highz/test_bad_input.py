@@ -197,3 +197,49 @@ def test_invalid_weights_argument():
         HighZClassifier(Custom())
     with pytest.raises(FileNotFoundError):
         HighZClassifier('no/such/file.pt')
+
+
+def test_unexposed_zero_cores_are_missing_not_dropouts(classifier):
+    # grizli / DJA mosaics store unexposed pixels as 0: a band whose core is
+    # exact zeros has no data there, and read as zero flux it would make a
+    # fake dropout (issue 18)
+    from astro_galclass.highz import HighZFlag
+
+    cutouts = np.random.default_rng(1).normal(0.0, 0.05, (3, 7, 64, 64))
+    cutouts[:, :, 30:34, 30:34] += 5.0
+    cutouts[1, 0] = 0.0                                   # F090W unexposed
+    cutouts[2, :2, 24:40, 24:40] = 0.0                    # F090W and F115W cores
+    with pytest.warns(AstroGalclassUserWarning,
+                      match=r"core is exact zeros .*\{'F090W': 2, 'F115W': 1\}"):
+        table = classifier.classify(cutouts)
+    flags = np.asarray(table['highz_flags'])
+    assert flags[0] == 0
+    for i in (1, 2):
+        assert flags[i] & HighZFlag.ZERO_CORE and flags[i] & HighZFlag.BAND_MISSING
+        assert table['p_high_z'].mask[i] and table['highz_class'].mask[i]
+    assert not table['p_high_z'].mask[0]
+    # a core with a few exact zeros (a cold pixel) is still data
+    few = cutouts[:1].copy()
+    few[0, 0, 31, 31] = 0.0
+    assert classifier.classify(few)['highz_flags'][0] == 0
+
+
+def test_unexposed_zero_region_of_a_mosaic(classifier, toy_field):
+    from astro_galclass.highz import HighZFlag
+
+    images, truth = toy_field
+    f090w = images['F090W']
+    data = np.array(f090w.data)
+    data[:, : data.shape[1] // 2] = 0.0                   # half the mosaic unexposed
+    zeroed = dict(images, F090W=NDData(data, wcs=f090w.wcs, unit=f090w.unit))
+    with pytest.warns(AstroGalclassUserWarning, match=r"exact zeros .*'F090W'"):
+        out = classifier.classify_catalog(truth, zeroed, progress=False)
+    x, _ = f090w.wcs.world_to_pixel(truth['sky_centroid'])
+    unexposed = x < data.shape[1] // 2 - 5
+    inside = x > data.shape[1] // 2 + 5
+    assert unexposed.any() and inside.any()
+    flags = np.asarray(out['highz_flags'])
+    assert np.all(flags[unexposed] & HighZFlag.ZERO_CORE)
+    assert np.all(out['p_high_z'].mask[unexposed])
+    assert not np.any(flags[inside] & HighZFlag.ZERO_CORE)
+    assert len(out) == len(truth)                         # every row kept
