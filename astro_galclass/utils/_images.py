@@ -6,6 +6,14 @@ Follows photutils' ``unpack_nddata`` pattern: `~astropy.nddata.NDData` and
 `~astropy.nddata.CCDData` give their data, mask (True is bad), WCS and unit;
 `~astropy.nddata.Cutout2D` its data and WCS; FITS HDUs or file paths their
 data, header WCS and ``BUNIT``. Nothing here copies or modifies the data.
+
+Coverage comes from the data's own maps where there are any: pixels with
+zero or non-finite weight (an NDData ``uncertainty`` of weights or inverse
+variance; a ``WHT`` extension, as JWST and grizli mosaics have) or
+non-finite / non-positive error or variance (``uncertainty``; ``ERR``,
+``VAR``, ``VAR_POISSON`` extensions), or no contributing exposure
+(``CON``/``CONTEXT``), are masked: no data there, whatever the science
+array holds (grizli writes 0).
 """
 
 from dataclasses import dataclass
@@ -69,6 +77,53 @@ def _from_hdu(hdu, label):
                      _unit_from_header(hdu.header, label), label)
 
 
+#: Extensions that give a FITS mosaic's coverage, in order of preference:
+#: name -> whether the map is a weight (larger is better) or an error.
+COVERAGE_EXTENSIONS = {'WHT': 'weight', 'ERR': 'error', 'VAR': 'error',
+                       'VAR_POISSON': 'error', 'CON': 'context', 'CONTEXT': 'context'}
+
+
+def _no_coverage(array, kind, shape, label, name):
+    """True where a coverage map says there is no data."""
+    array = np.asarray(array)
+    if kind == 'context':
+        if array.ndim == 3:
+            return ~np.any(array != 0, axis=0) if array.shape[1:] == shape else None
+        return (array == 0) if array.shape == shape else None
+    if array.shape != shape:
+        msg = (f'{label}: the {name} map has shape {array.shape}, the image {shape}; '
+               'expected the same shape')
+        raise ValueError(msg)
+    with np.errstate(invalid='ignore'):
+        return ~np.isfinite(array) | (array <= 0)
+
+
+def _fits_coverage(hdulist, shape, label):
+    """Mask of no coverage from the first coverage extension present, or None."""
+    for name, kind in COVERAGE_EXTENSIONS.items():
+        if name in hdulist and hdulist[name].data is not None:
+            return _no_coverage(hdulist[name].data, kind, shape, label, name)
+    return None
+
+
+def _nddata_coverage(obj, shape, label):
+    """Mask of no coverage from an NDData uncertainty, or None."""
+    from astropy.nddata import InverseVariance
+
+    unc = getattr(obj, 'uncertainty', None)
+    if unc is None or getattr(unc, 'array', None) is None:
+        return None
+    kind = 'weight' if isinstance(unc, InverseVariance) else 'error'
+    return _no_coverage(unc.array, kind, shape, label, f'{type(unc).__name__} uncertainty')
+
+
+def _with_coverage(image, coverage):
+    if coverage is None or not coverage.any():
+        return image
+    mask = coverage if image.mask is None else (image.mask | coverage)
+    return ImageData(image.data, mask, image.wcs, image.unit, image.label)
+
+
 def _image_hdu(hdulist, label):
     """The 'SCI' extension (JWST pipeline files), else the first 2-D image."""
     if 'SCI' in hdulist:
@@ -103,16 +158,21 @@ HDUList, str or path-like, `~astropy.units.Quantity` or array
         wcs = obj.wcs if (obj.wcs is not None and is_celestial_wcs(obj.wcs)) \
             else None
         image = ImageData(data, mask, wcs, unit, label)
+        if data.ndim == 2 and (mask is None or mask.shape == data.shape):
+            image = _with_coverage(image, _nddata_coverage(obj, data.shape, label))
     elif isinstance(obj, Cutout2D):
         image = ImageData(np.asarray(obj.data), None, obj.wcs, None, label)
     elif isinstance(obj, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)):
         image = _from_hdu(obj, label)
     elif isinstance(obj, fits.HDUList):
         image = _from_hdu(_image_hdu(obj, label), label)
+        image = _with_coverage(image, _fits_coverage(obj, image.data.shape, label))
     elif isinstance(obj, (str, PathLike)):
         try:
             with fits.open(obj) as hdulist:
                 image = _from_hdu(_image_hdu(hdulist, label), label)
+                image = _with_coverage(image, _fits_coverage(hdulist, image.data.shape,
+                                                             label))
         except (OSError, FileNotFoundError) as exc:
             msg = f'{label}: cannot read {obj!s} as a FITS image ({exc})'
             raise ValueError(msg) from exc

@@ -243,3 +243,62 @@ def test_unexposed_zero_region_of_a_mosaic(classifier, toy_field):
     assert np.all(out['p_high_z'].mask[unexposed])
     assert not np.any(flags[inside] & HighZFlag.ZERO_CORE)
     assert len(out) == len(truth)                         # every row kept
+
+
+@pytest.mark.parametrize('convention', ['WHT', 'ERR', 'CON', 'InverseVariance', 'StdDev'])
+def test_coverage_maps_mark_unexposed_pixels(classifier, toy_field, tmp_path, convention):
+    # JWST pipeline and grizli mosaics say where there is no exposure in a
+    # weight, error or context map; those pixels are no data even where the
+    # science array holds numbers (issue 18)
+    from astropy.io import fits
+    from astropy.nddata import InverseVariance, StdDevUncertainty
+
+    from astro_galclass.highz import HighZFlag
+
+    images, truth = toy_field
+    f090w = images['F090W']
+    data = np.array(f090w.data)
+    half = data.shape[1] // 2
+    covered = np.ones(data.shape, dtype=np.float32)
+    covered[:, :half] = 0.0
+    if convention in ('InverseVariance', 'StdDev'):
+        unc = (InverseVariance(covered) if convention == 'InverseVariance'
+               else StdDevUncertainty(np.where(covered > 0, 1.0, np.inf)))
+        given = NDData(data, wcs=f090w.wcs, unit=f090w.unit, uncertainty=unc)
+    else:
+        header = f090w.wcs.to_header()
+        header['BUNIT'] = f090w.unit.to_string('fits')
+        coverage = covered[None] if convention == 'CON' else covered
+        hdus = fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(data, header, name='SCI'),
+                             fits.ImageHDU(coverage.astype(np.int32 if convention == 'CON'
+                                                           else np.float32),
+                                           name=convention)])
+        given = tmp_path / f'f090w_{convention}.fits'
+        hdus.writeto(given)
+    out = classifier.classify_catalog(truth, dict(images, F090W=given), progress=False)
+    x, _ = f090w.wcs.world_to_pixel(truth['sky_centroid'])
+    unexposed, inside = x < half - 5, x > half + 40     # beyond a cutout's reach
+    assert unexposed.any() and inside.any()
+    flags = np.asarray(out['highz_flags'])
+    assert np.all(flags[unexposed] & HighZFlag.BAND_MISSING)
+    assert np.all(out['p_high_z'].mask[unexposed])
+    # elsewhere nothing changes
+    baseline = np.asarray(classifier.classify_catalog(truth, images,
+                                                      progress=False)['highz_flags'])
+    np.testing.assert_array_equal(flags[inside], baseline[inside])
+    assert not np.all(baseline[unexposed] & HighZFlag.BAND_MISSING)
+    np.testing.assert_array_equal(np.array(f090w.data), data)     # input untouched
+
+
+def test_coverage_map_of_the_wrong_shape(classifier, toy_field, tmp_path):
+    from astropy.io import fits
+
+    images, truth = toy_field
+    f090w = images['F090W']
+    header = f090w.wcs.to_header()
+    header['BUNIT'] = f090w.unit.to_string('fits')
+    path = tmp_path / 'bad.fits'
+    fits.HDUList([fits.PrimaryHDU(np.array(f090w.data), header),
+                  fits.ImageHDU(np.ones((3, 3)), name='WHT')]).writeto(path)
+    with pytest.raises(ValueError, match=r'the WHT map has shape \(3, 3\)'):
+        classifier.classify_catalog(truth, dict(images, F090W=path), progress=False)
