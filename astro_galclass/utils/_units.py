@@ -22,6 +22,12 @@ _SURFACE = 'surface_brightness'
 def _unit_kind(unit, what):
     """Return (kind, factor) so that value * factor is nJy [/ arcsec2]."""
     unit = u.Unit(unit)
+    if isinstance(unit, u.FunctionUnitBase):
+        # AB magnitudes convert to nJy, but not by a factor: refuse them
+        msg = (f'{what} has unit {unit!s}, a logarithmic unit (magnitudes); expected '
+               'a flux density such as nJy or MJy/sr. Convert first, e.g. '
+               "(values * u.ABmag).to(u.nJy) or astro_galclass.nircam.mag_to_njy")
+        raise ValueError(msg)
     if unit.is_equivalent(u.nJy):
         return _PER_PIXEL, unit.to(u.nJy)
     if unit.is_equivalent(u.nJy / u.pix):

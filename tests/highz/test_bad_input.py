@@ -302,3 +302,13 @@ def test_coverage_map_of_the_wrong_shape(classifier, toy_field, tmp_path):
                   fits.ImageHDU(np.ones((3, 3)), name='WHT')]).writeto(path)
     with pytest.raises(ValueError, match=r'the WHT map has shape \(3, 3\)'):
         classifier.classify_catalog(truth, dict(images, F090W=path), progress=False)
+
+
+@pytest.mark.parametrize('unit', [u.ABmag, u.Unit('mag(AB)'), u.STmag])
+def test_magnitudes_are_refused(classifier, unit):
+    # AB magnitudes "convert" to nJy in astropy, but not by a factor (issue 18)
+    cutouts = np.full((1, 7, 64, 64), 28.0)
+    with pytest.raises(ValueError, match='a logarithmic unit'):
+        classifier.classify(cutouts * unit)
+    with pytest.raises(ValueError, match='a logarithmic unit'):
+        classifier.classify(cutouts, unit=unit)
