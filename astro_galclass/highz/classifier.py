@@ -907,6 +907,10 @@ dict or sequence of dict
     def _result_columns(self, probs, flags, ood=None, std=None):
         unclassified = np.isnan(probs).any(axis=1)
         flags = flags.astype(np.int32)
+        # never a masked row without a flag saying why: probabilities that
+        # came out NaN from finite inputs mean values the network cannot use
+        silent = unclassified & ((flags & UNCLASSIFIED) == 0)
+        flags[silent] |= HighZFlag.IMPLAUSIBLE_FLUX
         columns = {}
         for i, name in enumerate(self.classes):
             columns[f'p_{name}'] = MaskedColumn(

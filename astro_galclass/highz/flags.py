@@ -5,7 +5,8 @@ import enum
 
 import numpy as np
 
-__all__ = ['CORE_RADIUS_PIX', 'HighZFlag', 'cutout_flags', 'zero_core_bands']
+__all__ = ['CORE_RADIUS_PIX', 'MAX_PLAUSIBLE_NJY', 'HighZFlag', 'cutout_flags',
+           'zero_core_bands']
 
 #: Radius (model pixels) of the central region that must be observed in
 #: every band for a source to be classified: a band whose core is missing
@@ -15,13 +16,19 @@ CORE_RADIUS_PIX = 3.0
 #: Minimum fraction of valid pixels in the core of every band.
 MIN_CORE_FRACTION = 0.5
 
+#: Largest plausible flux of one model pixel (nJy, 0.03"/pix): AB 11.4 in a
+#: single pixel, orders of magnitude above where NIRCam saturates in deep
+#: imaging (point sources of AB ~ 15-18). Brighter values mean a unit error.
+MAX_PLAUSIBLE_NJY = 1e8
+
 
 class HighZFlag(enum.IntFlag):
     """
     Bit flags of the ``highz_flags`` column.
 
-    A source is classified unless `BAND_MISSING`, `OFF_IMAGE` or
-    `BAD_POSITION` is set; then its probabilities are masked.
+    A source is classified unless `BAND_MISSING`, `OFF_IMAGE`,
+    `BAD_POSITION` or `IMPLAUSIBLE_FLUX` is set; then its probabilities are
+    masked.
 
     Examples
     --------
@@ -50,6 +57,10 @@ class HighZFlag(enum.IntFlag):
     #: DJA products do), not zero flux. The band counts as missing, so
     #: `BAND_MISSING` is set too and the source is not classified.
     ZERO_CORE = 64
+    #: Pixel values of the cutout are beyond any astronomical source (a
+    #: finite core pixel brighter than `MAX_PLAUSIBLE_NJY` nJy, or values the
+    #: network turns into NaN): a unit error, not a source. Not classified.
+    IMPLAUSIBLE_FLUX = 128
     #: The source is unlike the training data: its ``highz_ood`` score is
     #: above the model's threshold (see `~astro_galclass.HighZClassifier.fit_ood`).
     #: It is classified, but its probabilities deserve no trust.
@@ -57,7 +68,8 @@ class HighZFlag(enum.IntFlag):
 
 
 #: Flags that prevent classification.
-UNCLASSIFIED = HighZFlag.OFF_IMAGE | HighZFlag.BAND_MISSING | HighZFlag.BAD_POSITION
+UNCLASSIFIED = (HighZFlag.OFF_IMAGE | HighZFlag.BAND_MISSING | HighZFlag.BAD_POSITION
+                | HighZFlag.IMPLAUSIBLE_FLUX)
 
 
 def _core_mask(ny, nx):
@@ -100,6 +112,10 @@ def cutout_flags(values, outside=None):
     core_valid = (~invalid[..., core]).mean(axis=-1)           # (N, bands)
     zero = zero_core_bands(values)
     flags[zero.any(axis=1)] |= HighZFlag.ZERO_CORE
+    core_values = values[..., core]                                   # (N, bands, core)
+    with np.errstate(invalid='ignore'):
+        implausible = np.isfinite(core_values) & (np.abs(core_values) > MAX_PLAUSIBLE_NJY)
+    flags[implausible.any(axis=(1, 2))] |= HighZFlag.IMPLAUSIBLE_FLUX
     flags[((core_valid < MIN_CORE_FRACTION) | zero).any(axis=1)] |= HighZFlag.BAND_MISSING
     return flags
 

@@ -312,3 +312,21 @@ def test_magnitudes_are_refused(classifier, unit):
         classifier.classify(cutouts * unit)
     with pytest.raises(ValueError, match='a logarithmic unit'):
         classifier.classify(cutouts, unit=unit)
+
+
+def test_implausible_fluxes_are_flagged_not_classified(classifier):
+    from astro_galclass.highz import MAX_PLAUSIBLE_NJY, HighZFlag
+
+    cutouts = np.random.default_rng(2).normal(0.0, 0.05, (3, 7, 64, 64))
+    cutouts[:, :, 30:34, 30:34] += 5.0
+    cutouts[1] *= 1e30                                    # a unit error
+    cutouts[2, :, 31, 31] = 1e5                           # a bright star: plausible
+    table = classifier.classify(cutouts)
+    flags = np.asarray(table['highz_flags'])
+    assert flags[1] & HighZFlag.IMPLAUSIBLE_FLUX
+    assert table['p_high_z'].mask[1] and table['highz_class'].mask[1]
+    assert not flags[0] & HighZFlag.IMPLAUSIBLE_FLUX
+    assert not flags[2] & HighZFlag.IMPLAUSIBLE_FLUX
+    assert 1e5 < MAX_PLAUSIBLE_NJY
+    # every masked row says why
+    assert np.all(flags[np.asarray(table['p_high_z'].mask)] != 0)
