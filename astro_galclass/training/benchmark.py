@@ -94,7 +94,8 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
         mix = 'sky'
     cutouts, truth = sim.sample(int(n_test))
     say('classifying with the network')
-    probs = classifier.predict_proba(cutouts, progress=progress is not None)
+    # the network's own probabilities (its training mix), whatever its default
+    probs = classifier.predict_proba(cutouts, priors='training', progress=progress is not None)
     results = {'CNN': probs}
     predictions = {}
     if baselines:

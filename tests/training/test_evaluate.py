@@ -108,3 +108,22 @@ def test_bad_results(case):
         evaluate_highz({'x': pred[:3]}, truth)
     with pytest.raises(ValueError, match='3 columns'):
         evaluate_highz({'x': np.zeros((8, 2))}, truth)
+
+
+def test_benchmark_scores_the_network_at_its_own_mix(tiny_model):
+    # a model whose default priors are a field's (version 4) is scored on the
+    # equal-thirds test set with its training-mix probabilities, and at the
+    # field's mix with probabilities shifted from those: the default does not
+    # leak into either
+    from astro_galclass import HighZClassifier
+    from astro_galclass.training import benchmark_highz
+
+    plain = HighZClassifier(tiny_model, device='cpu', name='tiny')
+    field = HighZClassifier(tiny_model, device='cpu', name='tiny')
+    field.metadata['default_priors'] = {'low_z': 0.8, 'high_z': 0.19, 'brown_dwarf': 0.01}
+    mix = {'low_z': 0.7, 'high_z': 0.2, 'brown_dwarf': 0.1}
+    a, pa, _, _ = benchmark_highz(plain, n_test=90, baselines=False, priors=mix)
+    b, pb, _, _ = benchmark_highz(field, n_test=90, baselines=False, priors=mix)
+    np.testing.assert_array_equal(pa, pb)
+    for col in ('accuracy', 'highz_completeness', 'ece'):
+        np.testing.assert_array_equal(np.asarray(a[col]), np.asarray(b[col]))
