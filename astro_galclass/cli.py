@@ -494,7 +494,8 @@ def _parser():
                    help="'shipped': train with the two-stage recipe of version 3 "
                    '(astro_galclass.training.HIGHZ_RECIPE and HIGHZ_FINETUNE_RECIPE); '
                    "'sky': continue a network on the sky population (HIGHZ_SKY_RECIPE, "
-                   'an experiment, not the shipped recipe); the options below then override the recipe only where given')
+                   'an experiment, not the shipped recipe); the options below then '
+                   'override the recipe only where given')
     p.add_argument('--init', type=Path, default=None,
                    help='with --recipe shipped: a weights file to start stage 2 from '
                    '(skips stage 1); with --recipe sky: the network to continue '
