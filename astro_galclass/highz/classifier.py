@@ -609,10 +609,12 @@ dict or sequence of dict
 
         Parameters
         ----------
-        cutouts, unit, priors
+        cutouts : array-like
             As in `predict_proba`.
         n_samples : int, optional
             Number of dropout samples (>= 2).
+        unit, priors
+            As in `predict_proba`.
 
         Returns
         -------
