@@ -683,8 +683,8 @@ dict or sequence of dict
         return self._output(None, columns, options)
 
     def classify_catalog(self, catalog, images, *, position_column=None,
-                         unit=None, overwrite=False, priors=None, progress=True,
-                         uncertainty=False):
+                         unit=None, overwrite=False, priors=None, uncertainty=False,
+                         progress=True):
         """
         Classify the sources of a catalog from one mosaic per band.
 
