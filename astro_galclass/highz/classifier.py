@@ -497,27 +497,31 @@ dict or sequence of dict
         if not 0 < false_flag_rate < 0.5:
             msg = f'false_flag_rate must be in (0, 0.5), got {false_flag_rate!r}'
             raise ValueError(msg)
-        values = self.prepare(cutouts, unit=unit)
-        self._check_data(values)
         if features not in _OOD_FEATURES:
             msg = f'features must be one of {sorted(_OOD_FEATURES)}, got {features!r}'
             raise ValueError(msg)
+        values = self.prepare(cutouts, unit=unit)
+        self._check_data(values)
+        if labels is not None:
+            labels = np.asarray(labels)
+            if labels.shape != (len(values),) or not np.issubdtype(labels.dtype, np.integer):
+                msg = (f'labels must be {len(values)} integer class indices, got '
+                       f'{labels.dtype} of shape {labels.shape}')
+                raise ValueError(msg)
         pick, width = _OOD_FEATURES[features]
         model = self.model
 
         def forward(x):
+            # the features and the network's own class, in one pass
             pooled = model.pool(x)
-            return pick(pooled, model.head(pooled))
+            emb = model.head(pooled)
+            own = model.classifier(emb).argmax(dim=1, keepdim=True)
+            return torch.cat([pick(pooled, emb), own.to(emb.dtype)], dim=1)
 
-        embedding = self._infer(values, forward, (0, width(model)))
+        out = self._infer(values, forward, (0, width(model) + 1))
+        embedding = out[:, :-1]
         if labels is None:
-            labels = self._infer(values, lambda x: self.model(x).argmax(dim=1)[:, None],
-                                 (0, 1))[:, 0].astype(int)
-        labels = np.asarray(labels)
-        if labels.shape != (len(values),) or not np.issubdtype(labels.dtype, np.integer):
-            msg = (f'labels must be {len(values)} integer class indices, got '
-                   f'{labels.dtype} of shape {labels.shape}')
-            raise ValueError(msg)
+            labels = out[:, -1].astype(int)
         order = np.random.default_rng(seed).permutation(len(values))
         fit, hold = order[:len(order) // 2], order[len(order) // 2:]
         means, precision = fit_class_gaussians(embedding[fit], labels[fit], len(self.classes))
