@@ -6,6 +6,7 @@ High-redshift selection in JWST/NIRCam imaging: low-z galaxy, high-z
 
 from astro_galclass.utils._deprecation import moved_names as _moved_names
 
+from .bands import *  # noqa: F403
 from .classifier import *  # noqa: F403
 from .flags import *  # noqa: F403
 from .model import *  # noqa: F403

@@ -13,6 +13,7 @@ units, batching or normalisation, which are owned by
 `~astro_galclass.highz.HighZClassifier`.
 """
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -110,7 +111,8 @@ class LymanBreakCNN(nn.Module):
 
     Layers:
 
-    1. stem: 1x1 convolution ``n_bands -> stem_channels``, BatchNorm, ReLU;
+    1. stem: 1x1 convolution ``n_bands -> stem_channels`` (``2 * n_bands``
+       inputs with ``band_mask``), BatchNorm, ReLU;
     2. spectral stage (1x1 convolutions only, mixing bands pixel by pixel):
        ``n_spectral_blocks`` residual blocks at ``stem_channels``, a 1x1
        convolution to ``spectral_channels`` with BatchNorm and ReLU, and
@@ -147,6 +149,13 @@ class LymanBreakCNN(nn.Module):
         Dropout after each hidden dense layer.
     block_dropout : float, optional
         Dropout2d rate inside every residual block.
+    band_mask : bool, optional
+        Take a band-availability input: ``2 * n_bands`` input channels, the
+        normalised cutouts (zero in a missing band) followed by one constant
+        plane per band, 1 where the band was observed and 0 where it is
+        missing (see `~astro_galclass.highz.band_mask_input`). A network
+        trained so classifies from any subset of its bands
+        (`with_band_mask` turns a seven-band network into one).
 
     Examples
     --------
@@ -164,8 +173,11 @@ class LymanBreakCNN(nn.Module):
                  spectral_channels=64, n_spectral_blocks=2,
                  attention_reduction=8, spatial_channels=(64, 128, 256),
                  head_units=(512, 256), head_dropout=(0.3, 0.15),
-                 block_dropout=0.1):
+                 block_dropout=0.1, band_mask=False):
         super().__init__()
+        if not isinstance(band_mask, (bool, np.bool_)):
+            msg = f'band_mask must be True or False, got {band_mask!r}'
+            raise TypeError(msg)
         for name, value in (('n_bands', n_bands), ('n_classes', n_classes),
                             ('stem_channels', stem_channels),
                             ('spectral_channels', spectral_channels),
@@ -199,11 +211,16 @@ class LymanBreakCNN(nn.Module):
             'head_dropout': [float(d) for d in head_dropout],
             'block_dropout': float(block_dropout),
         }
+        if band_mask:
+            self.config['band_mask'] = True
+        self.band_mask = bool(band_mask)
+        #: Input channels: the bands, and their availability planes with `band_mask`.
+        self.n_inputs = n_bands * (2 if band_mask else 1)
         self.n_bands = n_bands
         self.n_classes = n_classes
 
         self.stem = nn.Sequential(
-            nn.Conv2d(n_bands, stem_channels, 1, bias=False),
+            nn.Conv2d(self.n_inputs, stem_channels, 1, bias=False),
             nn.BatchNorm2d(stem_channels),
             nn.ReLU(inplace=True),
         )
@@ -261,8 +278,10 @@ class LymanBreakCNN(nn.Module):
                 nn.init.zeros_(module.bias)
 
     def _check_input(self, x):
-        if x.ndim != 4 or x.shape[1] != self.n_bands:
-            msg = (f'expected a tensor of shape [B, {self.n_bands}, H, W], '
+        if x.ndim != 4 or x.shape[1] != self.n_inputs:
+            what = (f' ({self.n_bands} bands and their {self.n_bands} availability planes)'
+                    if self.band_mask else '')
+            msg = (f'expected a tensor of shape [B, {self.n_inputs}, H, W]{what}, '
                    f'got {list(x.shape)}')
             raise ValueError(msg)
 
@@ -377,3 +396,40 @@ class LymanBreakCNN(nn.Module):
             with k the number of spatial blocks.
         """
         return dict(zip(FEATURE_STAGES, self._stages(x), strict=True))
+
+    def with_band_mask(self):
+        """
+        This network, taking a band-availability input.
+
+        A copy with ``band_mask=True`` whose stem weights for the
+        availability planes are zero: with every band present it computes
+        exactly what this network computes, and training (with band
+        dropout, `~astro_galclass.highz.BandDropout`) teaches it to use the
+        planes.
+
+        Returns
+        -------
+        model : `LymanBreakCNN`
+
+        Examples
+        --------
+        >>> import torch
+        >>> from astro_galclass.highz import LymanBreakCNN, band_mask_input
+        >>> _ = torch.manual_seed(0)
+        >>> base = LymanBreakCNN().eval()
+        >>> masked = base.with_band_mask().eval()
+        >>> x = torch.randn(2, 7, 64, 64)
+        >>> all_bands = band_mask_input(x, torch.ones(2, 7, dtype=torch.bool))
+        >>> torch.allclose(base(x), masked(all_bands))
+        True
+        """
+        if self.band_mask:
+            msg = 'this network already takes a band-availability input'
+            raise ValueError(msg)
+        config = {k: v for k, v in self.config.items()}
+        model = type(self)(**config, band_mask=True)
+        state = {k: v.clone() for k, v in self.state_dict().items()}
+        weight = state['stem.0.weight']
+        state['stem.0.weight'] = torch.cat([weight, torch.zeros_like(weight)], dim=1)
+        model.load_state_dict(state)
+        return model

@@ -10,7 +10,7 @@ from astropy import units as u
 from astro_galclass.nircam import flux_per_pixel
 from astro_galclass.utils._validation import check_positive_int as _check_positive_int
 
-__all__ = ['ArrayBatches', 'MixedBatches', 'SimulatedBatches', 'SimulatedMosaicBatches']
+__all__ = ['ArrayBatches', 'BandDropoutBatches', 'MixedBatches', 'SimulatedBatches', 'SimulatedMosaicBatches']
 
 
 class _FluxBatches:
@@ -380,3 +380,57 @@ class MixedBatches:
     def __iter__(self):
         for parts in zip(*self.streams, strict=False):
             yield (torch.cat([x for x, _ in parts]), torch.cat([y for _, y in parts]))
+
+
+class BandDropoutBatches:
+    """
+    Batches with random bands removed, for a band-masked network.
+
+    Wraps a stream of normalised ``(x, y)`` batches and passes each ``x``
+    through a `~astro_galclass.highz.BandDropout`, so that the network
+    (``LymanBreakCNN(band_mask=True)``) learns to classify from any subset
+    of its bands.
+
+    Parameters
+    ----------
+    stream : iterable
+        Batch stream with ``__len__`` and ``class_counts(n_classes)``.
+    dropout : `~astro_galclass.highz.BandDropout`
+        Which bands each cutout keeps.
+    seed : int, optional
+        Seed of the band choices.
+    fixed : bool, optional
+        Draw the same band subsets at every pass (for a validation set).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from astro_galclass.highz import BandDropout
+    >>> from astro_galclass.nircam import NIRCAM_BANDS
+    >>> from astro_galclass.training import ArrayBatches, BandDropoutBatches
+    >>> batches = ArrayBatches(torch.rand(4, 7, 8, 8).numpy(), [0, 1, 2, 0], batch_size=2,
+    ...                        normalization=None, shuffle=False)
+    >>> masked = BandDropoutBatches(batches, BandDropout(NIRCAM_BANDS), fixed=True)
+    >>> [tuple(x.shape) for x, _ in masked]
+    [(2, 14, 8, 8), (2, 14, 8, 8)]
+    """
+
+    def __init__(self, stream, dropout, *, seed=0, fixed=False):
+        self.stream = stream
+        self.dropout = dropout
+        self.seed = int(seed)
+        self.fixed = bool(fixed)
+        self.generator = torch.Generator().manual_seed(self.seed)
+
+    def __len__(self):
+        return len(self.stream)
+
+    def class_counts(self, n_classes):
+        """Number of cutouts per class in one epoch (that of the wrapped stream)."""
+        return self.stream.class_counts(n_classes)
+
+    def __iter__(self):
+        if self.fixed:
+            self.generator.manual_seed(self.seed)
+        for x, y in self.stream:
+            yield self.dropout(x, generator=self.generator), y

@@ -13,6 +13,7 @@ import torch
 from astropy import units as u
 from sklearn.model_selection import train_test_split
 
+from astro_galclass.highz.bands import BandDropout
 from astro_galclass.highz.classifier import HighZClassifier
 from astro_galclass.highz.model import LymanBreakCNN
 from astro_galclass.highz.normalization import AsinhNormalization
@@ -29,14 +30,15 @@ from astro_galclass.training.augment import CutoutAugmentation
 from astro_galclass.training.calibration import fit_temperature
 from astro_galclass.training.data import (
     ArrayBatches,
+    BandDropoutBatches,
     MixedBatches,
     SimulatedBatches,
     SimulatedMosaicBatches,
 )
 from astro_galclass.training.trainer import Trainer, balanced_class_weights
 
-__all__ = ['COMPACT_ARCHITECTURE', 'HIGHZ_FINETUNE_RECIPE', 'HIGHZ_RECIPE', 'HIGHZ_SKY_RECIPE',
-           'finetune_highz_sky', 'reproduce_highz', 'train_highz', 'train_highz_simulated']
+__all__ = ['COMPACT_ARCHITECTURE', 'HIGHZ_BANDS_RECIPE', 'HIGHZ_FINETUNE_RECIPE', 'HIGHZ_RECIPE',
+           'HIGHZ_SKY_RECIPE', 'finetune_highz_bands', 'finetune_highz_sky', 'reproduce_highz', 'train_highz', 'train_highz_simulated']
 
 #: Compact widths of `~astro_galclass.highz.LymanBreakCNN`: about 1/7 of the
 #: default parameters, training about six times faster on a CPU (the
@@ -106,6 +108,32 @@ HIGHZ_SKY_RECIPE = {
     'max_epochs': 12,
     'patience': 12,
     'lr': 1e-4,
+    'schedule': 'cosine',
+    'seed': 3,
+    'workers': 1,
+}
+
+
+#: Continued training of the version-3 network into a band-masked one
+#: (``LymanBreakCNN.with_band_mask``): every batch holds balanced-population
+#: sources (a tenth cut out of simulated mosaics) and sky-population
+#: sources (``sky_fraction``; the classes in equal thirds in both), and each
+#: cutout keeps a random band subset (`~astro_galclass.highz.BandDropout`
+#: with ``p_all``): all seven bands, the COSMOS-Web four, the CEERS six, or a
+#: random four to six. Sized for two CPU cores or a ``time_budget``.
+HIGHZ_BANDS_RECIPE = {
+    'depth': 'jades-deep',
+    'train_seed': 20261201,
+    'val_seed': 20261202,
+    'n_val': 3000,
+    'batch_size': 128,
+    'sky_fraction': 0.5,
+    'mosaic_fraction': 0.1,
+    'p_all': 0.4,
+    'batches_per_epoch': 60,
+    'max_epochs': 14,
+    'patience': 14,
+    'lr': 2e-4,
     'schedule': 'cosine',
     'seed': 3,
     'workers': 1,
@@ -544,6 +572,132 @@ def finetune_highz_sky(output, *, init=None, device='auto', max_epochs=None,
         'device': str(clf.device), 'torch_version': str(torch.__version__)}
     clf.metadata['training'] = (f"{loaded.metadata.get('training', 'not recorded')}; then "
                                 f"continued on the sky population ({clf.metadata['training']})")
+    return save_classifier(clf, output), history
+
+
+def _equal_thirds(recipe, population, seed):
+    return NIRCamSimulator(depth=recipe['depth'], seed=seed, population=population,
+                           class_fractions=dict.fromkeys(('low_z', 'high_z', 'brown_dwarf'),
+                                                         1.0))
+
+
+def finetune_highz_bands(output, *, init=None, device='auto', max_epochs=None,
+                         batches_per_epoch=None, n_val=None, workers=None, time_budget=None,
+                         checkpoint_dir=None, progress=True, name='highz-sim-bands'):
+    """
+    Turn a seven-band high-z network into one that takes any band subset.
+
+    The network (by default the shipped one) gets a band-availability input
+    (`~astro_galclass.highz.LymanBreakCNN.with_band_mask`) and continues
+    training per `HIGHZ_BANDS_RECIPE`: batches of balanced- and
+    sky-population sources, each with a random band subset
+    (`~astro_galclass.highz.BandDropout`). The classes stay in equal thirds
+    (uniform ``training_priors``); ``default_priors`` is the sky's class mix
+    at the recipe's depth. From the shell: ``galclass train-highz --recipe
+    bands``.
+
+    Parameters
+    ----------
+    output : path-like
+        Weights file to write.
+    init : path-like, optional
+        The seven-band network to start from (default: the shipped weights).
+    device : str, optional
+        ``'auto'``, ``'cpu'`` or ``'cuda[:N]'``.
+    max_epochs, batches_per_epoch, n_val, workers : int, optional
+        Override the recipe; the metadata records what was used.
+    time_budget : float, optional
+        Wall-clock seconds; the epochs are fitted to it.
+    checkpoint_dir : path-like, optional
+        Where the trainer writes ``last.pt`` after each epoch.
+    progress : bool, optional
+        Show progress bars.
+    name : str, optional
+        Name of the result.
+
+    Returns
+    -------
+    classifier : `~astro_galclass.HighZClassifier`
+        The trained, calibrated classifier, also saved to ``output``.
+    history : `~astropy.table.QTable`
+        Its training history.
+    """
+    start = time.perf_counter()
+    recipe = override_recipe(HIGHZ_BANDS_RECIPE, max_epochs=max_epochs,
+                             batches_per_epoch=batches_per_epoch, n_val=n_val, workers=workers)
+    loaded = (HighZClassifier.pretrained(device=device) if init is None
+              else HighZClassifier(init, device=device))
+    if loaded.model.band_mask:
+        msg = f'{loaded.name!r} already takes a band-availability input'
+        raise ValueError(msg)
+    torch.manual_seed(recipe['seed'])
+    model = loaded.model.to('cpu').with_band_mask()
+    clf = HighZClassifier(model, device=device, batch_size=recipe['batch_size'],
+                          bands=loaded.bands, classes=loaded.classes,
+                          pixel_scale=loaded.pixel_scale, cutout_size=loaded.cutout_size,
+                          normalization=loaded.normalization, name=name)
+    batch, seed = recipe['batch_size'], recipe['seed']
+    n_mosaic = round(batch * recipe['mosaic_fraction'])
+    n_sky = round(batch * recipe['sky_fraction'])
+    n_balanced = batch - n_mosaic - n_sky
+    balanced = _equal_thirds(recipe, 'balanced', recipe['train_seed'])
+    sky = _equal_thirds(recipe, 'sky', recipe['train_seed'] + 1)
+    common = {'batches_per_epoch': recipe['batches_per_epoch'],
+              'normalization': clf.normalization, 'workers': recipe['workers']}
+    augmentation = CutoutAugmentation(flips=True, max_shift=0.5)
+    streams = [SimulatedBatches(balanced, batch_size=n_balanced, augmentation=augmentation,
+                                seed=seed, **common),
+               SimulatedBatches(sky, batch_size=n_sky, augmentation=augmentation,
+                                seed=seed + 2, **common)]
+    if n_mosaic:
+        streams.append(SimulatedMosaicBatches(
+            balanced, batch_size=n_mosaic, seed=seed + 1,
+            augmentation=CutoutAugmentation(flips=True, max_shift=0), **common))
+    dropout = BandDropout(clf.bands, p_all=recipe['p_all'])
+    train = BandDropoutBatches(MixedBatches(streams), dropout, seed=seed + 3)
+    n_val = recipe['n_val']
+    n_val_sky = round(n_val * recipe['sky_fraction'])
+    parts = [_equal_thirds(recipe, 'balanced', recipe['val_seed']).sample(n_val - n_val_sky),
+             _equal_thirds(recipe, 'sky', recipe['val_seed'] + 1).sample(n_val_sky)]
+    val_flux = np.concatenate([f.to_value(u.nJy) for f, _ in parts])
+    val_labels = np.concatenate([np.asarray(t['label']) for _, t in parts])
+    if n_mosaic:
+        flux, labels = SimulatedMosaicBatches(
+            _equal_thirds(recipe, 'balanced', recipe['val_seed']), batch_size=n_mosaic,
+            batches_per_epoch=1, normalization=None).draw(round(n_val * recipe['mosaic_fraction']))
+        val_flux = np.concatenate([val_flux, flux])
+        val_labels = np.concatenate([val_labels, labels])
+    val = BandDropoutBatches(ArrayBatches(val_flux, val_labels, batch_size=256,
+                                          normalization=clf.normalization, shuffle=False),
+                             dropout, seed=recipe['val_seed'], fixed=True)
+    history = _fit(clf, train, val, class_weights='balanced', lr=recipe['lr'],
+                   max_epochs=recipe['max_epochs'], patience=recipe['patience'],
+                   schedule=recipe['schedule'], seed=seed, checkpoint_dir=checkpoint_dir,
+                   progress=progress, calibrate=True, time_budget=time_budget)
+    mix = NIRCamSimulator(depth=recipe['depth']).sky_class_fractions()
+    clf.metadata['default_priors'] = {c: float(mix[c]) for c in clf.classes}
+    clf.metadata['default_priors_source'] = (
+        f"NIRCamSimulator(depth={recipe['depth']!r}).sky_class_fractions(): the class mix "
+        'of a field at that depth from published surface densities')
+    previous = {**loaded.metadata.get('recipe', {}),
+                'loaded_from': loaded.name if init is None else Path(init).name}
+    seen = len(history) * batch * recipe['batches_per_epoch']
+    clf.metadata['simulator'] = balanced.settings()
+    clf.metadata['sky_simulator'] = sky.settings()
+    clf.metadata['recipe'] = {
+        'reproduce': 'galclass train-highz --recipe bands',
+        'previous': previous,
+        'bands': {**fit_record('astro_galclass.training.finetune_highz_bands', history,
+                               **recipe, band_dropout=repr(dropout),
+                               augmentation=repr(augmentation), time_budget=time_budget,
+                               cutouts_seen=seen),
+                  **run_record(clf, start)},
+        'cutouts_seen': previous.get('cutouts_seen', 0) + seen,
+        'device': str(clf.device), 'torch_version': str(torch.__version__)}
+    clf.metadata['training'] = (
+        f"{loaded.metadata.get('training', 'not recorded')}; then given a band-availability "
+        'input and continued on balanced- and sky-population NIRCamSimulator sources '
+        f"(depth {recipe['depth']!r}) with random band subsets")
     return save_classifier(clf, output), history
 
 

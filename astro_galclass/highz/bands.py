@@ -1,0 +1,234 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+Band subsets: which of a model's bands a source has, and how the network is told.
+
+Real NIRCam fields rarely have all seven wide bands everywhere: COSMOS-Web
+has four, CEERS six, and in JADES and PRIMER mosaic edges and chip gaps leave
+one band or another out. A network with a band-availability input
+(``LymanBreakCNN(band_mask=True)``) takes, besides the normalised cutouts
+(zero in a missing band), one constant plane per band saying whether the band
+was observed; trained with random band dropout (`BandDropout`) it classifies
+from any subset of at least `MIN_BANDS` bands.
+"""
+
+import numpy as np
+import torch
+
+from astro_galclass.highz.flags import MIN_CORE_FRACTION, _core_mask, zero_core_bands
+from astro_galclass.nircam import NIRCAM_BANDS
+
+__all__ = ['MIN_BANDS', 'SURVEY_BANDS', 'BandDropout', 'band_mask_input', 'check_band_subset',
+           'usable_bands']
+
+#: Fewest bands a source is classified from.
+MIN_BANDS = 4
+
+#: The wide bands of the main NIRCam extragalactic surveys (blue to red).
+#: COSMOS-Web: Casey et al. (2023, ApJ 954, 31); CEERS: Finkelstein et al.
+#: (2025, ApJL 983, L4); PRIMER: Dunlop et al. (JWST GO 1837); JADES: Eisenstein
+#: et al. (2023, arXiv:2306.02465). Medium bands (F335M, F410M, ...) are left
+#: out: the models know the seven wide bands only.
+SURVEY_BANDS = {
+    'jades': NIRCAM_BANDS,
+    'primer': NIRCAM_BANDS,
+    'ceers': ('F115W', 'F150W', 'F200W', 'F277W', 'F356W', 'F444W'),
+    'cosmos-web': ('F115W', 'F150W', 'F277W', 'F444W'),
+}
+
+
+def check_band_subset(given, model_bands, *, minimum=MIN_BANDS, what='bands'):
+    """
+    Check that ``given`` names at least ``minimum`` distinct bands of ``model_bands``.
+
+    Parameters
+    ----------
+    given : sequence of str
+        Band names, in any order.
+    model_bands : sequence of str
+        The bands the model knows.
+    minimum : int, optional
+        Fewest bands accepted.
+    what : str, optional
+        Name of the input, for the messages.
+
+    Returns
+    -------
+    bands : tuple of str
+        ``given``, in the order given.
+
+    Raises
+    ------
+    ValueError
+        For a band the model does not know (the message names the supported
+        bands), a band given twice, or fewer than ``minimum`` bands.
+
+    Examples
+    --------
+    >>> from astro_galclass.highz import check_band_subset
+    >>> from astro_galclass.nircam import NIRCAM_BANDS
+    >>> check_band_subset(['F115W', 'F150W', 'F277W', 'F444W'], NIRCAM_BANDS)
+    ('F115W', 'F150W', 'F277W', 'F444W')
+    """
+    if isinstance(given, str) or not hasattr(given, '__iter__'):
+        msg = f'{what} must be a sequence of band names, got {given!r}'
+        raise TypeError(msg)
+    given = tuple(given)
+    for band in given:
+        if not isinstance(band, str):
+            msg = f'{what} must hold band names (str), got {band!r}'
+            raise TypeError(msg)
+    unknown = [b for b in given if b not in model_bands]
+    if unknown:
+        msg = (f'{what}: the model does not know the band(s) {unknown}; it supports '
+               f'{list(model_bands)} (NIRCam wide bands; medium bands and other '
+               'instruments need a model trained on them)')
+        raise ValueError(msg)
+    repeated = sorted({b for b in given if given.count(b) > 1})
+    if repeated:
+        msg = f'{what}: band(s) {repeated} given more than once'
+        raise ValueError(msg)
+    if len(given) < minimum:
+        msg = (f'{what}: at least {minimum} of the bands {list(model_bands)} are needed, '
+               f'got {len(given)}: {list(given)}')
+        raise ValueError(msg)
+    return given
+
+
+def usable_bands(values):
+    """
+    Which bands of each cutout have data at the source.
+
+    A band is usable when at least `~astro_galclass.highz.flags.MIN_CORE_FRACTION`
+    of its core (r <= 3 pixels) is finite and its core is not mostly exact
+    zeros (unexposed; `zero_core_bands`).
+
+    Parameters
+    ----------
+    values : `~numpy.ndarray`
+        ``(N, n_bands, size, size)``; NaN (or inf) marks missing pixels.
+
+    Returns
+    -------
+    usable : `~numpy.ndarray` of bool
+        ``(N, n_bands)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from astro_galclass.highz import usable_bands
+    >>> cutouts = np.random.default_rng(0).normal(0, 1, (1, 7, 64, 64))
+    >>> cutouts[0, 0] = np.nan                  # no F090W
+    >>> usable_bands(cutouts).astype(int)
+    array([[0, 1, 1, 1, 1, 1, 1]])
+    """
+    values = np.asarray(values)
+    core = _core_mask(*values.shape[-2:])
+    valid = np.isfinite(values[..., core]).mean(axis=-1) >= MIN_CORE_FRACTION
+    return valid & ~zero_core_bands(values)
+
+
+def band_mask_input(x, available):
+    """
+    The input of a band-masked network: cutouts and availability planes.
+
+    Parameters
+    ----------
+    x : `torch.Tensor`
+        Normalised cutouts ``[B, n_bands, H, W]``.
+    available : `torch.Tensor`
+        ``[B, n_bands]``, true (or 1) where the band was observed.
+
+    Returns
+    -------
+    input : `torch.Tensor`
+        ``[B, 2 * n_bands, H, W]``: ``x`` with missing bands set to zero,
+        then one plane per band, 1 where available and 0 where not.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from astro_galclass.highz import band_mask_input
+    >>> x = torch.ones(1, 3, 2, 2)
+    >>> out = band_mask_input(x, torch.tensor([[True, False, True]]))
+    >>> out[0, :, 0, 0].tolist()
+    [1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    """
+    if x.ndim != 4 or tuple(available.shape) != tuple(x.shape[:2]):
+        msg = (f'expected cutouts [B, n_bands, H, W] and availability [B, n_bands], got '
+               f'{list(x.shape)} and {list(available.shape)}')
+        raise ValueError(msg)
+    planes = available.to(x.dtype)[:, :, None, None].expand_as(x)
+    return torch.cat([x * planes, planes], dim=1)
+
+
+class BandDropout:
+    """
+    Random band subsets for training a band-masked network.
+
+    Each cutout keeps all its bands with probability ``p_all``; otherwise it
+    keeps one of the survey band sets of `SURVEY_BANDS` that lack bands
+    (COSMOS-Web, CEERS) or a random subset of ``minimum`` to
+    ``n_bands - 1`` bands, in equal shares. The result is the input of
+    `band_mask_input`.
+
+    Parameters
+    ----------
+    bands : sequence of str
+        The network's bands, in its order.
+    p_all : float, optional
+        Probability of keeping every band.
+    minimum : int, optional
+        Fewest bands kept.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from astro_galclass.highz import BandDropout
+    >>> from astro_galclass.nircam import NIRCAM_BANDS
+    >>> dropout = BandDropout(NIRCAM_BANDS, p_all=0.0)
+    >>> out = dropout(torch.ones(4, 7, 8, 8), generator=torch.Generator().manual_seed(0))
+    >>> out.shape, bool((out[:, 7:, 0, 0].sum(dim=1) >= 4).all())
+    (torch.Size([4, 14, 8, 8]), True)
+    """
+
+    def __init__(self, bands, *, p_all=0.4, minimum=MIN_BANDS):
+        self.bands = tuple(bands)
+        if not 0 <= float(p_all) <= 1:
+            msg = f'p_all must be a probability, got {p_all}'
+            raise ValueError(msg)
+        self.p_all = float(p_all)
+        self.minimum = int(minimum)
+        if not 1 <= self.minimum <= len(self.bands):
+            msg = f'minimum must be between 1 and {len(self.bands)}, got {minimum}'
+            raise ValueError(msg)
+        self.survey_sets = [np.isin(self.bands, subset) for subset in SURVEY_BANDS.values()
+                            if set(subset) <= set(self.bands)
+                            and self.minimum <= len(subset) < len(self.bands)]
+
+    def __repr__(self):
+        return f'BandDropout(p_all={self.p_all}, minimum={self.minimum})'
+
+    def masks(self, n, *, generator=None):
+        """``(n, n_bands)`` bool availability: which bands each cutout keeps."""
+        n_bands = len(self.bands)
+        rng = np.random.default_rng(
+            int(torch.randint(2 ** 62, (1,), generator=generator)))
+        keep = np.ones((n, n_bands), dtype=bool)
+        choice = rng.random(n)
+        n_kinds = len(self.survey_sets) + 1
+        drop = choice >= self.p_all
+        kind = np.minimum(((choice - self.p_all) / max(1 - self.p_all, 1e-12)
+                           * n_kinds).astype(int), n_kinds - 1)
+        for i in np.flatnonzero(drop):
+            if kind[i] < len(self.survey_sets):
+                keep[i] = self.survey_sets[kind[i]]
+            else:
+                size = rng.integers(self.minimum, n_bands)        # minimum .. n_bands - 1
+                keep[i] = False
+                keep[i, rng.choice(n_bands, size, replace=False)] = True
+        return keep
+
+    def __call__(self, x, *, generator=None):
+        """Drop bands of the normalised batch ``x``; return the masked input."""
+        available = torch.from_numpy(self.masks(len(x), generator=generator))
+        return band_mask_input(x, available)
