@@ -17,8 +17,8 @@ import torch
 from astro_galclass.highz.flags import MIN_CORE_FRACTION, _core_mask, zero_core_bands
 from astro_galclass.nircam import NIRCAM_BANDS
 
-__all__ = ['MIN_BANDS', 'SURVEY_BANDS', 'BandDropout', 'band_mask_input', 'check_band_subset',
-           'usable_bands']
+__all__ = ['MIN_BANDS', 'SURVEY_BANDS', 'BandDropout', 'band_mask_input', 'band_names',
+           'check_band_subset', 'usable_bands']
 
 #: Fewest bands a source is classified from.
 MIN_BANDS = 4
@@ -92,6 +92,34 @@ def check_band_subset(given, model_bands, *, minimum=MIN_BANDS, what='bands'):
                f'got {len(given)}: {list(given)}')
         raise ValueError(msg)
     return given
+
+
+def band_names(bits, bands=NIRCAM_BANDS):
+    """
+    Decode a ``highz_bands_used`` value: bit ``i`` stands for ``bands[i]``.
+
+    Parameters
+    ----------
+    bits : int
+        One value of the ``highz_bands_used`` column.
+    bands : sequence of str, optional
+        The classifier's `~astro_galclass.HighZClassifier.bands`.
+
+    Returns
+    -------
+    names : tuple of str
+
+    Examples
+    --------
+    >>> from astro_galclass.highz import band_names
+    >>> band_names(0b1001010)              # the COSMOS-Web bands
+    ('F115W', 'F150W', 'F277W', 'F444W')
+    """
+    bits = int(bits)
+    if bits < 0 or bits >= 2 ** len(bands):
+        msg = f'bits must be an integer in [0, {2 ** len(bands)}), got {bits}'
+        raise ValueError(msg)
+    return tuple(b for i, b in enumerate(bands) if bits >> i & 1)
 
 
 def usable_bands(values):

@@ -2,7 +2,7 @@
 """The Astropy-facing high-redshift classifier."""
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 import astropy.units as u
@@ -12,6 +12,7 @@ from astropy.table import Column, MaskedColumn
 
 from astro_galclass.exceptions import AstroGalclassUserWarning
 from astro_galclass.highz._inputs import cutouts_to_array
+from astro_galclass.highz.bands import MIN_BANDS, band_mask_input, check_band_subset, usable_bands
 from astro_galclass.highz.flags import UNCLASSIFIED, HighZFlag, cutout_flags, zero_core_bands
 from astro_galclass.highz.model import LymanBreakCNN
 from astro_galclass.highz.normalization import (
@@ -343,7 +344,69 @@ class HighZClassifier(ClassifierBase):
 
     # -- inference ------------------------------------------------------------
 
-    def prepare(self, cutouts, *, unit=None):
+    @property
+    def band_mask(self):
+        """
+        Whether the network takes a band-availability input.
+
+        Such a network (``LymanBreakCNN(band_mask=True)``) classifies a
+        source from any `min_bands` or more of its `bands`; other networks
+        need every band.
+        """
+        return bool(getattr(self.model, 'band_mask', False))
+
+    @property
+    def min_bands(self):
+        """Fewest bands a source is classified from: `MIN_BANDS` with `band_mask`, else all."""
+        return MIN_BANDS if self.band_mask else len(self.bands)
+
+    def _resolve_bands(self, bands, cutouts=None, what='bands'):
+        """The bands given (validated), in the order of the input."""
+        if bands is None:
+            first = cutouts if isinstance(cutouts, Mapping) else (
+                cutouts[0] if (isinstance(cutouts, Sequence) and not isinstance(cutouts, str)
+                               and len(cutouts) and isinstance(cutouts[0], Mapping))
+                else None)
+            if first is None:
+                return self.bands
+            bands = [b for b in self.bands if b in first] + [b for b in first
+                                                            if b not in self.bands]
+        given = check_band_subset(bands, self.bands, minimum=1, what=what)
+        if set(given) != set(self.bands) and not self.band_mask:
+            msg = (f'{what}: the model {self.name!r} needs all its bands {list(self.bands)}, '
+                   f'got {list(given)}; a model with a band-availability input '
+                   '(HighZClassifier.pretrained() from version 4 on, or one trained with '
+                   'LymanBreakCNN(band_mask=True)) classifies band subsets')
+            raise ValueError(msg)
+        return check_band_subset(given, self.bands, minimum=self.min_bands, what=what)
+
+    def _prepare(self, cutouts, bands, unit):
+        """``(values, given)``: the flux array in model band order and the bands given."""
+        given = self._resolve_bands(bands, cutouts)
+        values = cutouts_to_array(cutouts, bands=given, size=self.cutout_size,
+                                  pixel_scale=self.metadata['pixel_scale'], unit=unit)
+        mask = np.isin(self.bands, given)
+        if given == self.bands:
+            return values, mask
+        out = np.full((len(values), len(self.bands)) + values.shape[2:], np.nan,
+                      dtype=values.dtype)
+        for i, band in enumerate(given):
+            out[:, self.bands.index(band)] = values[:, i]
+        return out, mask
+
+    def _flags(self, values, given, outside=None):
+        """`HighZFlag` bits of prepared cutouts, from the bands given only."""
+        if given.all():
+            return cutout_flags(values, outside, min_bands=MIN_BANDS if self.band_mask else None)
+        if not self.band_mask:             # classify_catalog without an image for some band
+            flags = cutout_flags(values[:, given], None if outside is None
+                                 else outside[:, given]) if given.any() else \
+                np.zeros(len(values), np.int32)
+            return flags | HighZFlag.BAND_MISSING
+        return cutout_flags(values[:, given], None if outside is None else outside[:, given],
+                            min_bands=MIN_BANDS)
+
+    def prepare(self, cutouts, *, bands=None, unit=None):
         """
         Cutouts in any accepted form as the network's flux array.
 
@@ -355,24 +418,29 @@ class HighZClassifier(ClassifierBase):
         cutouts : array, `~astropy.units.Quantity`, `~astropy.nddata.NDData`, \
 dict or sequence of dict
             See `classify`.
+        bands : sequence of str, optional
+            See `classify`.
         unit : `~astropy.units.Unit` or str, optional
             Unit of unitless data; default nJy per model pixel.
 
         Returns
         -------
         flux : `~numpy.ndarray`
-            ``(N, n_bands, cutout_size, cutout_size)`` in nJy per pixel; NaN
-            where pixels are missing or masked.
+            ``(N, n_bands, cutout_size, cutout_size)`` in nJy per pixel, in
+            the order of `bands`; NaN where pixels are missing or masked and
+            in bands not given.
         """
-        return cutouts_to_array(cutouts, bands=self.bands, size=self.cutout_size,
-                                pixel_scale=self.metadata['pixel_scale'],
-                                unit=unit)
+        return self._prepare(cutouts, bands, unit)[0]
 
     def _input_tensor(self, chunk):
         """Normalised input tensor; NaN and infinite pixels set to zero."""
+        available = usable_bands(chunk) if self.band_mask else None
         chunk = np.nan_to_num(chunk, nan=0.0, posinf=0.0, neginf=0.0)
         x = torch.from_numpy(chunk).to(self.device, torch.float32)
-        return self.normalization(x).contiguous(memory_format=self.memory_format)
+        x = self.normalization(x)
+        if available is not None:
+            x = band_mask_input(x, torch.from_numpy(available).to(self.device))
+        return x.contiguous(memory_format=self.memory_format)
 
     def _probabilities(self, values, flags, target=None, progress=False):
         """Probabilities (N, n_classes), NaN rows where not classifiable."""
@@ -454,7 +522,7 @@ dict or sequence of dict
         stats = self.metadata.get('ood')
         return None if stats is None else float(stats['threshold'])
 
-    def fit_ood(self, cutouts, labels=None, *, unit=None, false_flag_rate=0.01, seed=0,
+    def fit_ood(self, cutouts, labels=None, *, bands=None, unit=None, false_flag_rate=0.01, seed=0,
                 description='user data', features='embedding'):
         """
         Fit the out-of-distribution score to in-distribution cutouts.
@@ -474,6 +542,8 @@ dict or sequence of dict
             every class represented.
         labels : array-like of int, optional
             True class indices; by default the network's own predictions.
+        bands : sequence of str, optional
+            As in `classify`.
         unit : `~astropy.units.Unit` or str, optional
             Unit of unitless data.
         false_flag_rate : float, optional
@@ -500,7 +570,7 @@ dict or sequence of dict
         if features not in _OOD_FEATURES:
             msg = f'features must be one of {sorted(_OOD_FEATURES)}, got {features!r}'
             raise ValueError(msg)
-        values = self.prepare(cutouts, unit=unit)
+        values, given = self._prepare(cutouts, bands, unit)
         self._check_data(values)
         if labels is not None:
             labels = np.asarray(labels)
@@ -535,13 +605,13 @@ dict or sequence of dict
         return {'threshold': threshold, 'n_fit': len(fit), 'n_threshold': len(hold),
                 'false_flag_rate': float(np.mean(scores > threshold))}
 
-    def ood_score(self, cutouts, *, unit=None):
+    def ood_score(self, cutouts, *, bands=None, unit=None):
         """
         The out-of-distribution score ``highz_ood`` of each cutout.
 
         Parameters
         ----------
-        cutouts, unit
+        cutouts, bands, unit
             As in `classify`.
 
         Returns
@@ -554,9 +624,9 @@ dict or sequence of dict
             msg = (f'the model {self.name!r} has no out-of-distribution statistics; fit '
                    'them on in-distribution cutouts with fit_ood')
             raise ValueError(msg)
-        values = self.prepare(cutouts, unit=unit)
+        values, given = self._prepare(cutouts, bands, unit)
         self._check_data(values)
-        return self._evaluate(values, cutout_flags(values))[1]
+        return self._evaluate(values, self._flags(values, given))[1]
 
     def _priors_option(self, target):
         """The class mix of the returned probabilities, for the provenance."""
@@ -568,7 +638,7 @@ dict or sequence of dict
                    'masked); expected image data')
             raise ValueError(msg)
 
-    def predict_proba(self, cutouts, *, unit=None, priors=None, progress=False):
+    def predict_proba(self, cutouts, *, bands=None, unit=None, priors=None, progress=False):
         """
         Class probabilities, for use with scikit-learn style code.
 
@@ -576,6 +646,8 @@ dict or sequence of dict
         ----------
         cutouts : array, `~astropy.units.Quantity`, `~astropy.nddata.NDData`, \
 dict or sequence of dict
+            See `classify`.
+        bands : sequence of str, optional
             See `classify`.
         unit : `~astropy.units.Unit` or str, optional
             Unit of unitless data; default nJy per model pixel.
@@ -597,11 +669,12 @@ dict or sequence of dict
             that cannot be classified (see `classify`) are NaN.
         """
         target = self._resolve_priors(priors)
-        values = self.prepare(cutouts, unit=unit)
+        values, given = self._prepare(cutouts, bands, unit)
         self._check_data(values)
-        return self._probabilities(values, cutout_flags(values), target, progress)
+        return self._probabilities(values, self._flags(values, given), target, progress)
 
-    def predict_proba_samples(self, cutouts, *, n_samples=MC_DROPOUT_SAMPLES, unit=None,
+    def predict_proba_samples(self, cutouts, *, n_samples=MC_DROPOUT_SAMPLES, bands=None,
+                              unit=None,
                               priors=None):
         """
         Class probabilities of Monte Carlo dropout samples of the dense head.
@@ -617,7 +690,7 @@ dict or sequence of dict
             As in `predict_proba`.
         n_samples : int, optional
             Number of dropout samples (>= 2).
-        unit, priors
+        bands, unit, priors
             As in `predict_proba`.
 
         Returns
@@ -628,11 +701,11 @@ dict or sequence of dict
         """
         samples = self._uncertainty_samples(n_samples)
         target = self._resolve_priors(priors)
-        values = self.prepare(cutouts, unit=unit)
+        values, given = self._prepare(cutouts, bands, unit)
         self._check_data(values)
-        return self._evaluate(values, cutout_flags(values), target, uncertainty=samples)[2]
+        return self._evaluate(values, self._flags(values, given), target, uncertainty=samples)[2]
 
-    def classify(self, cutouts, *, unit=None, priors=None, uncertainty=False):
+    def classify(self, cutouts, *, bands=None, unit=None, priors=None, uncertainty=False):
         """
         Classify cutouts.
 
@@ -649,6 +722,13 @@ dict or sequence of dict
             otherwise; Quantities and NDData carry their unit (nJy, uJy,
             MJy/sr ...). NaN, infinite and masked pixels are set to zero and
             flagged.
+        bands : sequence of str, optional
+            The bands of the arrays' second axis, in that order (default:
+            `bands`, all the model's bands). A model with a
+            band-availability input (`band_mask`) takes any `min_bands` or
+            more of its bands, e.g. ``('F115W', 'F150W', 'F277W',
+            'F444W')`` for COSMOS-Web; other models need all of them. Dicts
+            give their bands as keys, and ``bands`` is then taken from them.
         unit : `~astropy.units.Unit` or str, optional
             Unit of unitless data; default nJy per model pixel.
         priors : dict, 'training' or None, optional
@@ -668,21 +748,27 @@ dict or sequence of dict
             source cannot be classified), ``p_<class>_std`` with
             ``uncertainty``, ``highz_class``, ``highz_ood`` (the
             out-of-distribution score, `ood_score`; masked when the model
-            has no statistics for it) and ``highz_flags``
+            has no statistics for it), ``highz_flags``
             (`~astro_galclass.highz.HighZFlag` bits; ``OUT_OF_DISTRIBUTION``
-            above `ood_threshold`).
-            ``table.meta['astro_galclass_highz']`` holds the provenance.
+            above `ood_threshold`) and, for a model with `band_mask`,
+            ``highz_bands_used``: the bands the source was classified from,
+            one bit per band of `bands` (bit ``i`` for ``bands[i]``; decode
+            with `~astro_galclass.highz.band_names`).
+            ``table.meta['astro_galclass_highz']`` holds the provenance,
+            with the bands given.
         """
         target = self._resolve_priors(priors)
         samples = self._uncertainty_samples(uncertainty)
-        values = self.prepare(cutouts, unit=unit)
+        values, given = self._prepare(cutouts, bands, unit)
         self._check_data(values)
-        flags = cutout_flags(values)
-        self._warn_zero_cores(zero_core_bands(values).sum(axis=0), stacklevel=3)
+        flags = self._flags(values, given)
+        self._warn_zero_cores((zero_core_bands(values) & given).sum(axis=0), stacklevel=3)
         probs, ood, draws = self._evaluate(values, flags, target, uncertainty=samples)
         std = None if draws is None else draws.std(axis=1)
-        columns = self._result_columns(probs, flags, ood, std)
+        used = usable_bands(values) & given if self.band_mask else None
+        columns = self._result_columns(probs, flags, ood, std, used)
         options = {'unit': str(unit) if unit is not None else None,
+                   'bands_given': [b for b, g in zip(self.bands, given, strict=True) if g],
                    'priors': self._priors_option(target), 'uncertainty': samples}
         return self._output(None, columns, options)
 
@@ -705,12 +791,18 @@ dict or sequence of dict
             columns with angle units.
         images : dict
             Band -> `~astropy.nddata.NDData`, `~astropy.nddata.CCDData`,
-            FITS HDU or FITS path, each with a celestial WCS and a unit. A
-            band absent from the dict leaves its sources unclassified
-            (flagged ``BAND_MISSING``), with an
-            `~astro_galclass.exceptions.AstroGalclassUserWarning`; so does an
-            image that overlaps no catalog position, and more than
-            ``UNCLASSIFIED_WARNING_FRACTION`` (half) of the rows unclassified.
+            FITS HDU or FITS path, each with a celestial WCS and a unit. The
+            dict's keys are the bands: a model with a band-availability
+            input (`band_mask`) takes any `min_bands` or more of its `bands`
+            (COSMOS-Web's F115W, F150W, F277W and F444W, CEERS without
+            F090W), classifies each source from those with data at its
+            position and says so per row (``highz_bands_used``, flag
+            ``BANDS_SUBSET``); for other models a band absent from the dict
+            leaves every source unclassified (``BAND_MISSING``) with an
+            `~astro_galclass.exceptions.AstroGalclassUserWarning`. A band
+            the model does not know is an error. An image that overlaps no
+            catalog position, and more than ``UNCLASSIFIED_WARNING_FRACTION``
+            (half) of the rows unclassified, also warn.
         position_column : str or tuple of str, optional
             SkyCoord column, or (RA, Dec) column names, to use.
         unit : `~astropy.units.Unit` or str, optional
@@ -734,11 +826,17 @@ dict or sequence of dict
         """
         target = self._resolve_priors(priors)
         samples = self._uncertainty_samples(uncertainty)
+        if isinstance(images, dict) and images:
+            # unknown bands are an error; a seven-band model warns about
+            # missing ones (and flags BAND_MISSING) instead
+            check_band_subset(list(images), self.bands, what='images',
+                              minimum=self.min_bands if self.band_mask else 1)
         coords, valid, source = catalog_positions(catalog, position_column)
         prepared = prepare_images(images, self.bands, unit=unit)
+        given = np.array([prepared[b] is not None for b in self.bands])
         n = len(coords)
         missing = [band for band, entry in prepared.items() if entry is None]
-        if missing and n:
+        if missing and n and not self.band_mask:
             warnings.warn(f'no image for the band(s) {missing}: the {n} sources cannot be '
                           f'classified (flag BAND_MISSING); the model needs {list(self.bands)}',
                           AstroGalclassUserWarning, stacklevel=2)
@@ -747,6 +845,7 @@ dict or sequence of dict
         probs = np.full((n, len(self.classes)), np.nan)
         ood = np.full(n, np.nan)
         std = np.full((n, len(self.classes)), np.nan) if samples else None
+        used = np.zeros((n, len(self.bands)), dtype=bool) if self.band_mask else None
         size = self.cutout_size
         scale = self.metadata['pixel_scale']
         icrs = coords.icrs
@@ -761,8 +860,10 @@ dict or sequence of dict
                 values, outside = sample_chunk(prepared, icrs[idx], size=size,
                                                pixel_scale=scale)
                 on_band += (~outside.all(axis=(2, 3))).sum(axis=0)
-                flags[idx] |= cutout_flags(values, outside)
-                zero_cores += zero_core_bands(values).sum(axis=0)
+                flags[idx] |= self._flags(values, given, outside)
+                zero_cores += (zero_core_bands(values) & given).sum(axis=0)
+                if used is not None:
+                    used[idx] = usable_bands(values) & given
                 probs[idx], ood[idx], chunk_std = self._evaluate(
                     values, flags[idx], target, uncertainty=samples)
                 if samples:
@@ -770,11 +871,11 @@ dict or sequence of dict
                 bar.update(len(idx))
         self._warn_zero_cores(zero_cores, stacklevel=3)
         self._warn_coverage(prepared, on_band, len(todo), flags)
-        columns = self._result_columns(probs, flags, ood, std)
+        columns = self._result_columns(probs, flags, ood, std, used)
         options = {'position_column': source,
                    'unit': str(unit) if unit is not None else None,
                    'overwrite': bool(overwrite),
-                   'bands_given': sorted(images),
+                   'bands_given': [b for b in self.bands if b in images],
                    'priors': self._priors_option(target), 'uncertainty': samples}
         return self._output(catalog, columns, options, overwrite=overwrite)
 
@@ -784,8 +885,10 @@ dict or sequence of dict
         if named:
             warnings.warn(f'sources per band whose core is exact zeros (no exposure, as '
                           f'mosaics that store unexposed pixels as 0 have it): {named}; '
-                          'these bands count as missing there, never as zero flux (flags '
-                          'ZERO_CORE and BAND_MISSING)', AstroGalclassUserWarning,
+                          'these bands count as missing there, never as zero flux (flag '
+                          'ZERO_CORE, and ' + ('BANDS_SUBSET, or BAND_MISSING with fewer than '
+                                               f'{MIN_BANDS} bands left)' if self.band_mask
+                                               else 'BAND_MISSING)'), AstroGalclassUserWarning,
                           stacklevel=stacklevel + 1)
 
     def _warn_coverage(self, prepared, on_band, n_valid, flags):
@@ -804,7 +907,7 @@ dict or sequence of dict
                           f'(more than {UNCLASSIFIED_WARNING_FRACTION:.0%}); rows per flag: '
                           f'{reasons}', AstroGalclassUserWarning, stacklevel=3)
 
-    def embed(self, cutouts, *, unit=None):
+    def embed(self, cutouts, *, bands=None, unit=None):
         """
         The network's penultimate-layer embedding of each cutout.
 
@@ -815,7 +918,7 @@ dict or sequence of dict
 
         Parameters
         ----------
-        cutouts, unit
+        cutouts, bands, unit
             As in `classify`.
 
         Returns
@@ -831,17 +934,17 @@ dict or sequence of dict
         >>> HighZClassifier.pretrained(device='cpu').embed(cutouts).shape
         (4, 256)
         """
-        values = self.prepare(cutouts, unit=unit)
+        values, given = self._prepare(cutouts, bands, unit)
         self._check_data(values)
         return self._infer(values, self.model.embed, (0, self.model.embedding_size))
 
-    def feature_maps(self, cutouts, *, unit=None):
+    def feature_maps(self, cutouts, *, bands=None, unit=None):
         """
         Intermediate feature maps of the network.
 
         Parameters
         ----------
-        cutouts, unit
+        cutouts, bands, unit
             As in `classify`.
 
         Returns
@@ -850,7 +953,7 @@ dict or sequence of dict
             ``'stem'``, ``'spectral'``, ``'attention'`` and ``'spatial'``
             stage outputs, each ``(N, channels, height, width)``.
         """
-        values = self.prepare(cutouts, unit=unit)
+        values, given = self._prepare(cutouts, bands, unit)
         self._check_data(values)
         out = {}
         self.model.eval()
@@ -862,7 +965,7 @@ dict or sequence of dict
             return {}
         return {key: np.concatenate(value) for key, value in out.items()}
 
-    def gradcam(self, cutouts, *, class_name='high_z', unit=None, stage=-1):
+    def gradcam(self, cutouts, *, class_name='high_z', bands=None, unit=None, stage=-1):
         """
         Grad-CAM maps: where in each cutout the evidence for a class lies.
 
@@ -876,7 +979,7 @@ dict or sequence of dict
             As in `classify`.
         class_name : str, optional
             One of ``classes`` (default ``'high_z'``).
-        unit
+        bands, unit
             As in `classify`.
         stage : int, optional
             Which spatial residual block (default the last, whose maps are
@@ -900,7 +1003,7 @@ dict or sequence of dict
             msg = f'stage must index one of the {len(blocks)} spatial blocks, got {stage!r}'
             raise ValueError(msg) from None
         c = self.classes.index(class_name)
-        values = self.prepare(cutouts, unit=unit)
+        values, given = self._prepare(cutouts, bands, unit)
         self._check_data(values)
         self.model.eval()
         maps = [grad_cam(self.model, x, layer, lambda out: out[:, c])
@@ -910,7 +1013,7 @@ dict or sequence of dict
 
     # -- tables -------------------------------------------------------------
 
-    def _result_columns(self, probs, flags, ood=None, std=None):
+    def _result_columns(self, probs, flags, ood=None, std=None, used=None):
         unclassified = np.isnan(probs).any(axis=1)
         flags = flags.astype(np.int32)
         # never a masked row without a flag saying why: probabilities that
@@ -942,4 +1045,10 @@ dict or sequence of dict
             flags[~no_score & (ood > self.ood_threshold)] |= HighZFlag.OUT_OF_DISTRIBUTION
         columns['highz_flags'] = Column(
             flags, description='astro_galclass.highz.HighZFlag bits')
+        if used is not None:
+            bits = (used.astype(np.int64) << np.arange(len(self.bands))).sum(axis=1)
+            bits[unclassified] = 0
+            columns['highz_bands_used'] = Column(
+                bits.astype(np.int16),
+                description=f'bands used, bit i for band i of {list(self.bands)}')
         return columns

@@ -54,8 +54,10 @@ class HighZFlag(enum.IntFlag):
     BAD_POSITION = 16
     #: At least one band's core (r <= 3 pixels) is mostly exact zeros: no
     #: exposure there in a mosaic that stores unexposed pixels as 0 (grizli /
-    #: DJA products do), not zero flux. The band counts as missing, so
-    #: `BAND_MISSING` is set too and the source is not classified.
+    #: DJA products do), not zero flux. The band counts as missing: a model
+    #: that needs every band sets `BAND_MISSING` too and does not classify
+    #: the source; one with a band-availability input classifies it from the
+    #: other bands (`BANDS_SUBSET`).
     ZERO_CORE = 64
     #: Pixel values of the cutout are beyond any astronomical source (a
     #: finite core pixel brighter than `MAX_PLAUSIBLE_NJY` nJy, or values the
@@ -65,6 +67,11 @@ class HighZFlag(enum.IntFlag):
     #: above the model's threshold (see `~astro_galclass.HighZClassifier.fit_ood`).
     #: It is classified, but its probabilities deserve no trust.
     OUT_OF_DISTRIBUTION = 32
+    #: Classified from a subset of the bands given: the core of at least one
+    #: band is missing (a mosaic edge, a chip gap, unexposed), but at least
+    #: `~astro_galclass.highz.MIN_BANDS` bands have data (models with a
+    #: band-availability input only; ``highz_bands_used`` says which).
+    BANDS_SUBSET = 256
 
 
 #: Flags that prevent classification.
@@ -78,7 +85,7 @@ def _core_mask(ny, nx):
             <= CORE_RADIUS_PIX ** 2)
 
 
-def cutout_flags(values, outside=None):
+def cutout_flags(values, outside=None, *, min_bands=None):
     """
     Flags for cutouts with NaN where there is no valid data.
 
@@ -88,6 +95,10 @@ def cutout_flags(values, outside=None):
         ``(N, n_bands, size, size)``; NaN (or inf) marks missing pixels.
     outside : `~numpy.ndarray` of bool, optional
         Same shape, True where the pixel lies beyond the image's edge.
+    min_bands : int, optional
+        Fewest bands with data at the source for it to be classified
+        (``BANDS_SUBSET`` when some lack data); by default every band is
+        needed.
 
     Returns
     -------
@@ -116,7 +127,13 @@ def cutout_flags(values, outside=None):
     with np.errstate(invalid='ignore'):
         implausible = np.isfinite(core_values) & (np.abs(core_values) > MAX_PLAUSIBLE_NJY)
     flags[implausible.any(axis=(1, 2))] |= HighZFlag.IMPLAUSIBLE_FLUX
-    flags[((core_valid < MIN_CORE_FRACTION) | zero).any(axis=1)] |= HighZFlag.BAND_MISSING
+    unusable = (core_valid < MIN_CORE_FRACTION) | zero                # (N, bands)
+    if min_bands is None:
+        flags[unusable.any(axis=1)] |= HighZFlag.BAND_MISSING
+    else:
+        enough = (~unusable).sum(axis=1) >= min_bands
+        flags[~enough] |= HighZFlag.BAND_MISSING
+        flags[enough & unusable.any(axis=1)] |= HighZFlag.BANDS_SUBSET
     return flags
 
 

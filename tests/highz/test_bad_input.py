@@ -41,14 +41,17 @@ def test_wrong_cutout_type(classifier):
 def test_band_names_not_matching(classifier, toy_field):
     source = one_source()
     source['F410M'] = source.pop('F090W')
-    with pytest.raises(ValueError,
-                       match=r"missing \['F090W'\], unexpected \['F410M'\]"):
+    with pytest.raises(ValueError, match=r"does not know the band\(s\) \['F410M'\]; it "
+                                         r"supports \['F090W', 'F115W'"):
         classifier.classify(source)
+    # sources of one call must give the same bands
+    with pytest.raises(ValueError, match=r"missing \['F090W'\], unexpected \['F410M'\]"):
+        classifier.classify([one_source(), source])
     images, truth = toy_field
     renamed = dict(images)
     renamed['f444w'] = renamed.pop('F444W')
-    with pytest.raises(ValueError, match=r"images has bands \['f444w'\] that the "
-                                         'model does not use'):
+    with pytest.raises(ValueError, match=r"images: the model does not know the band\(s\) "
+                                         r"\['f444w'\]"):
         classifier.classify_catalog(truth, renamed)
 
 
