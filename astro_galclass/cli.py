@@ -141,6 +141,21 @@ def _demo(args):
     return 0
 
 
+def _bands(text):
+    """``--bands``: a survey name of SURVEY_BANDS or comma-separated band names."""
+    from astro_galclass.nircam import NIRCAM_BANDS, SURVEY_BANDS
+
+    if text in SURVEY_BANDS:
+        return SURVEY_BANDS[text]
+    bands = tuple(b.strip() for b in text.split(',') if b.strip())
+    unknown = [b for b in bands if b not in NIRCAM_BANDS]
+    if not bands or unknown:
+        msg = (f'expected a survey among {sorted(SURVEY_BANDS)} or comma-separated bands '
+               f'among {list(NIRCAM_BANDS)}, got {text!r}')
+        raise argparse.ArgumentTypeError(msg)
+    return bands
+
+
 def _priors(text):
     """``low_z=0.88,high_z=0.1,brown_dwarf=0.02`` -> dict (an argparse type)."""
     try:
@@ -182,14 +197,15 @@ def _train_highz_recipe(args):
 
 
 def _train_highz_sky(args):
-    from astro_galclass.training.highz import finetune_highz_sky
+    from astro_galclass.training.highz import finetune_highz_bands, finetune_highz_sky
 
     if args.data is not None or args.finetune_epochs is not None:
-        msg = ('--recipe sky continues a network on simulations; it cannot be combined with '
-               '--data or --finetune-epochs')
+        msg = (f'--recipe {args.recipe} continues a network on simulations; it cannot be '
+               'combined with --data or --finetune-epochs')
         raise SystemExit(msg)
     start = time.perf_counter()
-    clf, history = finetune_highz_sky(
+    function = finetune_highz_sky if args.recipe == 'sky' else finetune_highz_bands
+    clf, history = function(
         args.output, init=args.init, device=args.device, max_epochs=args.max_epochs,
         batches_per_epoch=args.batches_per_epoch, n_val=args.n_val, workers=args.workers,
         time_budget=args.time_budget, checkpoint_dir=args.checkpoint_dir,
@@ -208,7 +224,7 @@ def _train_highz(args):
 
     if args.recipe == 'shipped':
         return _train_highz_recipe(args)
-    if args.recipe == 'sky':
+    if args.recipe in ('sky', 'bands'):
         return _train_highz_sky(args)
     _recipe_only(args, ('init', 'finetune_epochs', 'workers'))
     batch_size = _or(args.batch_size, 128)
@@ -294,10 +310,11 @@ def _evaluate_highz(args):
         clf, n_test=args.n_test, n_train_baseline=args.n_train_baseline,
         depth=args.depth, seed=args.seed, baselines=not args.no_baselines,
         progress=lambda msg: print(msg, file=sys.stderr), priors=args.priors,
-        mix='priors', population=args.population, train_population=args.train_population)
+        mix='priors', population=args.population, train_population=args.train_population,
+        bands=args.bands)
     print(f'{clf.name} (sha256 {clf.weights_sha256[:12]}) on {args.n_test} simulated '
           f'{args.depth} sources ({args.population} population, classes in equal thirds), '
-          f'seed {args.seed}, F444W S/N slices:\n')
+          f"bands {' '.join(table.meta['bands'])}, seed {args.seed}, F444W S/N slices:\n")
     if 'priors' in table.meta:
         name = 'priors' if args.priors is not None else 'sky'
         mix = ', '.join(f'{c}={f:.3g}' for c, f in table.meta['priors'].items())
@@ -490,15 +507,17 @@ def _parser():
                        'or on your labelled cutouts, or retrain the shipped model',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--output', required=True, type=Path, help='weights file to write')
-    p.add_argument('--recipe', choices=('shipped', 'sky'), default=None,
+    p.add_argument('--recipe', choices=('shipped', 'sky', 'bands'), default=None,
                    help="'shipped': train with the two-stage recipe of version 3 "
                    '(astro_galclass.training.HIGHZ_RECIPE and HIGHZ_FINETUNE_RECIPE); '
                    "'sky': continue a network on the sky population (HIGHZ_SKY_RECIPE, "
-                   'an experiment, not the shipped recipe); the options below then '
-                   'override the recipe only where given')
+                   "an experiment, not the shipped recipe); 'bands': give a seven-band "
+                   'network a band-availability input and continue it on band subsets '
+                   '(HIGHZ_BANDS_RECIPE); the options below then override the recipe only '
+                   'where given')
     p.add_argument('--init', type=Path, default=None,
                    help='with --recipe shipped: a weights file to start stage 2 from '
-                   '(skips stage 1); with --recipe sky: the network to continue '
+                   '(skips stage 1); with --recipe sky or bands: the network to continue '
                    '(default: the shipped one)')
     p.add_argument('--finetune-epochs', type=int, default=None,
                    help='with --recipe shipped: stage-2 epochs (0: stage 1 only)')
@@ -539,7 +558,13 @@ def _parser():
     p.add_argument('--n-train-baseline', type=int, default=30000,
                    help='simulated sources to train the Random Forest baseline on')
     p.add_argument('--depth', default='jades-deep',
-                   help="depth preset ('jades-deep', 'jades-medium', 'ceers')")
+                   help="depth preset ('jades-deep', 'jades-medium', 'ceers', 'primer', "
+                   "'cosmos-web')")
+    p.add_argument('--bands', type=_bands, default=None,
+                   help="evaluate on these bands only: a survey ('cosmos-web', 'ceers', ...: "
+                   'its wide bands) or a comma-separated list such as '
+                   'F115W,F150W,F277W,F444W; the Random Forest uses the same bands (default: '
+                   "all the model's bands)")
     p.add_argument('--seed', type=int, default=7, help='seed of the test set')
     p.add_argument('--no-baselines', action='store_true',
                    help='skip the colour cuts and the Random Forest')

@@ -15,26 +15,13 @@ import numpy as np
 import torch
 
 from astro_galclass.highz.flags import MIN_CORE_FRACTION, _core_mask, zero_core_bands
-from astro_galclass.nircam import NIRCAM_BANDS
+from astro_galclass.nircam import NIRCAM_BANDS, SURVEY_BANDS
 
-__all__ = ['MIN_BANDS', 'SURVEY_BANDS', 'BandDropout', 'band_mask_input', 'band_names',
+__all__ = ['MIN_BANDS', 'BandDropout', 'band_mask_input', 'band_names',
            'check_band_subset', 'usable_bands']
 
 #: Fewest bands a source is classified from.
 MIN_BANDS = 4
-
-#: The wide bands of the main NIRCam extragalactic surveys (blue to red).
-#: COSMOS-Web: Casey et al. (2023, ApJ 954, 31); CEERS: Finkelstein et al.
-#: (2025, ApJL 983, L4); PRIMER: Dunlop et al. (JWST GO 1837); JADES: Eisenstein
-#: et al. (2023, arXiv:2306.02465). Medium bands (F335M, F410M, ...) are left
-#: out: the models know the seven wide bands only.
-SURVEY_BANDS = {
-    'jades': NIRCAM_BANDS,
-    'primer': NIRCAM_BANDS,
-    'ceers': ('F115W', 'F150W', 'F200W', 'F277W', 'F356W', 'F444W'),
-    'cosmos-web': ('F115W', 'F150W', 'F277W', 'F444W'),
-}
-
 
 def check_band_subset(given, model_bands, *, minimum=MIN_BANDS, what='bands'):
     """
@@ -194,8 +181,8 @@ class BandDropout:
     Random band subsets for training a band-masked network.
 
     Each cutout keeps all its bands with probability ``p_all``; otherwise it
-    keeps one of the survey band sets of `SURVEY_BANDS` that lack bands
-    (COSMOS-Web, CEERS) or a random subset of ``minimum`` to
+    keeps one of the survey band sets of `~astro_galclass.nircam.SURVEY_BANDS`
+    that lack bands (CEERS, COSMOS-Web) or a random subset of ``minimum`` to
     ``n_bands - 1`` bands, in equal shares. The result is the input of
     `band_mask_input`.
 
@@ -229,9 +216,10 @@ class BandDropout:
         if not 1 <= self.minimum <= len(self.bands):
             msg = f'minimum must be between 1 and {len(self.bands)}, got {minimum}'
             raise ValueError(msg)
-        self.survey_sets = [np.isin(self.bands, subset) for subset in SURVEY_BANDS.values()
-                            if set(subset) <= set(self.bands)
-                            and self.minimum <= len(subset) < len(self.bands)]
+        subsets = dict.fromkeys(subset for subset in SURVEY_BANDS.values()
+                                if set(subset) <= set(self.bands)
+                                and self.minimum <= len(subset) < len(self.bands))
+        self.survey_sets = [np.isin(self.bands, subset) for subset in subsets]
 
     def __repr__(self):
         return f'BandDropout(p_all={self.p_all}, minimum={self.minimum})'

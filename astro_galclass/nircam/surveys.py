@@ -5,11 +5,15 @@ Survey depths and the noise of drizzled NIRCam mosaics.
 Depths are 5-sigma point-source limits (AB) in r = 0.16" circular apertures.
 JADES values come from Hainline's pre-launch JADES noise model
 (kevinhainline/NIRCPrepareMock) evaluated for the planned deep and medium
-exposure times; CEERS values are those listed for CEERS in
-stephenmwilkins/flare (FLARE/surveys.py). CEERS has no F090W imaging and
-FLARE lists no F277W depth: the ``'ceers'`` preset fills F090W with the
-F115W depth and F277W with the F356W depth, so that it can feed the
-seven-band model; a CEERS field classified by it would need F090W data.
+exposure times; CEERS, PRIMER (COSMOS, medium depth) and COSMOS-Web values
+are those listed in stephenmwilkins/flare (FLARE/surveys.py).
+
+A survey's wide bands are `SURVEY_BANDS`: CEERS has no F090W, COSMOS-Web
+only F115W, F150W, F277W and F444W. So that the simulator can still draw
+seven-band cutouts at these depths, a preset fills each band the survey
+lacks with the depth of its nearest band in wavelength (and CEERS's F277W,
+which FLARE does not list, with that of F356W); evaluations at such a depth
+drop the bands the survey lacks (``galclass evaluate-highz --bands``).
 """
 
 import numpy as np
@@ -17,8 +21,8 @@ import numpy as np
 from astro_galclass.nircam.instrument import NATIVE_PIXEL_SCALE, NIRCAM_BANDS
 from astro_galclass.nircam.photometry import mag_to_njy
 
-__all__ = ['APERTURE_RADIUS', 'DEPTH_PRESETS', 'aperture_noise', 'drizzle_kernel_sigma',
-           'resolve_depths']
+__all__ = ['APERTURE_RADIUS', 'DEPTH_PRESETS', 'SURVEY_BANDS', 'aperture_noise',
+           'drizzle_kernel_sigma', 'resolve_depths']
 
 #: Radius (arcsec) of the aperture the depths refer to.
 APERTURE_RADIUS = 0.16
@@ -28,6 +32,21 @@ DEPTH_PRESETS = {
     'jades-deep': (30.21, 30.47, 30.55, 30.54, 30.48, 30.56, 30.34),
     'jades-medium': (29.32, 29.42, 29.54, 29.65, 29.57, 29.67, 29.44),
     'ceers': (29.15, 29.15, 28.90, 28.95, 28.95, 28.95, 28.96),
+    'primer': (28.57, 28.84, 29.03, 29.11, 29.08, 29.02, 28.54),
+    'cosmos-web': (27.13, 27.13, 27.38, 27.38, 27.82, 27.82, 27.49),
+}
+
+#: The wide bands each preset's survey observed (blue to red). COSMOS-Web:
+#: Casey et al. (2023, ApJ 954, 31); CEERS: Bagley et al. (2023, ApJL 946,
+#: L12); PRIMER: Dunlop et al. (JWST GO 1837); JADES: Eisenstein et al.
+#: (2023, arXiv:2306.02465). Medium bands (F335M, F410M, ...) are left out:
+#: the models know the seven wide bands only.
+SURVEY_BANDS = {
+    'jades-deep': NIRCAM_BANDS,
+    'jades-medium': NIRCAM_BANDS,
+    'ceers': ('F115W', 'F150W', 'F200W', 'F277W', 'F356W', 'F444W'),
+    'primer': NIRCAM_BANDS,
+    'cosmos-web': ('F115W', 'F150W', 'F277W', 'F444W'),
 }
 
 

@@ -5,7 +5,7 @@ import numpy as np
 from astropy import units as u
 from astropy.table import QTable, vstack
 
-from astro_galclass.nircam import HIGHZ_CLASSES, check_priors, shift_priors
+from astro_galclass.nircam import HIGHZ_CLASSES, NIRCAM_BANDS, check_priors, shift_priors
 from astro_galclass.simulate import NIRCamSimulator
 from astro_galclass.training.baselines import ApertureRandomForest, LymanBreakSelection
 from astro_galclass.training.evaluate import (
@@ -33,7 +33,7 @@ HIGHZ_SKY_TARGETS = {'highz_completeness': ('>=', 0.85), 'highz_contamination': 
 def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
                     depth='jades-deep', seed=7, baselines=True, progress=None,
                     priors=None, mix='priors', population='balanced',
-                    train_population='balanced'):
+                    train_population='balanced', bands=None):
     """
     Evaluate a classifier and the two baselines on the same simulated test set.
 
@@ -68,6 +68,14 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
     train_population : {'balanced', 'sky'}, optional
         Population the Random Forest baseline is trained on (that of the
         network under test, for a fair comparison).
+    bands : sequence of str, optional
+        Evaluate on these bands only (e.g.
+        ``astro_galclass.nircam.SURVEY_BANDS['cosmos-web']``): the network
+        gets the cutouts of these bands (it needs a band-availability
+        input, `~astro_galclass.HighZClassifier.band_mask`, unless they are
+        all its bands) and the Random Forest is trained and applied on the
+        same bands. The colour selection, which needs all seven bands, is
+        left out then.
 
     Returns
     -------
@@ -92,29 +100,38 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
     if population == 'sky' and priors is None:
         priors = {c: f for c, f in sim.sky_class_fractions().items() if c != 'density'}
         mix = 'sky'
+    bands = tuple(classifier.bands) if bands is None else tuple(bands)
+    pick = [list(sim.bands).index(b) for b in bands]
     cutouts, truth = sim.sample(int(n_test))
-    say('classifying with the network')
+    cutouts = cutouts[:, pick]
+    say(f'classifying with the network (bands {list(bands)})')
     # the network's own probabilities (its training mix), whatever its default
-    probs = classifier.predict_proba(cutouts, priors='training', progress=progress is not None)
+    probs = classifier.predict_proba(cutouts, bands=bands, priors='training',
+                                     progress=progress is not None)
     results = {'CNN': probs}
     predictions = {}
-    if baselines:
+    colour_cuts = baselines and set(bands) == set(NIRCAM_BANDS)
+    if colour_cuts:
         say('colour selection')
-        colour = LymanBreakSelection(depth=depth, pixel_scale=classifier.pixel_scale)
+        colour = LymanBreakSelection(depth=depth, pixel_scale=classifier.pixel_scale,
+                                     bands=bands)
         predictions['colour cuts'] = colour.predict(cutouts)
+    if baselines:
         say(f'training the Random Forest on {n_train_baseline} simulated cutouts')
         train_sim = NIRCamSimulator(depth=depth, seed=seed + 1,
                                     pixel_scale=classifier.pixel_scale,
                                     cutout_size=classifier.cutout_size,
                                     population=train_population,
                                     class_fractions={c: 1.0 for c in HIGHZ_CLASSES})
-        rf = ApertureRandomForest(depth=depth, pixel_scale=classifier.pixel_scale, seed=seed)
+        rf = ApertureRandomForest(depth=depth, pixel_scale=classifier.pixel_scale, seed=seed,
+                                  bands=bands)
         train_x, train_truth = train_sim.sample(int(n_train_baseline))
-        rf.fit(train_x.to_value(u.nJy), np.asarray(train_truth['label']))
+        rf.fit(train_x.to_value(u.nJy)[:, pick], np.asarray(train_truth['label']))
         del train_x
         rf_probs = rf.predict_proba(cutouts)
         results['random forest'] = rf_probs
         predictions['random forest'] = rf_probs.argmax(axis=1)
+    if colour_cuts:
         results['colour cuts'] = predictions['colour cuts']
     table = evaluate_highz(results, truth)
     if priors is not None:
@@ -124,12 +141,14 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
         if baselines:
             uniform = np.full(len(target), 1 / len(target))
             at_mix['random forest'] = shift_priors(results['random forest'], uniform, target)
+        if colour_cuts:
             at_mix['colour cuts'] = results['colour cuts']
         table = vstack([table, evaluate_highz(at_mix, truth, priors=target, mix=mix)],
                        metadata_conflicts='silent')
         table.meta['priors'] = dict(zip(classifier.classes, target.tolist(), strict=True))
     table.meta.update({'n_test': int(n_test), 'depth': str(depth), 'seed': int(seed),
                        'population': population, 'train_population': train_population,
+                       'bands': list(bands),
                        'model': classifier.name,
                        'weights_sha256': classifier.weights_sha256})
     return table, probs, truth, predictions

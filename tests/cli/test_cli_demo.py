@@ -68,6 +68,27 @@ def test_evaluate_highz_on_the_sky_population(tiny_weights, tmp_path, capsys):
     assert len(faint) == 3
 
 
+def test_evaluate_highz_on_the_cosmos_web_bands(tiny_weights, tmp_path, capsys):
+    masked = HighZClassifier(tiny_weights, device='cpu')
+    masked = HighZClassifier(masked.model.with_band_mask(), device='cpu', name='masked')
+    masked.save(tmp_path / 'masked.pt')
+    assert main(['evaluate-highz', '--weights', str(tmp_path / 'masked.pt'), '--n-test',
+                 '300', '--n-train-baseline', '300', '--output', str(tmp_path), '--device',
+                 'cpu', '--depth', 'cosmos-web', '--bands', 'cosmos-web']) == 0
+    text = capsys.readouterr().out
+    assert 'bands F115W F150W F277W F444W' in text and 'colour cuts' not in text
+    table = QTable.read(tmp_path / 'evaluation.ecsv')
+    assert set(table['model']) == {'CNN', 'random forest'}
+    assert table.meta['bands'] == ['F115W', 'F150W', 'F277W', 'F444W']
+    assert table.meta['depth'] == 'cosmos-web'
+    # a seven-band network cannot be evaluated on four bands
+    with pytest.raises(ValueError, match='needs all its bands'):
+        main(['evaluate-highz', '--weights', str(tiny_weights), '--n-test', '30',
+              '--no-baselines', '--device', 'cpu', '--bands', 'F115W,F150W,F277W,F444W'])
+    with pytest.raises(SystemExit):
+        main(['evaluate-highz', '--bands', 'F115W,F410M'])
+
+
 def test_train_morphology_needs_one_source(tmp_path):
     with pytest.raises(SystemExit, match='exactly one data source'):
         main(['train-morphology', '--output', str(tmp_path / 'm.pt')])

@@ -10,7 +10,6 @@ from astro_galclass import HighZClassifier
 from astro_galclass.exceptions import AstroGalclassUserWarning
 from astro_galclass.highz import (
     MIN_BANDS,
-    SURVEY_BANDS,
     BandDropout,
     HighZFlag,
     LymanBreakCNN,
@@ -21,7 +20,7 @@ from astro_galclass.highz import (
     extract_cutouts,
     usable_bands,
 )
-from astro_galclass.nircam import NIRCAM_BANDS
+from astro_galclass.nircam import NIRCAM_BANDS, SURVEY_BANDS
 from astro_galclass.training import ArrayBatches, BandDropoutBatches
 
 COSMOS_WEB = SURVEY_BANDS['cosmos-web']

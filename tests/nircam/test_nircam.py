@@ -119,3 +119,23 @@ def test_layers_import_only_downward(module, forbidden):
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == '[]'
+
+
+@pytest.mark.parametrize(('preset', 'published'), [
+    # 5-sigma, r = 0.16", FLARE/surveys.py (stephenmwilkins/flare); bands observed only
+    ('ceers', {'F115W': 29.15, 'F150W': 28.90, 'F200W': 28.95, 'F356W': 28.95,
+               'F444W': 28.96}),
+    ('primer', {'F090W': 28.57, 'F115W': 28.84, 'F150W': 29.03, 'F200W': 29.11,
+                'F277W': 29.08, 'F356W': 29.02, 'F444W': 28.54}),
+    ('cosmos-web', {'F115W': 27.13, 'F150W': 27.38, 'F277W': 27.82, 'F444W': 27.49}),
+])
+def test_survey_presets_match_the_published_depths(preset, published):
+    from astro_galclass.nircam import NIRCAM_BANDS, SURVEY_BANDS, resolve_depths
+
+    depths = resolve_depths(preset)
+    for band, depth in published.items():
+        assert depths[band] == depth
+    assert set(published) <= set(SURVEY_BANDS[preset])
+    # a band the survey lacks carries a neighbour's depth, never a new number
+    for band in set(NIRCAM_BANDS) - set(SURVEY_BANDS[preset]):
+        assert depths[band] in set(published.values())

@@ -212,6 +212,35 @@ def test_finetune_on_the_sky_population(tiny_model, tmp_path):
     assert 'sky_class_fractions' in clf.metadata['default_priors_source']
 
 
+def test_finetune_into_a_band_masked_network(tiny_model, tmp_path):
+    from astro_galclass.nircam import NIRCAM_BANDS, SURVEY_BANDS
+    from astro_galclass.training import HIGHZ_BANDS_RECIPE, finetune_highz_bands
+
+    start = HighZClassifier(tiny_model, device='cpu')
+    start.metadata['recipe'] = {'cutouts_seen': 10, 'function': 'test'}
+    start.save(tmp_path / 'v3.pt')
+    out = tmp_path / 'bands.pt'
+    _clf, history = finetune_highz_bands(out, init=tmp_path / 'v3.pt', device='cpu',
+                                         max_epochs=1, batches_per_epoch=1, n_val=60,
+                                         workers=0, progress=False)
+    assert len(history) == 1
+    clf = HighZClassifier(out)
+    assert clf.band_mask and clf.model.n_inputs == 14
+    recipe = clf.metadata['recipe']
+    assert recipe['previous']['loaded_from'] == 'v3.pt'
+    assert recipe['bands']['p_all'] == HIGHZ_BANDS_RECIPE['p_all']
+    assert recipe['cutouts_seen'] == 10 + HIGHZ_BANDS_RECIPE['batch_size']
+    assert clf.metadata['sky_simulator']['population'] == 'sky'
+    assert clf.training_priors == pytest.approx({c: 1 / 3 for c in clf.classes})
+    cutouts, _ = NIRCamSimulator(seed=4).sample(3)
+    pick = [NIRCAM_BANDS.index(b) for b in SURVEY_BANDS['cosmos-web']]
+    probs = clf.predict_proba(cutouts[:, pick], bands=SURVEY_BANDS['cosmos-web'])
+    assert probs.shape == (3, 3) and np.isfinite(probs).all()
+    with pytest.raises(ValueError, match='already takes a band-availability input'):
+        finetune_highz_bands(tmp_path / 'again.pt', init=out, device='cpu', max_epochs=1,
+                             batches_per_epoch=1, n_val=60, progress=False)
+
+
 def test_reproduce_finetune_epochs_zero_is_stage1_only(monkeypatch, tiny_model, tmp_path):
     from astro_galclass.training import highz
 
