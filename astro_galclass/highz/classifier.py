@@ -570,7 +570,7 @@ dict or sequence of dict
         if features not in _OOD_FEATURES:
             msg = f'features must be one of {sorted(_OOD_FEATURES)}, got {features!r}'
             raise ValueError(msg)
-        values, given = self._prepare(cutouts, bands, unit)
+        values, _ = self._prepare(cutouts, bands, unit)
         self._check_data(values)
         if labels is not None:
             labels = np.asarray(labels)
@@ -934,7 +934,7 @@ dict or sequence of dict
         >>> HighZClassifier.pretrained(device='cpu').embed(cutouts).shape
         (4, 256)
         """
-        values, given = self._prepare(cutouts, bands, unit)
+        values, _ = self._prepare(cutouts, bands, unit)
         self._check_data(values)
         return self._infer(values, self.model.embed, (0, self.model.embedding_size))
 
@@ -953,7 +953,7 @@ dict or sequence of dict
             ``'stem'``, ``'spectral'``, ``'attention'`` and ``'spatial'``
             stage outputs, each ``(N, channels, height, width)``.
         """
-        values, given = self._prepare(cutouts, bands, unit)
+        values, _ = self._prepare(cutouts, bands, unit)
         self._check_data(values)
         out = {}
         self.model.eval()
@@ -1003,7 +1003,7 @@ dict or sequence of dict
             msg = f'stage must index one of the {len(blocks)} spatial blocks, got {stage!r}'
             raise ValueError(msg) from None
         c = self.classes.index(class_name)
-        values, given = self._prepare(cutouts, bands, unit)
+        values, _ = self._prepare(cutouts, bands, unit)
         self._check_data(values)
         self.model.eval()
         maps = [grad_cam(self.model, x, layer, lambda out: out[:, c])

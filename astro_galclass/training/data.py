@@ -10,7 +10,8 @@ from astropy import units as u
 from astro_galclass.nircam import flux_per_pixel
 from astro_galclass.utils._validation import check_positive_int as _check_positive_int
 
-__all__ = ['ArrayBatches', 'BandDropoutBatches', 'MixedBatches', 'SimulatedBatches', 'SimulatedMosaicBatches']
+__all__ = ['ArrayBatches', 'BandDropoutBatches', 'MixedBatches', 'SimulatedBatches',
+           'SimulatedMosaicBatches']
 
 
 class _FluxBatches:

@@ -38,7 +38,8 @@ from astro_galclass.training.data import (
 from astro_galclass.training.trainer import Trainer, balanced_class_weights
 
 __all__ = ['COMPACT_ARCHITECTURE', 'HIGHZ_BANDS_RECIPE', 'HIGHZ_FINETUNE_RECIPE', 'HIGHZ_RECIPE',
-           'HIGHZ_SKY_RECIPE', 'finetune_highz_bands', 'finetune_highz_sky', 'reproduce_highz', 'train_highz', 'train_highz_simulated']
+           'HIGHZ_SKY_RECIPE', 'finetune_highz_bands', 'finetune_highz_sky', 'reproduce_highz',
+           'train_highz', 'train_highz_simulated']
 
 #: Compact widths of `~astro_galclass.highz.LymanBreakCNN`: about 1/7 of the
 #: default parameters, training about six times faster on a CPU (the
