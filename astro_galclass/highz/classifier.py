@@ -19,7 +19,13 @@ from astro_galclass.highz.normalization import (
     AsinhNormalization,
     normalization_from_dict,
 )
-from astro_galclass.highz.ood import OOD_SCORE, fit_class_gaussians, mahalanobis_score
+from astro_galclass.highz.ood import (
+    OOD_SCORE,
+    SINGLE_BAND_SCORE,
+    fit_class_gaussians,
+    mahalanobis_score,
+    single_band_score,
+)
 from astro_galclass.highz.resample import (
     _pixel_scale_arcsec,
     prepare_images,
@@ -29,6 +35,7 @@ from astro_galclass.nircam import (
     DEFAULT_PIXEL_SCALE,
     HIGHZ_CLASSES,
     NIRCAM_BANDS,
+    PSF_FWHM,
     check_priors,
     shift_priors,
 )
@@ -56,6 +63,26 @@ _OOD_FEATURES = {
     'both': (lambda pooled, emb: torch.cat([pooled, emb], dim=1),
              lambda m: m.head[0].in_features + m.embedding_size),
 }
+
+
+def _joint_thresholds(mahalanobis, single, rate):
+    """
+    Thresholds of the two scores, at one quantile, so that either flags ``rate`` of them.
+
+    ``single`` may be None (no single-band score): then the Mahalanobis
+    threshold alone is the ``1 - rate`` quantile.
+    """
+    if single is None:
+        return float(np.quantile(mahalanobis, 1 - rate)), None
+    lo, hi = 1 - rate, 1 - rate / 2           # a union flags between rate/2 and rate each
+    for _ in range(40):
+        q = (lo + hi) / 2
+        t_m, t_s = np.quantile(mahalanobis, q), np.quantile(single, q)
+        if np.mean((mahalanobis > t_m) | (single > t_s)) > rate:
+            lo = q
+        else:
+            hi = q
+    return float(np.quantile(mahalanobis, hi)), float(np.quantile(single, hi))
 
 
 def _check_names(name, values):
@@ -489,8 +516,10 @@ dict or sequence of dict
         p = out[:, :n_classes]
         probs[ok] = p if target is None else shift_priors(p, trained, target)
         if stats is not None:
-            ood[ok] = mahalanobis_score(out[:, n_classes:n_classes + size], stats['means'],
-                                        stats['precision'])
+            ood[ok] = self._ood_combined(
+                mahalanobis_score(out[:, n_classes:n_classes + size], stats['means'],
+                                  stats['precision']),
+                values[ok], stats)
         if uncertainty:
             samples = out[:, n_classes + size:].reshape(-1, n_classes)
             if target is not None:
@@ -516,11 +545,34 @@ dict or sequence of dict
         """
         ``highz_ood`` above which a source is flagged ``OUT_OF_DISTRIBUTION``.
 
-        None when the model has no out-of-distribution statistics
-        (`fit_ood`).
+        ``highz_ood`` is in units of its thresholds (see `fit_ood`), so this
+        is 1.0; None when the model has no out-of-distribution statistics.
         """
-        stats = self.metadata.get('ood')
-        return None if stats is None else float(stats['threshold'])
+        return None if self.metadata.get('ood') is None else 1.0
+
+    def _fwhm_pix(self):
+        """PSF FWHM of each band in model pixels; None for bands that are not NIRCam's."""
+        if not set(self.bands) <= set(PSF_FWHM):
+            return None
+        scale = self.metadata['pixel_scale']
+        return [PSF_FWHM[b].to_value(u.arcsec) / scale for b in self.bands]
+
+    def _single_band(self, values):
+        """`single_band_score` of prepared cutouts, in chunks (bounded memory)."""
+        fwhm = self._fwhm_pix()
+        out = np.zeros(len(values))
+        step = 4 * self.batch_size
+        for start in range(0, len(values), step):
+            out[start:start + step] = single_band_score(values[start:start + step], fwhm)
+        return out
+
+    def _ood_combined(self, mahalanobis, values, stats):
+        """``highz_ood``: each score over its threshold, the larger of the two."""
+        score = mahalanobis / float(stats['threshold'])
+        if stats.get('single_band_threshold') is not None:
+            score = np.maximum(score, self._single_band(values)
+                               / float(stats['single_band_threshold']))
+        return score
 
     def fit_ood(self, cutouts, labels=None, *, bands=None, unit=None, false_flag_rate=0.01, seed=0,
                 description='user data', features='embedding'):
@@ -529,11 +581,15 @@ dict or sequence of dict
 
         The class means and shared covariance of the network's embedding
         (`~astro_galclass.highz.ood.fit_class_gaussians`) are fitted on one
-        half of the cutouts; the threshold is the ``1 - false_flag_rate``
-        quantile of the scores of the other half, so that about that share
-        of sources like these are flagged ``OUT_OF_DISTRIBUTION``. The
-        statistics go into `metadata` (``'ood'``) and are saved with the
-        weights; the network is unchanged.
+        half of the cutouts. On the other half, the thresholds of the
+        Mahalanobis score and of the pixel-level
+        `~astro_galclass.highz.ood.single_band_score` are set at one
+        quantile such that ``false_flag_rate`` of these sources exceed
+        either; ``highz_ood`` is then the larger of each score over its
+        threshold, and above 1 (`ood_threshold`) a source is flagged
+        ``OUT_OF_DISTRIBUTION``. The statistics go into `metadata`
+        (``'ood'``) and are saved with the weights; the network is
+        unchanged.
 
         Parameters
         ----------
@@ -561,8 +617,9 @@ dict or sequence of dict
         Returns
         -------
         summary : dict
-            ``threshold``, ``n_fit``, ``n_threshold`` and the measured
-            ``false_flag_rate`` on the threshold half.
+            ``threshold`` (of the Mahalanobis score),
+            ``single_band_threshold``, ``n_fit``, ``n_threshold`` and the
+            measured ``false_flag_rate`` on the threshold half.
         """
         if not 0 < false_flag_rate < 0.5:
             msg = f'false_flag_rate must be in (0, 0.5), got {false_flag_rate!r}'
@@ -596,14 +653,22 @@ dict or sequence of dict
         fit, hold = order[:len(order) // 2], order[len(order) // 2:]
         means, precision = fit_class_gaussians(embedding[fit], labels[fit], len(self.classes))
         scores = mahalanobis_score(embedding[hold], means, precision)
-        threshold = float(np.quantile(scores, 1 - false_flag_rate))
+        single = None if self._fwhm_pix() is None else self._single_band(values[hold])
+        threshold, single_threshold = _joint_thresholds(scores, single, false_flag_rate)
+        flagged = scores > threshold
+        if single is not None:
+            flagged |= single > single_threshold
         self.metadata['ood'] = {
             'score': OOD_SCORE, 'features': features, 'means': means.tolist(),
             'precision': precision.tolist(),
-            'threshold': threshold, 'false_flag_rate': float(false_flag_rate),
+            'threshold': threshold, 'single_band_score': SINGLE_BAND_SCORE,
+            'single_band_threshold': single_threshold,
+            'highz_ood': 'max(mahalanobis / threshold, single_band / single_band_threshold)',
+            'false_flag_rate': float(false_flag_rate),
             'n_fit': len(fit), 'n_threshold': len(hold), 'fitted_on': str(description)}
-        return {'threshold': threshold, 'n_fit': len(fit), 'n_threshold': len(hold),
-                'false_flag_rate': float(np.mean(scores > threshold))}
+        return {'threshold': threshold, 'single_band_threshold': single_threshold,
+                'n_fit': len(fit), 'n_threshold': len(hold),
+                'false_flag_rate': float(np.mean(flagged))}
 
     def ood_score(self, cutouts, *, bands=None, unit=None):
         """

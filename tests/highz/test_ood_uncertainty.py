@@ -61,7 +61,8 @@ def test_fit_ood_flags_about_the_requested_share(small, data, tmp_path):
                           description='test sources', features='both')
     assert summary['n_fit'] + summary['n_threshold'] == len(cutouts)
     assert summary['false_flag_rate'] <= 0.06
-    assert clf.ood_threshold == pytest.approx(summary['threshold'])
+    assert clf.ood_threshold == 1.0
+    assert summary["threshold"] > 0 and summary["single_band_threshold"] > 0
     assert clf.metadata['ood']['fitted_on'] == 'test sources'
     assert clf.metadata['ood']['features'] == 'both'
     assert np.shape(clf.metadata['ood']['means']) == (3, 16 + 16)
@@ -168,3 +169,34 @@ def test_noise_cutouts_have_the_survey_depth():
     measured = blank[..., aperture].sum(axis=-1).std(axis=0)
     expected = np.array([sim.sigma_aperture[b] for b in sim.bands])
     np.testing.assert_allclose(measured, expected, rtol=0.15)
+
+
+def test_single_band_score_catches_what_only_one_band_shows(small, data):
+    from astro_galclass.highz.ood import single_band_score
+
+    cutouts, truth = data
+    clf = HighZClassifier(small.model, device='cpu', batch_size=32, name='small')
+    summary = clf.fit_ood(cutouts, np.asarray(truth['label']), false_flag_rate=0.05)
+    assert summary['false_flag_rate'] <= 0.06
+    fresh, _ = NIRCamSimulator(seed=33).sample(40)
+    rays = inject_artifacts(fresh, 'cosmic_ray', rng=np.random.default_rng(1))
+    fwhm = clf._fwhm_pix()
+    clean = single_band_score(fresh.value, fwhm)
+    hit = single_band_score(rays, fwhm)
+    threshold = clf.metadata['ood']['single_band_threshold']
+    assert np.mean(clean > threshold) <= 0.1
+    assert np.mean(hit > threshold) >= 0.9
+    flags = np.asarray(clf.classify(rays)['highz_flags'])
+    assert np.mean(flags & HighZFlag.OUT_OF_DISTRIBUTION != 0) >= 0.9
+    # the score is in units of its threshold: above 1 flagged
+    ood = np.asarray(clf.classify(rays)['highz_ood'])
+    np.testing.assert_array_equal(ood > 1, flags & HighZFlag.OUT_OF_DISTRIBUTION != 0)
+    # a bright source seen in every band, scaled up, is not an artefact
+    bright = fresh.value[:8] * 1000
+    assert np.all(single_band_score(bright, fwhm) < threshold * 3)
+    # a missing band does not make its neighbour's sources single-band
+    gap = fresh.value[:8].copy()
+    gap[:, 0] = np.nan
+    np.testing.assert_array_less(single_band_score(gap, fwhm), threshold * 3)
+    with pytest.raises(ValueError, match='one FWHM per band'):
+        single_band_score(fresh.value[:2], fwhm[:3])
