@@ -2,7 +2,8 @@
 """
 Out-of-distribution flags and Monte Carlo dropout uncertainties of a high-z model.
 
-1. Fits the ``highz_ood`` statistics (``HighZClassifier.fit_ood``) on
+1. Fits the ``highz_ood`` statistics (``HighZClassifier.fit_ood``: the
+   embedding's Mahalanobis score and the pixel-level single-band score) on
    simulated in-distribution cutouts (half ``'balanced'``, half ``'sky'``
    population, classes in equal thirds), with a 1% false-flag goal.
 2. Reports the share flagged ``OUT_OF_DISTRIBUTION`` among fresh
@@ -70,7 +71,8 @@ def main(argv=None):
         f'{args.n_fit} simulated {args.depth} cutouts, half balanced and half sky '
         f'population, classes in equal thirds (seeds {args.seed}, {args.seed + 1})'))
     print(f'{clf.name}, {args.features} features: fitted on {summary["n_fit"]}, '
-          f'threshold {summary["threshold"]:.1f} '
+          f'thresholds {summary["threshold"]:.1f} (Mahalanobis) and '
+          f'{summary["single_band_threshold"]:.1f} (single-band pixels) '
           f'set on {summary["n_threshold"]} (flags {summary["false_flag_rate"]:.3f} of them)')
     if args.write_weights:
         clf.save(args.write_weights)
@@ -78,6 +80,7 @@ def main(argv=None):
 
     test_x, test_y = _in_distribution(args.n_test, args.seed + 10, args.depth)
     scores = {'in distribution': clf.ood_score(test_x)}
+    pixels = {'in distribution': clf._single_band(test_x)}
     rng = np.random.default_rng(args.seed)
     pool_x, _ = _in_distribution(2 * args.n_kind, args.seed + 20, args.depth)
     blank = NIRCamSimulator(depth=args.depth, seed=args.seed + 30).noise(args.n_kind).value
@@ -85,10 +88,14 @@ def main(argv=None):
         base = blank if kind == 'little_red_dot' else pool_x[:args.n_kind]
         injected = inject_artifacts(base, kind, rng=rng, others=pool_x[args.n_kind:])
         scores[kind] = clf.ood_score(injected)
+        pixels[kind] = clf._single_band(injected)
     threshold = clf.ood_threshold
-    print(f'\n{"sources":20s} {"n":>5s} {"flagged OUT_OF_DISTRIBUTION":>28s} {"median score":>13s}')
+    single_threshold = clf.metadata['ood']['single_band_threshold']
+    print(f'\n{"sources":20s} {"n":>5s} {"flagged OUT_OF_DISTRIBUTION":>28s} '
+          f'{"by the pixel test":>18s} {"median highz_ood":>17s}')
     for kind, s in scores.items():
-        print(f'{kind:20s} {len(s):5d} {np.mean(s > threshold):28.3f} {np.median(s):13.1f}')
+        print(f'{kind:20s} {len(s):5d} {np.mean(s > threshold):28.3f} '
+              f'{np.mean(pixels[kind] > single_threshold):18.3f} {np.median(s):17.2f}')
 
     samples = clf.predict_proba_samples(test_x, n_samples=args.uncertainty)
     single = clf.predict_proba(test_x)
@@ -115,14 +122,14 @@ def main(argv=None):
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(7.5, 4.5))
-        bins = np.geomspace(max(min(np.min(s) for s in scores.values()), 1.0),
+        bins = np.geomspace(max(min(np.min(s) for s in scores.values()), 0.05),
                             max(np.max(s) for s in scores.values()) * 1.1, 60)
         for kind, s in scores.items():
             ax.hist(s, bins=bins, histtype='step', density=True, lw=2 if kind ==
                     'in distribution' else 1, label=f'{kind} ({np.mean(s > threshold):.0%})')
         ax.axvline(threshold, color='k', ls='--', lw=1, label='threshold (1% in distribution)')
         ax.set_xscale('log')
-        ax.set_xlabel('highz_ood (squared Mahalanobis distance)')
+        ax.set_xlabel('highz_ood (in units of the threshold)')
         ax.set_ylabel('density')
         ax.set_title(f'{clf.name}: share flagged in brackets')
         ax.legend(fontsize=7)
