@@ -17,7 +17,7 @@ import torch
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 
-from astro_galclass.utils._weights import WEIGHTS_FORMAT
+from astro_galclass.utils._weights import WEIGHTS_FORMAT, payload_checksum
 
 
 class _Exploit:
@@ -55,11 +55,19 @@ class ClassifierContract:
         contract_classifier.save(path)
         return path
 
-    def _resave(self, path, edit):
+    def _resave(self, path, edit, *, checksum=True):
+        """Edit a saved payload; recompute its checksum to reach the checks behind it."""
         payload = torch.load(path, weights_only=True)
         edit(payload)
+        if checksum:
+            payload['checksum'] = payload_checksum(payload['state_dict'], payload['metadata'])
         torch.save(payload, path)
         return path
+
+    def test_edited_file_fails_its_checksum(self, saved):
+        self._resave(saved, lambda p: p['metadata'].update(name='edited'), checksum=False)
+        with pytest.raises(ValueError, match='damaged or was altered'):
+            self.classifier_class(saved)
 
     # -- weights files ---------------------------------------------------------------
 

@@ -275,7 +275,53 @@ class HighZClassifier(ClassifierBase):
         self.metadata.setdefault('temperature', 1.0)
         _check_names('bands', metadata['bands'])
         _check_names('classes', metadata['classes'])
-        self.normalization = normalization_from_dict(metadata['normalization'])
+        try:
+            self._check_values(metadata)
+            self.normalization = normalization_from_dict(metadata['normalization'])
+        except (TypeError, ValueError, KeyError) as exc:
+            msg = f'{path!s} has invalid metadata: {exc}'
+            raise ValueError(msg) from exc
+
+    def _check_values(self, metadata):
+        """Types and ranges of the metadata a weights file brings (before use)."""
+        self.temperature = metadata.get('temperature', 1.0)   # finite and > 0
+        scale = metadata['pixel_scale']
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (
+                np.isfinite(scale) and 0 < scale < 10):
+            msg = f'pixel_scale must be a number of arcsec per pixel in (0, 10), got {scale!r}'
+            raise ValueError(msg)
+        size = metadata['cutout_size']
+        pooling = 2 ** len(self.model.config['spatial_channels'])
+        if isinstance(size, bool) or not isinstance(size, int) or not (
+                pooling <= size <= 1024 and size % pooling == 0):
+            msg = (f'cutout_size must be an int multiple of {pooling} between {pooling} and '
+                   f'1024, got {size!r}')
+            raise ValueError(msg)
+        if len(metadata['bands']) != self.model.n_bands:
+            msg = (f"{len(metadata['bands'])} bands named for a network of "
+                   f'{self.model.n_bands} bands')
+            raise ValueError(msg)
+        if len(metadata['classes']) != self.model.n_classes:
+            msg = (f"{len(metadata['classes'])} classes named for a network of "
+                   f'{self.model.n_classes} outputs')
+            raise ValueError(msg)
+        for key in ('training_priors', 'default_priors'):
+            if metadata.get(key) is not None:
+                check_priors(metadata[key], tuple(metadata['classes']))
+        stats = metadata.get('ood')
+        if stats is not None:
+            means = np.asarray(stats['means'], dtype=float)
+            precision = np.asarray(stats['precision'], dtype=float)
+            if (means.ndim != 2 or means.shape[0] != self.model.n_classes
+                    or precision.shape != (means.shape[1],) * 2
+                    or not (np.isfinite(means).all() and np.isfinite(precision).all())):
+                msg = (f'ood statistics must hold finite means (n_classes, D) and a (D, D) '
+                       f'precision, got {means.shape} and {precision.shape}')
+                raise ValueError(msg)
+            for key in ('threshold', 'single_band_threshold'):
+                value = stats.get(key)
+                if key == 'threshold' or value is not None:
+                    check_positive_float(f'ood {key}', value)
 
     # -- properties ------------------------------------------------------
 

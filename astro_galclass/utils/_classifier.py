@@ -30,6 +30,10 @@ from astro_galclass.utils._weights import (
 
 __all__ = ['ClassifierBase']
 
+#: Largest network a weights file may describe (ResNet-50 and VGG16 have
+#: 24 and 135 million parameters).
+MAX_PARAMETERS = 300_000_000
+
 
 class ClassifierBase:
     """
@@ -131,6 +135,21 @@ class ClassifierBase:
             msg = (f'{path!s}: architecture_kwargs must be a dict, got '
                    f'{type(kwargs).__name__}')
             raise ValueError(msg)
+        try:
+            with torch.device('meta'):            # the size first, without allocating
+                probe = self.architectures[arch](**kwargs)
+        except (TypeError, ValueError) as exc:
+            msg = f'{path!s}: the architecture_kwargs {kwargs} do not describe a {arch}: {exc}'
+            raise ValueError(msg) from exc
+        except Exception:  # noqa: BLE001 - a network that cannot be probed is built directly
+            probe = None
+        if probe is not None:
+            size = sum(p.numel() for p in probe.parameters())
+            if size > MAX_PARAMETERS:
+                msg = (f'{path!s}: its architecture_kwargs describe a {arch} of {size:.3g} '
+                       f'parameters, more than any model of this package '
+                       f'({MAX_PARAMETERS:.0e}); the file is damaged or not meant for it')
+                raise ValueError(msg)
         try:
             model = self.architectures[arch](**kwargs)
         except (TypeError, ValueError) as exc:

@@ -5,9 +5,16 @@ Weights files: one file holding a state dict and its metadata.
 The file is written with `torch.save` and read back with
 ``torch.load(..., weights_only=True)``, which only rebuilds tensors and plain
 Python containers: a file crafted to run code when unpickled is refused.
+
+Since format version 2 every file carries a checksum of its tensors and
+metadata (`payload_checksum`), checked on load: a flipped byte in a tensor
+or an edited metadata entry is refused. It guards against damage and
+mistakes, not against someone who recomputes it; the shipped files are also
+compared with the SHA-256 of their bytes recorded here (`SHIPPED_SHA256`).
 """
 
 import hashlib
+import json
 import pickle
 import warnings
 from os import PathLike
@@ -15,12 +22,21 @@ from os import PathLike
 import numpy as np
 import torch
 
-__all__ = ['WEIGHTS_FORMAT', 'load_weights', 'save_weights', 'shipped_weights_path',
-           'state_dict_checksum']
+__all__ = ['SHIPPED_SHA256', 'WEIGHTS_FORMAT', 'file_sha256', 'load_weights',
+           'payload_checksum', 'save_weights', 'shipped_weights_path', 'state_dict_checksum']
 
 #: Marker written in every weights file of this package.
 WEIGHTS_FORMAT = 'astro_galclass-weights'
-WEIGHTS_FORMAT_VERSION = 1
+#: Version written; version 1 files (no checksum) are still read.
+WEIGHTS_FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
+
+#: SHA-256 of the bytes of the weights files shipped in ``astro_galclass/data``;
+#: `shipped_weights_path` refuses a file that differs.
+SHIPPED_SHA256 = {
+    'highz_default.pt': 'cb601d159cd4ac0996d8abe348d827d653d3a5953403b5656aad172b28d89cbc',
+    'morphology_default.pt': '594dd508498148212e8d36b235815cab59fa238d704dc50bcaaf86ebfa8c3ff0',
+}
 
 
 def state_dict_checksum(state_dict):
@@ -39,6 +55,26 @@ def state_dict_checksum(state_dict):
         digest.update(str(tuple(tensor.shape)).encode())
         digest.update(tensor.view(-1).view(torch.uint8).numpy().tobytes()
                       if tensor.numel() else b'')
+    return digest.hexdigest()
+
+
+def payload_checksum(state_dict, metadata):
+    """
+    SHA-256 of a state dict and its metadata, as stored in weights files.
+
+    The tensors enter through `state_dict_checksum`; the metadata as JSON
+    with sorted keys (non-finite numbers written as JSON's NaN and Infinity).
+    """
+    text = json.dumps(_plain(metadata), sort_keys=True, separators=(',', ':'))
+    return hashlib.sha256((state_dict_checksum(state_dict) + text).encode()).hexdigest()
+
+
+def file_sha256(path):
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(1 << 20), b''):
+            digest.update(block)
     return digest.hexdigest()
 
 
@@ -64,11 +100,14 @@ def _plain(value):
 
 def save_weights(path, state_dict, metadata):
     """Write ``state_dict`` and ``metadata`` to ``path``."""
+    state_dict = {k: v.detach().to('cpu') for k, v in state_dict.items()}
+    metadata = _plain(metadata)
     payload = {
         'format': WEIGHTS_FORMAT,
         'format_version': WEIGHTS_FORMAT_VERSION,
-        'metadata': _plain(metadata),
-        'state_dict': {k: v.detach().to('cpu') for k, v in state_dict.items()},
+        'metadata': metadata,
+        'state_dict': state_dict,
+        'checksum': payload_checksum(state_dict, metadata),
     }
     torch.save(payload, path)
 
@@ -108,15 +147,26 @@ def load_weights(path):
                f"dict with format={WEIGHTS_FORMAT!r}, got {found}")
         raise ValueError(msg)
     version = payload.get('format_version')
-    if version != WEIGHTS_FORMAT_VERSION:
+    if version not in _READABLE_VERSIONS:
         msg = (f'{path!s} has weights format version {version}; this version '
-               f'of astro_galclass reads version {WEIGHTS_FORMAT_VERSION}')
+               f'of astro_galclass reads versions {list(_READABLE_VERSIONS)}')
         raise ValueError(msg)
     state_dict = payload.get('state_dict')
     metadata = payload.get('metadata')
-    if not isinstance(state_dict, dict) or not isinstance(metadata, dict):
+    if (not isinstance(state_dict, dict) or not isinstance(metadata, dict)
+            or not all(isinstance(v, torch.Tensor) for v in state_dict.values())):
         msg = f'{path!s} is damaged: its state_dict or metadata is missing'
         raise ValueError(msg)
+    if version >= 2:
+        try:
+            expected = payload_checksum(state_dict, metadata)
+        except (TypeError, ValueError) as exc:
+            msg = f'{path!s} is damaged: its metadata cannot be checked ({exc})'
+            raise ValueError(msg) from exc
+        if payload.get('checksum') != expected:
+            msg = (f'{path!s} is damaged or was altered: the checksum of its tensors and '
+                   'metadata does not match the one it was saved with')
+            raise ValueError(msg)
     return state_dict, metadata
 
 
@@ -131,4 +181,10 @@ def shipped_weights_path(filename):
                f'{path}); rebuild them with "galclass train-{model} --recipe shipped '
                f'--output {path}"')
         raise FileNotFoundError(msg)
+    expected = SHIPPED_SHA256.get(filename)
+    if expected is not None and file_sha256(path) != expected:
+        msg = (f'the shipped weights {path} are not the file this version of '
+               f'astro_galclass was released with (SHA-256 {file_sha256(path)[:12]}..., '
+               f'expected {expected[:12]}...): reinstall the package')
+        raise ValueError(msg)
     return str(path)

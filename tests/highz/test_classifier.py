@@ -13,6 +13,7 @@ from astro_galclass import HighZClassifier
 from astro_galclass.exceptions import AstroGalclassUserWarning
 from astro_galclass.highz import HighZFlag, LymanBreakCNN, extract_cutouts
 from astro_galclass.simulate import make_tan_wcs
+from astro_galclass.utils._weights import payload_checksum
 
 BANDS = ('F090W', 'F115W', 'F150W', 'F200W', 'F277W', 'F356W', 'F444W')
 PROB_COLUMNS = ['p_low_z', 'p_high_z', 'p_brown_dwarf']
@@ -212,6 +213,11 @@ def test_damaged_state_dict_is_refused(classifier, tmp_path):
     classifier.save(path)
     payload = torch.load(path, weights_only=True)
     payload['metadata']['architecture_kwargs']['n_bands'] = 5
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match='damaged or was altered'):
+        HighZClassifier(path)
+    # even with a recomputed checksum, the tensors must fit the metadata
+    payload['checksum'] = payload_checksum(payload['state_dict'], payload['metadata'])
     torch.save(payload, path)
     with pytest.raises(ValueError, match='do not fit the LymanBreakCNN'):
         HighZClassifier(path)
