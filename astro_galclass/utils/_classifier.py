@@ -141,7 +141,7 @@ class ClassifierBase:
         except (TypeError, ValueError) as exc:
             msg = f'{path!s}: the architecture_kwargs {kwargs} do not describe a {arch}: {exc}'
             raise ValueError(msg) from exc
-        except Exception:  # noqa: BLE001 - a network that cannot be probed is built directly
+        except Exception:
             probe = None
         if probe is not None:
             size = sum(p.numel() for p in probe.parameters())
