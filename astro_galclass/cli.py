@@ -6,6 +6,7 @@ The ``galclass`` command line: ``classify``, ``demo``, ``train-highz``,
 """
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -61,6 +62,51 @@ def _check_output(path, overwrite):
     if not path.parent.is_dir():
         msg = f'the folder of --output, {path.parent}, does not exist'
         raise SystemExit(msg)
+
+
+def _writable_file(path, what='--output'):
+    """Fail before any work when a file cannot be written there (its folder is created)."""
+    path = Path(path)
+    if path.is_dir():
+        msg = f'{what} {path} is a folder; expected a file name'
+        raise SystemExit(msg)
+    _writable_folder(path.parent, what)
+
+
+def _writable_folder(folder, what='--output'):
+    """Create ``folder`` if needed and check that files can be written in it."""
+    import tempfile
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        msg = f'{what}: cannot write in {folder} ({exc.strerror or exc})'
+        raise SystemExit(msg) from None
+
+
+def _count(minimum):
+    """An argparse type: an integer >= ``minimum``."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            msg = f'expected an integer, got {text!r}'
+            raise argparse.ArgumentTypeError(msg) from None
+        if value < minimum:
+            msg = f'expected an integer >= {minimum}, got {value}'
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    parse.__name__ = f'integer >= {minimum}'
+    return parse
+
+
+_positive = _count(1)
+_non_negative = _count(0)
 
 
 def _classify(args):
@@ -136,6 +182,7 @@ def _classify(args):
 def _demo(args):
     from astro_galclass.demo import run_demo
 
+    _writable_folder(args.output)
     run_demo(args.output, n_sources=args.n_sources, shape=(args.size, args.size),
              seed=args.seed, device=args.device)
     return 0
@@ -222,6 +269,9 @@ def _train_highz(args):
 
     from astro_galclass.training.highz import train_highz, train_highz_simulated
 
+    _writable_file(args.output)
+    if args.checkpoint_dir is not None:
+        _writable_folder(args.checkpoint_dir, '--checkpoint-dir')
     if args.recipe == 'shipped':
         return _train_highz_recipe(args)
     if args.recipe in ('sky', 'bands'):
@@ -304,6 +354,8 @@ def _evaluate_highz(args):
     )
     from astro_galclass.training.evaluate import plot_highz_evaluation
 
+    if args.output is not None:
+        _writable_folder(args.output)
     clf = (HighZClassifier.pretrained(device=args.device) if args.weights is None
            else HighZClassifier(args.weights, device=args.device))
     table, probs, truth, predictions = benchmark_highz(
@@ -415,6 +467,10 @@ def _train_morphology(args):
     from astro_galclass.training.evaluate import evaluate_morphology
     from astro_galclass.training.morphology import train_morphology
 
+    _writable_file(args.output)
+    if args.checkpoint_dir is not None:
+        _writable_folder(args.checkpoint_dir, '--checkpoint-dir')
+
     if args.recipe == 'shipped':
         return _train_morphology_recipe(args)
     _recipe_only(args, ('init', 'finetune_epochs', 'n_images'))
@@ -484,7 +540,7 @@ def _parser():
                    'low_z=0.9,high_z=0.1,brown_dwarf=0.001')
     p.add_argument('--size', default='10 arcsec',
                    help='morphology: cutout side, an angle or a catalog column of angles')
-    p.add_argument('--batch-size', type=int, default=64, help='sources per forward pass')
+    p.add_argument('--batch-size', type=_positive, default=64, help='sources per forward pass')
     p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
     p.add_argument('--overwrite', action='store_true', help='replace the output file')
     p.add_argument('--overwrite-columns', action='store_true',
@@ -496,8 +552,8 @@ def _parser():
                        'write catalog + regions + figure',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--output', default='galclass-demo', help='output folder')
-    p.add_argument('--n-sources', type=int, default=500, help='simulated sources')
-    p.add_argument('--size', type=int, default=2000,
+    p.add_argument('--n-sources', type=_positive, default=500, help='simulated sources')
+    p.add_argument('--size', type=_positive, default=2000,
                    help='short-wave mosaic side in pixels (0.031"/pix)')
     p.add_argument('--seed', type=int, default=2026, help='seed of the simulated field')
     p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
@@ -519,9 +575,9 @@ def _parser():
                    help='with --recipe shipped: a weights file to start stage 2 from '
                    '(skips stage 1); with --recipe sky or bands: the network to continue '
                    '(default: the shipped one)')
-    p.add_argument('--finetune-epochs', type=int, default=None,
+    p.add_argument('--finetune-epochs', type=_non_negative, default=None,
                    help='with --recipe shipped: stage-2 epochs (0: stage 1 only)')
-    p.add_argument('--workers', type=int, default=None,
+    p.add_argument('--workers', type=_non_negative, default=None,
                    help='with --recipe shipped: simulation processes (the batches depend on '
                    'their number)')
     p.add_argument('--data', type=Path, default=None,
@@ -529,15 +585,15 @@ def _parser():
                    '(0 low_z, 1 high_z, 2 brown_dwarf); optional "val_cutouts", '
                    '"val_labels". Without it, train on simulations.')
     p.add_argument('--depth', default='jades-deep', help='simulated depth preset')
-    p.add_argument('--n-val', type=int, default=None,
+    p.add_argument('--n-val', type=_positive, default=None,
                    help='simulated validation cutouts (default 6000, or the recipe\'s)')
-    p.add_argument('--batch-size', type=int, default=None, help='default 128')
-    p.add_argument('--batches-per-epoch', type=int, default=None,
+    p.add_argument('--batch-size', type=_positive, default=None, help='default 128')
+    p.add_argument('--batches-per-epoch', type=_positive, default=None,
                    help='simulated batches per epoch (default 100, or the recipe\'s)')
     p.add_argument('--lr', type=float, default=5e-4, help='Adam learning rate')
-    p.add_argument('--max-epochs', type=int, default=None,
+    p.add_argument('--max-epochs', type=_positive, default=None,
                    help='default 30 (with --recipe shipped: stage-1 epochs of the recipe)')
-    p.add_argument('--patience', type=int, default=6, help='early-stopping patience')
+    p.add_argument('--patience', type=_positive, default=6, help='early-stopping patience')
     p.add_argument('--seed', type=int, default=0,
                    help='seed of the simulations, the split and the initialisation')
     p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
@@ -554,8 +610,8 @@ def _parser():
                        'baselines on a fresh simulated test set',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--weights', default=None, help='weights file (default: shipped model)')
-    p.add_argument('--n-test', type=int, default=30000, help='simulated test sources')
-    p.add_argument('--n-train-baseline', type=int, default=30000,
+    p.add_argument('--n-test', type=_positive, default=30000, help='simulated test sources')
+    p.add_argument('--n-train-baseline', type=_positive, default=30000,
                    help='simulated sources to train the Random Forest baseline on')
     p.add_argument('--depth', default='jades-deep',
                    help="depth preset ('jades-deep', 'jades-medium', 'ceers', 'primer', "
@@ -590,9 +646,9 @@ def _parser():
                    'galaxies (MORPHOLOGY_RECIPE, MORPHOLOGY_FINETUNE_RECIPE)')
     p.add_argument('--init', type=Path, default=None,
                    help='with --recipe shipped: a weights file to start stage 2 from')
-    p.add_argument('--finetune-epochs', type=int, default=None,
+    p.add_argument('--finetune-epochs', type=_non_negative, default=None,
                    help='with --recipe shipped: stage-2 epochs (0: stage 1 only)')
-    p.add_argument('--n-images', type=int, default=None,
+    p.add_argument('--n-images', type=_positive, default=None,
                    help='with --recipe shipped: simulated galaxies per stage')
     p.add_argument('--kaggle', type=Path, default=None,
                    help='folder with training_solutions_rev1.csv and images_training_rev1/')
@@ -600,9 +656,9 @@ def _parser():
     p.add_argument('--catalogue', type=Path, default=None,
                    help='table of image paths (file_loc) with GZ2 count or fraction columns')
     p.add_argument('--root', type=Path, default=None, help='folder of relative image paths')
-    p.add_argument('--simulate', type=int, default=None,
+    p.add_argument('--simulate', type=_positive, default=None,
                    help='train on N galaxies of the MorphologySimulator')
-    p.add_argument('--limit', type=int, default=None, help='read only N Kaggle galaxies')
+    p.add_argument('--limit', type=_positive, default=None, help='read only N Kaggle galaxies')
     p.add_argument('--arch', choices=_MORPH_ARCHS, default='parallel_cnn',
                    help='network')
     p.add_argument('--backbone-weights', type=Path, default=None,
@@ -613,11 +669,11 @@ def _parser():
     p.add_argument('--lam', type=float, default=0.0, help='tree-penalty weight')
     p.add_argument('--test-fraction', type=float, default=0.1,
                    help='share of the galaxies held out as a test set')
-    p.add_argument('--batch-size', type=int, default=None, help='default 64')
+    p.add_argument('--batch-size', type=_positive, default=None, help='default 64')
     p.add_argument('--lr', type=float, default=1e-3, help='Adam learning rate')
-    p.add_argument('--max-epochs', type=int, default=None,
+    p.add_argument('--max-epochs', type=_positive, default=None,
                    help='default 30 (with --recipe shipped: stage-1 epochs of the recipe)')
-    p.add_argument('--patience', type=int, default=5, help='early-stopping patience')
+    p.add_argument('--patience', type=_positive, default=5, help='early-stopping patience')
     p.add_argument('--seed', type=int, default=0,
                    help='seed of the split, the initialisation and the simulations')
     p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
@@ -633,7 +689,7 @@ def _parser():
                        'simulated test set',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--weights', default=None, help='weights file (default: shipped model)')
-    p.add_argument('--n-test', type=int, default=5000, help='simulated test galaxies')
+    p.add_argument('--n-test', type=_positive, default=5000, help='simulated test galaxies')
     p.add_argument('--seed', type=int, default=9, help='seed of the test set')
     p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
     p.set_defaults(func=_evaluate_morphology)
@@ -655,8 +711,17 @@ def main(argv=None):
     int
         The exit status of the sub-command, 0 when it succeeds.
     """
-    args = _parser().parse_args(argv)
-    return args.func(args)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, OSError) as exc:
+        # an input the command cannot use: one line, not a traceback
+        # (GALCLASS_TRACEBACK=1 shows it)
+        if os.environ.get('GALCLASS_TRACEBACK'):
+            raise
+        print(f'galclass {args.command}: error: {exc}', file=sys.stderr)
+        return 1
 
 
 if __name__ == '__main__':
