@@ -17,8 +17,14 @@ from astropy.table import QTable, Table
 
 from astro_galclass.morphology.tree import GZ2_TREE
 
-__all__ = ['load_gz2_catalogue', 'load_kaggle_galaxy_zoo', 'load_seed_npz',
-           'preprocess_rgb', 'read_rgb_image']
+__all__ = ['LABEL_TOLERANCE', 'check_gz2_labels', 'load_gz2_catalogue',
+           'load_kaggle_galaxy_zoo', 'load_seed_npz', 'preprocess_rgb', 'read_rgb_image']
+
+#: Largest violation of the decision tree's sums accepted in label files:
+#: each question's fractions sum to 1 (per question) or to the parent
+#: answer's fraction (Kaggle cumulative), within this. The published tables
+#: are rounded to a few decimals, well inside it.
+LABEL_TOLERANCE = 0.01
 
 #: The Kaggle recipe of the seed project (and of most entries): centre crop
 #: 210 x 210 of the 424 x 424 JPEGs, resize to 64 x 64.
@@ -88,6 +94,105 @@ def preprocess_rgb(image, *, size=64, crop=None):
     return np.ascontiguousarray(np.moveaxis(a, -1, 0), dtype=np.float32)
 
 
+def _rows(ids, bad, limit=5):
+    """The IDs of the rows in ``bad`` (first ``limit``), for messages."""
+    where = np.flatnonzero(bad)
+    shown = ', '.join(str(ids[i]) for i in where[:limit])
+    more = f' and {len(where) - limit} more' if len(where) > limit else ''
+    return f'{len(where)} row(s): {shown}{more}'
+
+
+def check_gz2_labels(values, ids, *, kind, tolerance=LABEL_TOLERANCE, what='labels'):
+    """
+    Check Galaxy Zoo labels against the decision tree; name the offending rows.
+
+    Parameters
+    ----------
+    values : array-like
+        ``(N, 37)`` labels in the answer order of `~astro_galclass.morphology.GZ2_TREE`.
+    ids : sequence
+        The galaxy ID of each row (used in the messages).
+    kind : {'cumulative', 'fraction', 'count'}
+        Kaggle cumulative targets (each question sums to its parent
+        answer's fraction, 1 for questions 1 and 6), per-question fractions
+        (each question sums to 1, or is NaN where no volunteer reached it),
+        or vote counts (>= 0).
+    tolerance : float, optional
+        Largest accepted violation of the sums.
+    what : str, optional
+        Name of the labels in the messages.
+
+    Raises
+    ------
+    ValueError
+        For masked or non-finite values where numbers are needed, values
+        outside [0, 1] (fractions) or negative counts, sums that break the
+        tree, and duplicate IDs; the message names the rows by ID.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from astro_galclass.morphology import check_gz2_labels
+    >>> labels = np.full((1, 37), 0.0)
+    >>> labels[0, 0] = 2.0                                    # "smooth" 200%
+    >>> check_gz2_labels(labels, ['587722981741363294'], kind='cumulative')
+    Traceback (most recent call last):
+    ...
+    ValueError: labels: values outside [0, 1] in 1 row(s): 587722981741363294
+    """
+    ids = np.asarray(ids)
+    masked = np.ma.getmaskarray(values)
+    values = np.ma.getdata(values).astype(float)
+    if values.ndim != 2 or values.shape[1] != GZ2_TREE.n_answers or len(ids) != len(values):
+        msg = (f'{what} must be (N, {GZ2_TREE.n_answers}) with one ID per row, got shape '
+               f'{values.shape} and {len(ids)} IDs')
+        raise ValueError(msg)
+    if kind not in ('cumulative', 'fraction', 'count'):
+        msg = f"kind must be 'cumulative', 'fraction' or 'count', got {kind!r}"
+        raise ValueError(msg)
+    unique, counts = np.unique(ids.astype(str), return_counts=True)
+    if np.any(counts > 1):
+        msg = f'{what}: duplicate IDs {unique[counts > 1][:5].tolist()}'
+        raise ValueError(msg)
+    if masked.any(axis=1).any():
+        msg = f'{what}: missing values (a short or ragged row) in {_rows(ids, masked.any(axis=1))}'
+        raise ValueError(msg)
+    finite = np.isfinite(values)
+    if kind != 'fraction' and not finite.all():
+        msg = f'{what}: NaN or infinite values in {_rows(ids, ~finite.all(axis=1))}'
+        raise ValueError(msg)
+    with np.errstate(invalid='ignore'):
+        if kind == 'count':
+            bad = (values < 0).any(axis=1)
+            if bad.any():
+                msg = f'{what}: negative vote counts in {_rows(ids, bad)}'
+                raise ValueError(msg)
+            return
+        bad = ((values < -tolerance) | (values > 1 + tolerance)).any(axis=1)
+        if bad.any():
+            msg = f'{what}: values outside [0, 1] in {_rows(ids, bad)}'
+            raise ValueError(msg)
+        if kind == 'cumulative':
+            residual = GZ2_TREE.identity_residuals(values)
+        else:
+            residual = np.zeros(len(values))
+            for question in GZ2_TREE.questions:
+                part = values[:, GZ2_TREE.slice(question.number)]
+                reached = np.isfinite(part).all(axis=1)
+                off = np.abs(np.nansum(part, axis=1) - 1)
+                if (~np.isfinite(part).all(axis=1) & np.isfinite(part).any(axis=1)).any():
+                    msg = (f'{what}: question {question.number} partly NaN in '
+                           f'{_rows(ids, np.isfinite(part).any(axis=1) & ~reached)}')
+                    raise ValueError(msg)
+                residual = np.maximum(residual, np.where(reached, off, 0.0))
+    bad = residual > tolerance
+    if bad.any():
+        rule = ('its parent answer' if kind == 'cumulative' else '1')
+        msg = (f"{what}: the answers of a question do not sum to {rule} (within "
+               f'{tolerance}; largest error {residual.max():.3g}) in {_rows(ids, bad)}')
+        raise ValueError(msg)
+
+
 def load_kaggle_galaxy_zoo(root, *, limit=None, size=64, crop=KAGGLE_CROP):
     """
     Read the Kaggle Galaxy Zoo Challenge training set.
@@ -109,6 +214,14 @@ def load_kaggle_galaxy_zoo(root, *, limit=None, size=64, crop=KAGGLE_CROP):
     table : `~astropy.table.QTable`
         ``GalaxyID`` and the 37 ``Class`` columns (cumulative fractions),
         in the CSV's order; a galaxy whose JPEG is missing is an error.
+
+    Raises
+    ------
+    ValueError
+        For labels that break the decision tree, values outside [0, 1],
+        short rows or duplicate IDs (`check_gz2_labels`, naming the rows by
+        ``GalaxyID``), or a negative ``limit``. A CSV with a header and no
+        rows (or ``limit=0``) gives empty results.
     """
     root = Path(root)
     csv = root / 'training_solutions_rev1.csv'
@@ -123,7 +236,13 @@ def load_kaggle_galaxy_zoo(root, *, limit=None, size=64, crop=KAGGLE_CROP):
         msg = f'{csv} lacks the columns {missing[:4]}'
         raise KeyError(msg)
     if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 0:
+            msg = f'limit must be an integer >= 0, got {limit!r}'
+            raise ValueError(msg)
         table = table[:int(limit)]
+    check_gz2_labels(np.ma.column_stack([table[c] for c in GZ2_TREE.kaggle_columns])
+                     if len(table) else np.zeros((0, GZ2_TREE.n_answers)),
+                     table['GalaxyID'], kind='cumulative', what=str(csv))
     images = np.stack([preprocess_rgb(read_rgb_image(folder / f'{gid}.jpg'),
                                       size=size, crop=crop)
                        for gid in table['GalaxyID']]) if len(table) else \
@@ -197,6 +316,14 @@ def load_gz2_catalogue(catalogue, *, image_column='file_loc', id_column=None,
         The ID column, the image path, the per-question fractions (GZ2
         names), the 37 Kaggle cumulative targets and, for counts, the
         counts.
+
+    Raises
+    ------
+    ValueError
+        For negative counts, fractions outside [0, 1] or questions whose
+        fractions do not sum to 1 (within `LABEL_TOLERANCE`; 0.05 for
+        ``'debiased'`` fractions, which Hart et al. 2016 adjust per answer),
+        missing values or duplicate IDs (`check_gz2_labels`, naming the rows).
     """
     table = catalogue if isinstance(catalogue, Table) else Table.read(catalogue)
     if image_column not in table.colnames:
@@ -206,6 +333,13 @@ def load_gz2_catalogue(catalogue, *, image_column='file_loc', id_column=None,
         id_column = next((c for c in ('dr7objid', 'id_str', 'objid', 'GalaxyID')
                           if c in table.colnames), None)
     per_question = GZ2_TREE.from_gz2_table(table, kind=kind)
+    ids = table[id_column] if id_column is not None else np.arange(len(table))
+    raw = np.ma.column_stack([table[c] for c in GZ2_TREE.gz2_columns(kind)]) \
+        if len(table) else np.zeros((0, GZ2_TREE.n_answers))
+    check_gz2_labels(raw, ids, kind='count' if kind == 'count' else 'fraction',
+                     tolerance=LABEL_TOLERANCE if kind in ('count', 'fraction',
+                                                            'weighted_fraction') else 0.05,
+                     what='catalogue labels')
     out = QTable()
     if id_column is not None:
         out[id_column] = table[id_column]

@@ -92,3 +92,78 @@ def test_gz2_catalogue_with_counts(tmp_path):
         load_gz2_catalogue(t, image_column='path')
     with pytest.raises(FileNotFoundError, match=r'img_0\.png'):
         load_gz2_catalogue(t, root=tmp_path / 'elsewhere')
+
+
+def _kaggle_folder(tmp_path, cumulative, ids):
+    (tmp_path / 'images_training_rev1').mkdir(exist_ok=True)
+    for gid in ids:
+        Image.fromarray(_blob(424, 120)).save(tmp_path / 'images_training_rev1' / f'{gid}.jpg')
+    t = GZ2_TREE.to_table(cumulative, convention='kaggle')
+    t.add_column(ids, name='GalaxyID', index=0)
+    t.write(tmp_path / 'training_solutions_rev1.csv', format='ascii.csv', overwrite=True)
+    return t
+
+
+def test_kaggle_labels_that_break_the_tree_are_named(tmp_path, random_fractions):
+    rng = np.random.default_rng(3)
+    ids = [100008, 100023, 100053]
+    cum = GZ2_TREE.to_kaggle(random_fractions(3, rng))
+    doubled = cum.copy()
+    doubled[1, GZ2_TREE.slice(1)] *= 0.5                   # question 1 summing to 0.5
+    _kaggle_folder(tmp_path, doubled, ids)
+    with pytest.raises(ValueError, match=r'do not sum to its parent answer .* 1 row\(s\): '
+                                         '100023'):
+        load_kaggle_galaxy_zoo(tmp_path)
+    outside = cum.copy()
+    outside[2, 5] = -0.5
+    _kaggle_folder(tmp_path, outside, ids)
+    with pytest.raises(ValueError, match=r'outside \[0, 1\] in 1 row\(s\): 100053'):
+        load_kaggle_galaxy_zoo(tmp_path)
+    _kaggle_folder(tmp_path, cum, [100008, 100008, 100053])
+    with pytest.raises(ValueError, match=r'duplicate IDs \[.100008.\]'):
+        load_kaggle_galaxy_zoo(tmp_path)
+
+
+def test_kaggle_limit_and_empty_files(tmp_path, random_fractions):
+    rng = np.random.default_rng(4)
+    ids = [100008, 100023]
+    _kaggle_folder(tmp_path, GZ2_TREE.to_kaggle(random_fractions(2, rng)), ids)
+    images, table = load_kaggle_galaxy_zoo(tmp_path, limit=0)
+    assert images.shape == (0, 3, 64, 64) and len(table) == 0
+    with pytest.raises(ValueError, match='limit must be an integer >= 0, got -1'):
+        load_kaggle_galaxy_zoo(tmp_path, limit=-1)
+    header = ','.join(['GalaxyID', *GZ2_TREE.kaggle_columns])
+    (tmp_path / 'training_solutions_rev1.csv').write_text(header + '\n')
+    images, table = load_kaggle_galaxy_zoo(tmp_path)
+    assert images.shape == (0, 3, 64, 64) and len(table) == 0
+
+
+def test_kaggle_ragged_row_is_named(tmp_path, random_fractions):
+    rng = np.random.default_rng(5)
+    ids = [100008, 100023]
+    _kaggle_folder(tmp_path, GZ2_TREE.to_kaggle(random_fractions(2, rng)), ids)
+    csv = tmp_path / 'training_solutions_rev1.csv'
+    lines = csv.read_text().splitlines()
+    lines[2] = ','.join(lines[2].split(',')[:20])              # a short row
+    csv.write_text('\n'.join(lines) + '\n')
+    with pytest.raises(ValueError, match=r'(missing values|short or ragged).*100023|'
+                                         r'Number of header columns'):
+        load_kaggle_galaxy_zoo(tmp_path)
+
+
+def test_gz2_counts_and_fractions_are_checked(tmp_path):
+    rng = np.random.default_rng(6)
+    counts = rng.integers(1, 30, (3, 37)).astype(float)
+    counts[2, 4] = -3
+    t = Table(list(counts.T), names=GZ2_TREE.gz2_columns('count'))
+    t['dr7objid'] = [1, 2, 3]
+    t['file_loc'] = ['a.png', 'b.png', 'c.png']
+    with pytest.raises(ValueError, match=r'negative vote counts in 1 row\(s\): 3'):
+        load_gz2_catalogue(t, root=tmp_path)
+    fractions = GZ2_TREE.counts_to_fractions(np.abs(counts))
+    fractions[0, GZ2_TREE.slice(2)] = 0.8                  # answers summing to 1.6
+    f = Table(list(fractions.T), names=GZ2_TREE.gz2_columns('fraction'))
+    f['dr7objid'] = [1, 2, 3]
+    f['file_loc'] = ['a.png', 'b.png', 'c.png']
+    with pytest.raises(ValueError, match=r'do not sum to 1 .* 1 row\(s\): 1'):
+        load_gz2_catalogue(f, kind='fraction', root=tmp_path)
