@@ -203,7 +203,7 @@ class MorphologyClassifier(ClassifierBase):
             ``Class11.6`` targets.
         """
         x = self.prepare(images, crop=crop)
-        return self._forward(x)
+        return self._forward(np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0))
 
     def _forward(self, x):
         return self._infer(x, self.model, (0, 37))
@@ -237,6 +237,9 @@ class MorphologyClassifier(ClassifierBase):
         """
         x = self.prepare(images, crop=crop)
         flags = np.zeros(len(x), np.int32)
+        bad = ~np.isfinite(x).all(axis=(1, 2, 3))
+        flags[bad] |= MorphFlag.BAD_PIXELS
+        x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0)
         return self._output(None, self._columns(self._forward(x), flags), {'crop': crop})
 
     def classify_catalog(self, catalog, image, *, size=10 * u.arcsec, position_column=None,
@@ -347,6 +350,7 @@ class MorphologyClassifier(ClassifierBase):
                 msg = ('every band needs a celestial WCS to cut out catalog positions; '
                        f'bands {missing} have none')
                 raise ValueError(msg)
+            _check_aligned(unpacked)
             return [np.asarray(u_.data, float) for u_ in unpacked], unpacked[0].wcs, 'flux'
         if not isinstance(image, NDData) or image.wcs is None:
             what = (type(image).__name__ if not isinstance(image, NDData)
@@ -424,12 +428,46 @@ class MorphologyClassifier(ClassifierBase):
         return (np.concatenate(maps) if maps else np.empty((0,) + x.shape[2:])), answers
 
 
+#: Smallest centre crop, in pixels: below it there is no galaxy to classify.
+MIN_CROP = 8
+
+
 def _crop(crop, hw):
     if crop is None:
         return None
-    if isinstance(crop, float):
+    if isinstance(crop, bool) or not isinstance(crop, (int, float, np.integer, np.floating)):
+        msg = f'crop must be a number of pixels (int) or a fraction (float), got {crop!r}'
+        raise TypeError(msg)
+    if isinstance(crop, (float, np.floating)):
         if not 0 < crop <= 1:
             msg = f'a fractional crop must be in (0, 1], got {crop}'
             raise ValueError(msg)
-        return max(1, round(crop * min(hw)))
-    return int(crop)
+        pixels = round(crop * min(hw))
+    else:
+        pixels = int(crop)
+    if pixels < MIN_CROP:
+        msg = (f'crop keeps {pixels} pixels of a {hw[0]} x {hw[1]} image; at least '
+               f'{MIN_CROP} are needed')
+        raise ValueError(msg)
+    return pixels
+
+
+def _check_aligned(bands):
+    """Three bands must share one pixel grid: same shape and WCS (to 0.05 pixel)."""
+    shapes = [b.data.shape for b in bands]
+    if len(set(shapes)) != 1:
+        msg = (f'the three bands must be on one pixel grid; their shapes differ: {shapes} '
+               '(resample them onto one grid first, e.g. with reproject)')
+        raise ValueError(msg)
+    ny, nx = shapes[0][-2:]
+    x = np.array([0, nx - 1, 0, nx - 1, (nx - 1) / 2])
+    y = np.array([0, 0, ny - 1, ny - 1, (ny - 1) / 2])
+    sky = bands[0].wcs.pixel_to_world(x, y)
+    for i, band in enumerate(bands[1:], start=1):
+        bx, by = band.wcs.world_to_pixel(sky)
+        offset = float(np.nanmax(np.hypot(bx - x, by - y)))
+        if not offset < 0.05:
+            msg = (f'band {i} is not on the pixel grid of band 0 (its WCS places the same '
+                   f'sky up to {offset:.3g} pixels away); resample the bands onto one grid '
+                   'first, e.g. with reproject')
+            raise ValueError(msg)

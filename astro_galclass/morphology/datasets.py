@@ -33,7 +33,11 @@ KAGGLE_CROP = 210
 
 def read_rgb_image(path):
     """
-    A JPEG/PNG file as ``(H, W, 3)`` uint8 (Pillow).
+    A JPEG/PNG file as ``(H, W, 3)`` RGB (Pillow).
+
+    8-bit images come back as uint8; 16-bit grey images as float32 in
+    [0, 1], scaled by their bit depth (a conversion to 8 bits would
+    saturate them).
 
     Parameters
     ----------
@@ -47,6 +51,13 @@ def read_rgb_image(path):
         msg = f'image file not found: {path}'
         raise FileNotFoundError(msg)
     with Image.open(path) as img:
+        if img.mode in ('I;16', 'I;16B', 'I;16L', 'I'):
+            # 16-bit (and 32-bit integer) grey images: scaled by their bit depth to
+            # [0, 1], never clipped at 255 as a conversion to 8-bit RGB would
+            data = np.asarray(img).astype(np.float32)
+            depth = 65535.0 if img.mode.startswith('I;16') or data.max() <= 65535 \
+                else float(np.iinfo(np.int32).max)
+            return np.repeat(np.clip(data / depth, 0, 1)[..., None], 3, axis=-1)
         return np.asarray(img.convert('RGB'))
 
 

@@ -172,3 +172,53 @@ class TestMorphologyClassifierContract(ClassifierContract):
 
     def classify_catalog(self, clf, catalog, images, **kwargs):
         return clf.classify_catalog(catalog, images, size=8 * u.arcsec, **kwargs)
+
+
+# -- issue 18: morphology inputs -------------------------------------------------------
+
+def test_sixteen_bit_png_is_scaled_not_saturated(clf, tmp_path):
+    from astro_galclass.morphology import read_rgb_image
+
+    ramp = np.tile(np.linspace(0, 60000, 64).astype(np.uint16), (64, 1))
+    Image.fromarray(ramp).save(tmp_path / 'deep.png')
+    rgb = read_rgb_image(tmp_path / 'deep.png')
+    assert rgb.shape == (64, 64, 3) and rgb.dtype == np.float32
+    np.testing.assert_allclose(rgb[0, :, 0], ramp[0] / 65535, atol=1e-6)
+    assert np.mean(rgb >= 0.999) < 0.01                       # not saturated
+    assert clf.classify(tmp_path / 'deep.png')['morph_flags'][0] == 0
+
+
+@pytest.mark.parametrize(('crop', 'error', 'match'), [
+    (0, ValueError, 'at least 8 are needed'),
+    (3, ValueError, 'at least 8 are needed'),
+    (0.01, ValueError, 'at least 8 are needed'),
+    (True, TypeError, 'crop must be a number'),
+    ('half', TypeError, 'crop must be a number'),
+])
+def test_crop_is_validated(clf, crop, error, match):
+    with pytest.raises(error, match=match):
+        clf.classify(np.zeros((1, 3, 128, 128), np.float32), crop=crop)
+
+
+def test_nan_pixels_are_filled_and_flagged_not_masked(clf):
+    images = np.random.default_rng(3).uniform(0, 1, (2, 3, 64, 64)).astype(np.float32)
+    images[1, :, 10:14, 10:14] = np.nan
+    table = clf.classify(images)
+    assert table['morph_flags'][0] == 0
+    assert table['morph_flags'][1] == MorphFlag.BAD_PIXELS
+    assert not table['t01_smooth_or_features_a01_smooth_fraction'].mask.any()
+    assert np.isfinite(clf.predict_kaggle(images)).all()
+
+
+def test_misaligned_bands_are_refused(clf):
+    centre = SkyCoord(150, 2, unit='deg')
+    wcs = make_tan_wcs(centre, 0.4 * u.arcsec / u.pix, (100, 100))
+    shifted = make_tan_wcs(centre.spherical_offsets_by(1 * u.arcsec, 0 * u.arcsec),
+                           0.4 * u.arcsec / u.pix, (100, 100))
+    data = np.zeros((100, 100))
+    with pytest.raises(ValueError, match='not on the pixel grid of band 0'):
+        clf.classify_catalog(centre, [NDData(data, wcs=wcs), NDData(data, wcs=shifted),
+                                      NDData(data, wcs=wcs)])
+    with pytest.raises(ValueError, match='their shapes differ'):
+        clf.classify_catalog(centre, [NDData(data, wcs=wcs), NDData(data[:90], wcs=wcs),
+                                      NDData(data, wcs=wcs)])
