@@ -1,6 +1,7 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """Turn the cutout inputs users have into one array in nJy per model pixel."""
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import astropy.units as u
@@ -9,6 +10,7 @@ from astropy.nddata import NDData
 from astropy.wcs import WCS
 from astropy.wcs.utils import proj_plane_pixel_scales
 
+from astro_galclass.exceptions import AstroGalclassUserWarning
 from astro_galclass.utils._images import unpack_image
 from astro_galclass.utils._units import flux_conversion, resolve_units
 
@@ -19,6 +21,30 @@ DEFAULT_CUTOUT_UNIT = u.nJy
 
 #: Relative tolerance on the pixel scale of cutouts that carry a WCS.
 _SCALE_TOLERANCE = 0.02
+
+
+#: Brightest |pixel| (nJy per 0.03" pixel) below which unitless cutouts cannot
+#: be in nJy: the noise of the deepest NIRCam mosaics is about 0.01 nJy/pix.
+_FAINTEST_PLAUSIBLE_NJY = 1e-4
+
+
+def _warn_if_not_njy(values, what, stacklevel):
+    """Warn when unitless data read in the default nJy look like another unit."""
+    finite = values[np.isfinite(values)]
+    if finite.size < 64:
+        return
+    sample = finite[::max(1, finite.size // 200_000)]
+    brightest = float(np.max(np.abs(sample)))
+    if 0 < brightest < _FAINTEST_PLAUSIBLE_NJY:
+        msg = (f'{what} carry no unit and are read as nJy per pixel, but their brightest '
+               f'pixel is {brightest:.2g} nJy, fainter than the noise of any NIRCam '
+               'mosaic (about 0.01 nJy/pix): are they in Jy or uJy? Pass unit= to say')
+        warnings.warn(msg, AstroGalclassUserWarning, stacklevel=stacklevel)
+    elif sample.min() >= 10 and sample.max() <= 40 and np.ptp(sample) < 15:
+        msg = (f'{what} carry no unit and are read as nJy per pixel, but every value lies '
+               f'between {sample.min():.3g} and {sample.max():.3g} with no noise around zero: '
+               'they look like magnitudes, which must be converted to flux first')
+        warnings.warn(msg, AstroGalclassUserWarning, stacklevel=stacklevel)
 
 
 def _to_model_flux(data, unit, pixel_scale, what):
@@ -45,6 +71,8 @@ def _array_input(values, data_unit, mask, *, bands, size, pixel_scale, unit,
     resolved = resolve_units({what: data_unit}, unit, what=what,
                              default=DEFAULT_CUTOUT_UNIT, stacklevel=6)[what]
     out = _to_model_flux(values, resolved, pixel_scale, what)
+    if data_unit is None and unit is None:
+        _warn_if_not_njy(out, what, stacklevel=6)
     if mask is not None:
         out = np.where(np.broadcast_to(mask, out.shape), np.nan, out)
     return out.reshape((-1, len(bands), size, size))
@@ -87,6 +115,8 @@ def _dict_input(source, *, bands, size, pixel_scale, unit, what):
         out[i] = _to_model_flux(image.data, units[band], pixel_scale, image.label)
         if image.mask is not None:
             out[i][image.mask] = np.nan
+    if unit is None and all(im.unit is None for im in images.values()):
+        _warn_if_not_njy(out, what, stacklevel=7)
     return out
 
 

@@ -2,6 +2,7 @@
 """Every kind of bad input gets a specific error saying what was expected and given."""
 
 import re
+import warnings
 
 import astropy.units as u
 import numpy as np
@@ -333,3 +334,18 @@ def test_implausible_fluxes_are_flagged_not_classified(classifier):
     assert 1e5 < MAX_PLAUSIBLE_NJY
     # every masked row says why
     assert np.all(flags[np.asarray(table['p_high_z'].mask)] != 0)
+
+
+def test_unitless_data_in_another_unit_warn(classifier):
+    """Issue 18: unitless Jy (or magnitudes) read as nJy warn instead of passing silently."""
+    rng = np.random.default_rng(7)
+    njy = rng.normal(0, 0.05, (2, 7, 64, 64))
+    njy[:, :, 30:34, 30:34] += 5
+    with pytest.warns(AstroGalclassUserWarning, match=r'are they in Jy or uJy\? Pass unit='):
+        classifier.classify(njy * 1e-9)                      # the same data in Jy
+    with pytest.warns(AstroGalclassUserWarning, match='look like magnitudes'):
+        classifier.classify(rng.uniform(27, 31, (2, 7, 64, 64)))
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        classifier.classify(njy)                              # plausible nJy: silent
+        classifier.classify(njy * 1e-9, unit='Jy')            # unit given: silent
