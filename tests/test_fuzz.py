@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import torch
 from astropy.table import Table
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -28,7 +27,7 @@ DOCUMENTED = (ValueError, TypeError, KeyError, FileNotFoundError, u.UnitsError)
 
 TINY = {'stem_channels': 4, 'spectral_channels': 4, 'n_spectral_blocks': 1,
         'spatial_channels': (4, 8), 'head_units': (8,), 'head_dropout': (0.1,)}
-FUZZ = settings(max_examples=30, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])
 
@@ -143,7 +142,7 @@ def test_classify_catalog_random_positions(tiny, field, ra, dec_offset, mask_see
 def test_random_bytes_as_weights(tmp_path_factory, blob):
     path = tmp_path_factory.mktemp('w') / 'random.pt'
     path.write_bytes(blob)
-    with pytest.raises(ValueError, match='not an astro_galclass weights file|damaged|refused'):
+    with pytest.raises(ValueError, match=r'not an astro_galclass weights file|damaged|refused'):
         HighZClassifier(path)
 
 
