@@ -4,6 +4,7 @@
 import hashlib
 import json
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,18 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         Weight of a pseudo-labelled row relative to a labelled one. Class
         weights (balancing) come from the true labels only, so that a class
         that is easy to pseudo-label does not shift the balance.
+    safe : bool, optional
+        Decide by cross-validation on the labelled rows whether the
+        unlabelled sources help: steps 2-5 and a Random Forest on the
+        labelled rows' features alone are both scored (balanced accuracy,
+        ``cv_folds`` stratified folds, the held-out labels hidden from
+        both); unless the semi-supervised pipeline scores higher, the model
+        is that supervised forest (``uses_unlabelled_`` False). Unlabelled
+        data mislead when their structure does not follow the classes.
+    cv_folds : int, optional
+        Folds of that cross-validation (fewer when a class has fewer
+        labels; with a class of one label it cannot be run and the
+        semi-supervised pipeline is kept, ``cv_scores_`` None).
     n_jobs : int, optional
         Processes for the forest and HDBSCAN's core distances (-1: all
         cores); the results do not depend on it.
@@ -112,6 +125,15 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         ``(N, n_classes)`` spread class probabilities of the training rows.
     feature_weights_ : `~numpy.ndarray`
         Weights of the scaled features in the label-spreading graph.
+    uses_unlabelled_ : bool
+        Whether the model is the semi-supervised pipeline (True) or, with
+        ``safe`` and a cross-validation that found no gain, the forest on
+        the labelled rows alone (False; no pseudo-labels then).
+    cv_scores_ : dict or None
+        Mean cross-validated balanced accuracy of ``'semi-supervised'`` and
+        ``'supervised'`` (None without ``safe`` or when it could not run).
+    decision_ : str
+        One line saying which model was chosen and why.
 
     Examples
     --------
@@ -129,7 +151,7 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, *, min_cluster_size=None, min_samples=10, n_neighbors=15, alpha=0.2,
                  n_estimators=300, confidence=0.9, purity=0.8, min_labelled=3, max_iter=3,
-                 pseudo_weight=0.5, n_jobs=1, random_state=0):
+                 pseudo_weight=0.5, safe=True, cv_folds=3, n_jobs=1, random_state=0):
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
         self.n_neighbors = n_neighbors
@@ -140,6 +162,8 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         self.min_labelled = min_labelled
         self.max_iter = max_iter
         self.pseudo_weight = pseudo_weight
+        self.safe = safe
+        self.cv_folds = cv_folds
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -168,14 +192,18 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
             ('n_neighbors', self.n_neighbors, f'an integer in [1, {n_rows - 1}]',
              lambda v: int(v) == v and 1 <= v < n_rows),
             ('alpha', self.alpha, 'a number in (0, 1)', lambda v: 0 < v < 1),
-            ('n_estimators', self.n_estimators, 'an integer >= 1',
-             lambda v: int(v) == v and v >= 1),
+            ('n_estimators', self.n_estimators, 'an integer in [1, 5000]',
+             lambda v: int(v) == v and 1 <= v <= 5000),
             ('confidence', self.confidence, 'a number in (0, 1]', lambda v: 0 < v <= 1),
             ('purity', self.purity, 'a number in [0.5, 1]', lambda v: 0.5 <= v <= 1),
             ('min_labelled', self.min_labelled, 'an integer >= 1',
              lambda v: int(v) == v and v >= 1),
-            ('max_iter', self.max_iter, 'an integer >= 1', lambda v: int(v) == v and v >= 1),
+            ('max_iter', self.max_iter, 'an integer in [1, 100]',
+             lambda v: int(v) == v and 1 <= v <= 100),
             ('pseudo_weight', self.pseudo_weight, 'a number in (0, 1]', lambda v: 0 < v <= 1),
+            ('safe', self.safe, 'True or False', lambda v: isinstance(v, (bool, np.bool_))),
+            ('cv_folds', self.cv_folds, 'an integer in [2, 20]',
+             lambda v: int(v) == v and 2 <= v <= 20),
         ]
         for name, value, expected, ok in checks:
             try:
@@ -203,7 +231,6 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         import hdbscan
-        from sklearn.semi_supervised import LabelSpreading
 
         if hasattr(self, 'n_features_in_'):
             del self.n_features_in_
@@ -219,7 +246,6 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             msg = f'at least two classes need labelled rows, got {self.classes_.tolist()}'
             raise ValueError(msg)
-        k = len(self.classes_)
         index = np.full(len(y), -1)
         index[labelled] = np.searchsorted(self.classes_, y[labelled])
         self.X_train_, self.y_train_ = X.copy(), y.copy()
@@ -242,13 +268,38 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
                           '-1 and outlier scores 1. Try a smaller min_cluster_size.',
                           AstroGalclassUserWarning, stacklevel=2)
         F = self._forest_inputs(Z, self.clusterer_.probabilities_, outlier)
-        counts = {}
-        for cid, c in zip(cluster[labelled], index[labelled], strict=True):
-            counts.setdefault(int(cid), np.zeros(k, int))[c] += 1
-        self.cluster_counts_ = counts
+        self.cluster_counts_ = self._cluster_counts(cluster, index, labelled)
         allowed = self._allowed_classes(cluster)
-        # 2. forest on the labelled rows; its importances weight the graph
-        class_weight = labelled.sum() / (k * np.bincount(index[labelled], minlength=k))
+        semi = self._semi_supervised(Z, F, index, labelled, allowed)
+        self.feature_weights_, self.label_distributions_ = semi['weights'], semi['spread']
+        self.n_iter_ = semi['n_iter']
+        self.cv_scores_ = None
+        self.uses_unlabelled_ = True
+        self.decision_ = 'semi-supervised (safe=False: not tested against a supervised forest)'
+        if self.safe:
+            self._decide(Z, F, index, labelled, cluster)
+        if self.uses_unlabelled_:
+            forest, train, targets = semi['forest'], semi['train'], semi['targets']
+        else:
+            forest = self._supervised_forest(Z, index, labelled)
+            train, targets = labelled, index
+            self.n_iter_ = 0
+        self.forest_ = forest
+        pseudo = train & ~labelled
+        self.pseudo_labels_ = np.where(pseudo, self.classes_[targets], -1)
+        self.n_pseudo_labelled_ = int(pseudo.sum())
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def _class_weight(self, index, labelled):
+        k = len(self.classes_)
+        return labelled.sum() / (k * np.bincount(index[labelled], minlength=k))
+
+    def _semi_supervised(self, Z, F, index, labelled, allowed):
+        """Steps 2-5 of `fit` with the labels ``index`` of the ``labelled`` rows."""
+        from sklearn.semi_supervised import LabelSpreading
+
+        class_weight = self._class_weight(index, labelled)
 
         def fit_forest(train, targets):
             w = class_weight[targets[train]] * np.where(labelled[train], 1.0,
@@ -257,17 +308,17 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
                                         random_state=self.random_state)
             return rf.fit(F[train], targets[train], sample_weight=w)
 
+        # 2. forest on the labelled rows; its importances weight the graph
         forest = fit_forest(labelled, index)
         importance = forest.feature_importances_[:Z.shape[1]]
-        self.feature_weights_ = np.sqrt(importance / max(importance.mean(), 1e-12))
+        weights = np.sqrt(importance / max(importance.mean(), 1e-12))
         # 3. label spreading over the weighted k-NN graph
         spreading = LabelSpreading(kernel='knn', n_neighbors=int(self.n_neighbors),
                                    alpha=self.alpha, max_iter=100)
-        spreading.fit(Z * self.feature_weights_, index)
+        spreading.fit(Z * weights, np.where(labelled, index, -1))
         P = spreading.label_distributions_
-        self.label_distributions_ = P
         spread_class = P.argmax(axis=1)
-        consistent = allowed[np.arange(len(X)), spread_class]
+        consistent = allowed[np.arange(len(Z)), spread_class]
         # 4. first pseudo-labels: spreading, forest and cluster agree
         proba = forest.predict_proba(F)
         take = (~labelled & consistent & (P.max(axis=1) >= self.confidence)
@@ -275,9 +326,10 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         targets = np.where(labelled, index, spread_class)
         train = labelled | take
         # 5. self-training: refit, add the sources the new forest is sure of
+        n_iter = 0
         for iteration in range(1, int(self.max_iter) + 1):
             forest = fit_forest(train, targets)
-            self.n_iter_ = iteration
+            n_iter = iteration
             rest = np.flatnonzero(~train)
             if iteration == self.max_iter or not len(rest):
                 break
@@ -287,22 +339,72 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
             if not add.any():
                 break
             train[rest[add]] = True
-        self.forest_ = forest
-        pseudo = train & ~labelled
-        self.pseudo_labels_ = np.where(pseudo, self.classes_[targets], -1)
-        self.n_pseudo_labelled_ = int(pseudo.sum())
-        self.n_features_in_ = X.shape[1]
-        return self
+        return {'forest': forest, 'weights': weights, 'spread': P, 'train': train,
+                'targets': targets, 'n_iter': n_iter}
+
+    def _supervised_forest(self, Z, index, labelled):
+        """The fallback: a class-balanced forest on the labelled rows' scaled features."""
+        rf = RandomForestClassifier(n_estimators=int(self.n_estimators), n_jobs=self.n_jobs,
+                                    random_state=self.random_state)
+        w = self._class_weight(index, labelled)[index[labelled]]
+        return rf.fit(Z[labelled], index[labelled], sample_weight=w)
+
+    def _cluster_counts(self, cluster, index, labelled):
+        """Labelled members per class of each cluster (dict cluster -> counts)."""
+        counts = {}
+        for cid, c in zip(cluster[labelled], index[labelled], strict=True):
+            counts.setdefault(int(cid), np.zeros(len(self.classes_), int))[c] += 1
+        return counts
+
+    def _decide(self, Z, F, index, labelled, cluster):
+        """Cross-validate both models on the labelled rows; keep the better (ties: supervised)."""
+        from sklearn.metrics import balanced_accuracy_score
+        from sklearn.model_selection import StratifiedKFold
+
+        rows = np.flatnonzero(labelled)
+        smallest = np.bincount(index[rows]).min()
+        folds = min(int(self.cv_folds), int(smallest))
+        if folds < 2:
+            self.decision_ = ('semi-supervised (a class has a single label: the unlabelled '
+                              'data could not be tested against a supervised forest)')
+            return
+        scores = {'semi-supervised': [], 'supervised': []}
+        split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
+        for fit_rows, test_rows in split.split(rows, index[rows]):
+            known = np.zeros(len(Z), bool)
+            known[rows[fit_rows]] = True
+            held = rows[test_rows]
+            if len(np.unique(index[known])) < len(self.classes_):
+                continue
+            # the clusters' dominant classes from this fold's labels only
+            allowed = self._allowed_classes(cluster, self._cluster_counts(cluster, index, known))
+            semi = self._semi_supervised(Z, F, index, known, allowed)
+            scores['semi-supervised'].append(balanced_accuracy_score(
+                index[held], semi['forest'].predict(F[held])))
+            sup = self._supervised_forest(Z, index, known)
+            scores['supervised'].append(balanced_accuracy_score(
+                index[held], sup.predict(Z[held])))
+        if not scores['supervised']:
+            self.decision_ = 'semi-supervised (the cross-validation folds lacked a class)'
+            return
+        self.cv_scores_ = {k: float(np.mean(v)) for k, v in scores.items()}
+        semi_score, sup_score = self.cv_scores_['semi-supervised'], self.cv_scores_['supervised']
+        self.uses_unlabelled_ = semi_score > sup_score
+        chosen = ('semi-supervised: the unlabelled sources help' if self.uses_unlabelled_
+                  else 'supervised forest on the labelled rows: the unlabelled sources do not '
+                       'help')
+        self.decision_ = (f'{chosen} (cross-validated balanced accuracy {semi_score:.3f} '
+                          f'semi-supervised vs {sup_score:.3f} supervised, {folds} folds)')
 
     def _dominated(self, cid, n):
         """Whether cluster ``cid``, with labelled members ``n`` per class, is class-dominated."""
         return cid >= 0 and n.sum() >= self.min_labelled and n.max() >= self.purity * n.sum()
 
-    def _allowed_classes(self, cluster):
+    def _allowed_classes(self, cluster, counts=None):
         """``(N, k)`` booleans: classes a source's cluster lets it be given."""
         k = len(self.classes_)
         allowed = np.ones((len(cluster), k), bool)
-        for cid, n in self.cluster_counts_.items():
+        for cid, n in (self.cluster_counts_ if counts is None else counts).items():
             if not self._dominated(cid, n):
                 continue
             members = cluster == cid
@@ -331,7 +433,9 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
             One row per cluster (-1: the sources in no cluster): ``n_members``,
             ``n_labelled_<class>``, ``dominant_class`` (empty when the
             cluster is not class-dominated: too few labels or mixed) and
-            ``n_pseudo_labelled``.
+            ``n_pseudo_labelled``; ``table.meta['decision']`` says whether the
+            model uses the unlabelled sources (`decision_`) and
+            ``table.meta['cv_scores']`` the cross-validated scores behind it.
         """
         from astropy.table import QTable
 
@@ -351,6 +455,8 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         table['dominant_class'] = dominant
         table['n_pseudo_labelled'] = [int(np.sum((cluster == c) & (self.pseudo_labels_ >= 0)))
                                       for c in ids]
+        table.meta['decision'] = self.decision_
+        table.meta['cv_scores'] = self.cv_scores_
         return table
 
     # -- prediction -----------------------------------------------------------------
@@ -398,9 +504,11 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, 'forest_')
         X = self._check_X(X)
+        Z = self.scaler_.transform(X)
+        if not self.uses_unlabelled_:
+            return self.forest_.predict_proba(Z)
         _, strength, outlier = self.cluster_info(X)
-        return self.forest_.predict_proba(
-            self._forest_inputs(self.scaler_.transform(X), strength, outlier))
+        return self.forest_.predict_proba(self._forest_inputs(Z, strength, outlier))
 
     def predict(self, X):
         """
@@ -483,9 +591,9 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         """
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as data:
+            with open(path, 'rb') as handle, np.load(handle, allow_pickle=False) as data:
                 fields = {k: data[k] for k in data.files}
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             msg = f'{path} is not a semi-supervised model file written by save(): {exc}'
             raise ValueError(msg) from exc
         if str(fields.get('format', '')) != _FORMAT:
