@@ -109,7 +109,10 @@ def label_fraction_benchmark(X, y, X_test, y_test, *, fractions=(0.01, 0.05, 0.2
     table : `~astropy.table.QTable`
         One row per method and fraction: means and standard deviations over
         the repeats of accuracy, high-z completeness and contamination,
-        labelled and pseudo-labelled counts, and fit time.
+        labelled and pseudo-labelled counts, the share of repeats in which
+        the semi-supervised model kept the unlabelled data
+        (``uses_unlabelled``; see ``SemiSupervisedClassifier(safe=True)``),
+        and fit time.
     """
     X, X_test = np.asarray(X, float), np.asarray(X_test, float)
     y, y_test = np.asarray(y, int), np.asarray(y_test, int)
@@ -146,6 +149,7 @@ def label_fraction_benchmark(X, y, X_test, y_test, *, fractions=(0.01, 0.05, 0.2
                 if bright is not None:
                     result['accuracy_bright'] = float(np.mean(pred[bright] == y_test[bright]))
                 result.update(n_labelled=int(labelled.sum()), n_pseudo=int(pseudo),
+                              uses_unlabelled=float(getattr(model, 'uses_unlabelled_', False)),
                               fit_seconds=seconds)
                 runs[name].append(result)
         for name, results in runs.items():
