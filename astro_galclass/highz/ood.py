@@ -196,19 +196,26 @@ def single_band_score(values, fwhm_pix):
     sigma = 1.4826 * np.median(np.abs(high), axis=(2, 3))                  # (N, bands)
     peak = maximum_filter(high, size=(1, 1, 3, 3), mode='nearest')
     score[:] = -np.inf
+    # the nearest observed band on each side of each band, per source (-1: none)
+    index = np.arange(n_bands)
+    below = np.full((n, n_bands), -1)
+    above = np.full((n, n_bands), -1)
+    for b in range(n_bands):
+        lower = observed[:, :b] * (index[:b] + 1)          # 1-based, 0 where unobserved
+        below[:, b] = lower.max(axis=1, initial=0) - 1
+        upper = np.where(observed[:, b + 1:], index[b + 1:], n_bands)
+        nearest = upper.min(axis=1, initial=n_bands)
+        above[:, b] = np.where(nearest < n_bands, nearest, -1)
+    rows = np.arange(n)
     for b in range(n_bands):
         own = min(_PSF_MARGIN * _psf_sharpness(round(float(fwhm_pix[b]), 3)), _PSF_CAP)
         floor = own * np.maximum(v[:, b], 0)
         support = np.zeros_like(v[:, b])
-        for i in range(n):
-            if not observed[i, b] or sigma[i, b] <= 0:
-                continue
-            for step in (-1, 1):                 # the nearest observed band on each side
-                j = b + step
-                while 0 <= j < n_bands and not observed[i, j]:
-                    j += step
-                if 0 <= j < n_bands:
-                    np.maximum(support[i], _NEIGHBOUR_RATIO * peak[i, j], out=support[i])
+        for neighbour in (below[:, b], above[:, b]):
+            has = neighbour >= 0
+            if has.any():
+                support[has] = np.maximum(support[has], _NEIGHBOUR_RATIO
+                                          * peak[rows[has], neighbour[has]])
         excess = (high[:, b] - np.maximum(support, floor)).max(axis=(1, 2))
         ok = observed[:, b] & (sigma[:, b] > 0)
         score[ok] = np.maximum(score[ok], excess[ok] / sigma[ok, b])
