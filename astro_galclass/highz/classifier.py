@@ -447,9 +447,9 @@ class HighZClassifier(ClassifierBase):
         given = check_band_subset(bands, self.bands, minimum=1, what=what)
         if set(given) != set(self.bands) and not self.band_mask:
             msg = (f'{what}: the model {self.name!r} needs all its bands {list(self.bands)}, '
-                   f'got {list(given)}; a model with a band-availability input '
-                   '(HighZClassifier.pretrained() from version 4 on, or one trained with '
-                   'LymanBreakCNN(band_mask=True)) classifies band subsets')
+                   f'got {list(given)}; only a network with a band-availability input '
+                   '(LymanBreakCNN(band_mask=True), e.g. from "galclass train-highz --recipe '
+                   'bands") classifies band subsets')
             raise ValueError(msg)
         return check_band_subset(given, self.bands, minimum=self.min_bands, what=what)
 
