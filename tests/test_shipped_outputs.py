@@ -59,7 +59,8 @@ def compute_outputs():
     maps, _ = morph.gradcam(gal[:2])
     out['morphology_gradcam'] = maps
     field, truth = make_toy_field(n_sources=8, seed=5)
-    bands = [field[b] for b in ('F444W', 'F200W', 'F115W')]
+    # three bands on one pixel grid (bands on different grids are refused)
+    bands = [field[b] for b in ('F444W', 'F356W', 'F277W')]
     result = morph.classify_catalog(truth, bands, size=2 * u.arcsec)
     names = [c for c in result.colnames if c.endswith('_fraction')]
     out['morphology_catalog'] = np.stack([np.ma.filled(result[c], np.nan) for c in names],
