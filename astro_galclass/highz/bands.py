@@ -99,7 +99,7 @@ def band_names(bits, bands=NIRCAM_BANDS):
     Examples
     --------
     >>> from astro_galclass.highz import band_names
-    >>> band_names(0b1001010)              # the COSMOS-Web bands
+    >>> band_names(0b1010110)              # bits 1, 2, 4, 6: the COSMOS-Web bands
     ('F115W', 'F150W', 'F277W', 'F444W')
     """
     bits = int(bits)
