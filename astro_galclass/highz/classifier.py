@@ -517,9 +517,10 @@ dict or sequence of dict
 
     def _probabilities(self, values, flags, target=None, progress=False):
         """Probabilities (N, n_classes), NaN rows where not classifiable."""
-        return self._evaluate(values, flags, target, progress=progress)[0]
+        return self._evaluate(values, flags, target, progress=progress, ood=False)[0]
 
-    def _evaluate(self, values, flags, target=None, *, uncertainty=0, progress=False):
+    def _evaluate(self, values, flags, target=None, *, uncertainty=0, progress=False,
+                  ood=True):
         """
         Probabilities, out-of-distribution scores and Monte Carlo spreads.
 
@@ -528,17 +529,17 @@ dict or sequence of dict
         samples, the head's dropout samples. Returns ``(probs, ood, draws)``:
         ``(N, n_classes)``, ``(N,)`` (NaN without statistics) and the
         dropout samples ``(N, uncertainty, n_classes)`` or None; NaN rows
-        where not classifiable.
+        where not classifiable. ``ood=False`` skips the scores (NaN).
         """
         n, n_classes = len(values), len(self.classes)
         probs = np.full((n, n_classes), np.nan)
-        ood = np.full(n, np.nan)
+        want_ood, ood = ood, np.full(n, np.nan)
         draws = np.full((n, uncertainty, n_classes), np.nan) if uncertainty else None
         ok = (flags & UNCLASSIFIED) == 0
         if not ok.any():
             return probs, ood, draws
         model, temperature = self.model, self.temperature
-        stats = self.metadata.get('ood')
+        stats = self.metadata.get('ood') if want_ood else None
         features = _OOD_FEATURES['embedding' if stats is None else stats.get('features',
                                                                              'embedding')]
         size = features[1](model)
@@ -814,7 +815,8 @@ dict or sequence of dict
         target = self._resolve_priors(priors)
         values, given = self._prepare(cutouts, bands, unit)
         self._check_data(values)
-        return self._evaluate(values, self._flags(values, given), target, uncertainty=samples)[2]
+        return self._evaluate(values, self._flags(values, given), target, uncertainty=samples,
+                              ood=False)[2]
 
     def classify(self, cutouts, *, bands=None, unit=None, priors=None, uncertainty=False):
         """
