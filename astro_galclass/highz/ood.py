@@ -22,14 +22,15 @@ threshold.
 from functools import lru_cache
 
 import numpy as np
-from scipy.ndimage import maximum_filter, median_filter
+from scipy.ndimage import maximum_filter
 
 __all__ = ['OOD_SCORE', 'SINGLE_BAND_SCORE', 'fit_class_gaussians', 'mahalanobis_score',
            'single_band_score']
 
 #: What the single-band artefact score measures, written into the weights metadata.
-SINGLE_BAND_SCORE = ('largest excess, in robust noise units, of a 3x3-median high-pass '
-                     'pixel over both 10x the high-pass of the nearest observed bands '
+SINGLE_BAND_SCORE = ('largest excess, in robust noise units, of a high-pass pixel (minus '
+                     'the mean of its 4 neighbours) over both 10x the high-pass of the '
+                     'nearest observed bands '
                      '(3x3 max) and 1.3x the point-spread function\'s own high-pass '
                      'fraction (at most 0.6) of the pixel value')
 
@@ -121,9 +122,17 @@ def mahalanobis_score(embedding, means, precision):
     return d2.min(axis=1) if len(x) else np.zeros(0)
 
 
+def _high_pass(image):
+    """The pixel minus the mean of its four neighbours (edges repeated), over the last two axes."""
+    padded = np.pad(image, [(0, 0)] * (image.ndim - 2) + [(1, 1), (1, 1)], mode='edge')
+    neighbours = (padded[..., :-2, 1:-1] + padded[..., 2:, 1:-1]
+                  + padded[..., 1:-1, :-2] + padded[..., 1:-1, 2:])
+    return image - 0.25 * neighbours
+
+
 @lru_cache(maxsize=64)
 def _psf_sharpness(fwhm_pix):
-    """Largest 3x3-median high-pass / peak of a pixelated Gaussian PSF (any sub-pixel centre)."""
+    """Largest high-pass / peak of a pixelated Gaussian PSF (any sub-pixel centre)."""
     sigma, over, size = fwhm_pix / 2.3548, 5, 15
     grid = np.arange(size * over) / over + 0.5 / over
     best = 0.0
@@ -132,7 +141,7 @@ def _psf_sharpness(fwhm_pix):
             gx = np.exp(-0.5 * (grid - size // 2 - dx) ** 2 / sigma ** 2)
             gy = np.exp(-0.5 * (grid - size // 2 - dy) ** 2 / sigma ** 2)
             psf = np.outer(gy, gx).reshape(size, over, size, over).sum(axis=(1, 3))
-            high = psf - median_filter(psf, size=3, mode='nearest')
+            high = _high_pass(psf)
             best = max(best, float((high / psf.max()).max()))
     return best
 
@@ -141,8 +150,8 @@ def single_band_score(values, fwhm_pix):
     """
     Strength of the sharpest feature that only one band shows.
 
-    For each band, the high-pass image (the pixel minus the median of its
-    3x3 neighbourhood) is compared with (a) ten times the high-pass, 3x3
+    For each band, the high-pass image (the pixel minus the mean of its
+    four neighbours, a discrete Laplacian) is compared with (a) ten times the high-pass, 3x3
     maximum, of the nearest observed band on either side, and (b) the
     largest high-pass fraction a point source can have in that band
     (from its PSF FWHM, with a margin of 1.3, at most 0.6) times the pixel
@@ -191,8 +200,8 @@ def single_band_score(values, fwhm_pix):
         return score
     observed = usable_bands(values)
     v = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
-    high = v - median_filter(v, size=(1, 1, 3, 3), mode='nearest')
-    high -= np.median(high, axis=(2, 3), keepdims=True)
+    high = _high_pass(v)
+    high -= np.median(high, axis=(-2, -1), keepdims=True)
     sigma = 1.4826 * np.median(np.abs(high), axis=(2, 3))                  # (N, bands)
     peak = maximum_filter(high, size=(1, 1, 3, 3), mode='nearest')
     score[:] = -np.inf
