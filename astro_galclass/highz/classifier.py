@@ -65,24 +65,33 @@ _OOD_FEATURES = {
 }
 
 
+#: Share of the false-flag budget of `HighZClassifier.fit_ood` given to the
+#: pixel test: what it catches (cosmic rays, trails) scores orders of
+#: magnitude above sources, so a small share costs it nothing and leaves the
+#: rest to the embedding's score.
+_PIXEL_BUDGET = 0.2
+
+
 def _joint_thresholds(mahalanobis, single, rate):
     """
-    Thresholds of the two scores, at one quantile, so that either flags ``rate`` of them.
+    Thresholds of the two scores such that either flags ``rate`` of these sources.
 
-    ``single`` may be None (no single-band score): then the Mahalanobis
-    threshold alone is the ``1 - rate`` quantile.
+    The pixel score gets ``_PIXEL_BUDGET`` of the rate; the Mahalanobis
+    threshold is then the lowest that keeps the union at ``rate``.
+    ``single`` may be None (no pixel score): the Mahalanobis threshold alone
+    is the ``1 - rate`` quantile.
     """
     if single is None:
         return float(np.quantile(mahalanobis, 1 - rate)), None
-    lo, hi = 1 - rate, 1 - rate / 2           # a union flags between rate/2 and rate each
+    t_s = float(np.quantile(single, 1 - _PIXEL_BUDGET * rate))
+    lo, hi = 1 - rate, 1.0
     for _ in range(40):
         q = (lo + hi) / 2
-        t_m, t_s = np.quantile(mahalanobis, q), np.quantile(single, q)
-        if np.mean((mahalanobis > t_m) | (single > t_s)) > rate:
+        if np.mean((mahalanobis > np.quantile(mahalanobis, q)) | (single > t_s)) > rate:
             lo = q
         else:
             hi = q
-    return float(np.quantile(mahalanobis, hi)), float(np.quantile(single, hi))
+    return float(np.quantile(mahalanobis, hi)), t_s
 
 
 def _check_names(name, values):
@@ -630,9 +639,10 @@ dict or sequence of dict
         (`~astro_galclass.highz.ood.fit_class_gaussians`) are fitted on one
         half of the cutouts. On the other half, the thresholds of the
         Mahalanobis score and of the pixel-level
-        `~astro_galclass.highz.ood.single_band_score` are set at one
-        quantile such that ``false_flag_rate`` of these sources exceed
-        either; ``highz_ood`` is then the larger of each score over its
+        `~astro_galclass.highz.ood.single_band_score` are set such that
+        ``false_flag_rate`` of these sources exceed either (a fifth of it
+        for the pixel test, whose targets score far above any source);
+        ``highz_ood`` is then the larger of each score over its
         threshold, and above 1 (`ood_threshold`) a source is flagged
         ``OUT_OF_DISTRIBUTION``. The statistics go into `metadata`
         (``'ood'``) and are saved with the weights; the network is

@@ -29,14 +29,14 @@ __all__ = ['OOD_SCORE', 'SINGLE_BAND_SCORE', 'fit_class_gaussians', 'mahalanobis
 
 #: What the single-band artefact score measures, written into the weights metadata.
 SINGLE_BAND_SCORE = ('largest excess, in robust noise units, of a high-pass pixel (minus '
-                     'the mean of its 4 neighbours) over both 10x the high-pass of the '
+                     'the mean of its 4 neighbours) over both 30x the high-pass of the '
                      'nearest observed bands '
                      '(3x3 max) and 1.3x the point-spread function\'s own high-pass '
                      'fraction (at most 0.6) of the pixel value')
 
 #: A feature brighter, in the high-pass image, than this many times what the
 #: neighbouring bands show at the same place is a candidate single-band artefact.
-_NEIGHBOUR_RATIO = 10.0
+_NEIGHBOUR_RATIO = 30.0
 #: Margin on the high-pass fraction of the PSF, and its cap (the short-wave
 #: PSFs are about as sharp as a pixel: there the neighbours decide).
 _PSF_MARGIN, _PSF_CAP = 1.3, 0.6
@@ -151,8 +151,9 @@ def single_band_score(values, fwhm_pix):
     Strength of the sharpest feature that only one band shows.
 
     For each band, the high-pass image (the pixel minus the mean of its
-    four neighbours, a discrete Laplacian) is compared with (a) ten times the high-pass, 3x3
-    maximum, of the nearest observed band on either side, and (b) the
+    four neighbours, a discrete Laplacian) is compared with (a) thirty
+    times the high-pass, 3x3 maximum, of the nearest observed band on
+    either side, and (b) the
     largest high-pass fraction a point source can have in that band
     (from its PSF FWHM, with a margin of 1.3, at most 0.6) times the pixel
     value. The excess over both, divided by the band's robust (MAD) noise
@@ -173,8 +174,8 @@ def single_band_score(values, fwhm_pix):
     Returns
     -------
     score : `~numpy.ndarray`
-        ``(N,)``. On simulated in-distribution JADES-deep cutouts 99% score
-        below about 4 (``benchmarks/bench_highz_ood.py``).
+        ``(N,)``. On simulated in-distribution JADES-deep cutouts 99.8%
+        score below about 2.5 (``benchmarks/bench_highz_ood.py``).
 
     Examples
     --------

@@ -34,7 +34,7 @@ _READABLE_VERSIONS = (1, 2)
 #: SHA-256 of the bytes of the weights files shipped in ``astro_galclass/data``;
 #: `shipped_weights_path` refuses a file that differs.
 SHIPPED_SHA256 = {
-    'highz_default.pt': 'ba71b20d04476f4064aa8089992baf83aeea7e4e2c62980736ae008dba085b25',
+    'highz_default.pt': '1d2cb4f93f3ceb3ee8df61b3e24ffefcf41f28625e905ef44427ae4eac9a3d77',
     'morphology_default.pt': '594dd508498148212e8d36b235815cab59fa238d704dc50bcaaf86ebfa8c3ff0',
 }
 
