@@ -225,7 +225,21 @@ class BandDropout:
         return f'BandDropout(p_all={self.p_all}, minimum={self.minimum})'
 
     def masks(self, n, *, generator=None):
-        """``(n, n_bands)`` bool availability: which bands each cutout keeps."""
+        """
+        Which bands each of ``n`` cutouts keeps.
+
+        Parameters
+        ----------
+        n : int
+            Number of cutouts.
+        generator : `torch.Generator`, optional
+            Source of the random choices (seeds a numpy generator).
+
+        Returns
+        -------
+        keep : `~numpy.ndarray` of bool
+            ``(n, n_bands)``.
+        """
         n_bands = len(self.bands)
         rng = np.random.default_rng(
             int(torch.randint(2 ** 62, (1,), generator=generator)))

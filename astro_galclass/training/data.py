@@ -427,7 +427,14 @@ class BandDropoutBatches:
         return len(self.stream)
 
     def class_counts(self, n_classes):
-        """Number of cutouts per class in one epoch (that of the wrapped stream)."""
+        """
+        Number of cutouts per class in one epoch (that of the wrapped stream).
+
+        Parameters
+        ----------
+        n_classes : int
+            Number of classes, passed to the wrapped stream.
+        """
         return self.stream.class_counts(n_classes)
 
     def __iter__(self):
