@@ -1002,6 +1002,18 @@ dict or sequence of dict
                    'priors': self._priors_option(target), 'uncertainty': samples}
         return self._output(catalog, columns, options, overwrite=overwrite)
 
+    def _warn_unusable(self, values, given, what):
+        """Say which sources a method without flags computes from zero-filled data."""
+        flags = self._flags(values, given)
+        bad = np.flatnonzero((flags & UNCLASSIFIED) != 0)
+        if len(bad):
+            reasons = sorted({flag.name for flag in HighZFlag
+                              if flag & UNCLASSIFIED and np.any(flags[bad] & flag)})
+            warnings.warn(f'{what}: {len(bad)} source(s) (rows {bad[:5].tolist()}'
+                          f"{' ...' if len(bad) > 5 else ''}) cannot be classified ({reasons}); "
+                          'their results come from zero-filled data', AstroGalclassUserWarning,
+                          stacklevel=3)
+
     def _warn_zero_cores(self, counts, *, stacklevel):
         """Name the bands whose source cores are exact zeros (unexposed)."""
         named = {b: int(c) for b, c in zip(self.bands, counts, strict=True) if c}
@@ -1057,8 +1069,9 @@ dict or sequence of dict
         >>> HighZClassifier.pretrained(device='cpu').embed(cutouts).shape
         (4, 256)
         """
-        values, _ = self._prepare(cutouts, bands, unit)
+        values, given = self._prepare(cutouts, bands, unit)
         self._check_data(values)
+        self._warn_unusable(values, given, 'embed')
         return self._infer(values, self.model.embed, (0, self.model.embedding_size))
 
     def feature_maps(self, cutouts, *, bands=None, unit=None):
@@ -1076,8 +1089,9 @@ dict or sequence of dict
             ``'stem'``, ``'spectral'``, ``'attention'`` and ``'spatial'``
             stage outputs, each ``(N, channels, height, width)``.
         """
-        values, _ = self._prepare(cutouts, bands, unit)
+        values, given = self._prepare(cutouts, bands, unit)
         self._check_data(values)
+        self._warn_unusable(values, given, 'feature_maps')
         out = {}
         self.model.eval()
         with torch.inference_mode():
@@ -1126,8 +1140,9 @@ dict or sequence of dict
             msg = f'stage must index one of the {len(blocks)} spatial blocks, got {stage!r}'
             raise ValueError(msg) from None
         c = self.classes.index(class_name)
-        values, _ = self._prepare(cutouts, bands, unit)
+        values, given = self._prepare(cutouts, bands, unit)
         self._check_data(values)
+        self._warn_unusable(values, given, 'gradcam')
         self.model.eval()
         maps = [grad_cam(self.model, x, layer, lambda out: out[:, c])
                 for x in self._batches(values)]

@@ -126,6 +126,7 @@ class BandSampler:
         far = -10.0 * max(self.data.shape) - 10
         x0 = np.where(finite, x0, far)
         y0 = np.where(finite, y0, far)
+        jac = np.where(finite[:, None, None], jac, 0.0)
         ax = np.floor(x0)
         ay = np.floor(y0)
         lx0 = (x0 - ax).astype(np.float32)[:, None, None]
@@ -149,6 +150,10 @@ class BandSampler:
                     values += val
                     outside |= out
         values *= (factor / (k * k)).astype(values.dtype)[:, None, None]
+        # a position the WCS cannot place (e.g. the far side of the sky from a
+        # TAN projection) is off the image, not a cutout of bad pixels
+        outside[~finite] = True
+        values[~finite] = np.nan
         return values.astype(np.float32, copy=False), outside
 
     def _bilinear(self, ax, ay, lx, ly):

@@ -14,7 +14,7 @@ from astropy.wcs import WCS
 
 from astro_galclass import HighZClassifier
 from astro_galclass.exceptions import AstroGalclassUserWarning
-from astro_galclass.highz import LymanBreakCNN
+from astro_galclass.highz import HighZFlag, LymanBreakCNN
 
 BANDS = ('F090W', 'F115W', 'F150W', 'F200W', 'F277W', 'F356W', 'F444W')
 
@@ -349,3 +349,31 @@ def test_unitless_data_in_another_unit_warn(classifier):
         warnings.simplefilter('error')
         classifier.classify(njy)                              # plausible nJy: silent
         classifier.classify(njy * 1e-9, unit='Jy')            # unit given: silent
+
+
+def test_position_on_the_far_side_of_the_sky_is_off_image(classifier, toy_field):
+    """Issue 18: the far side of a TAN mosaic is OFF_IMAGE, not BAD_PIXELS|BAND_MISSING."""
+    images, truth = toy_field
+    centre = truth['sky_centroid'][0]
+    far = SkyCoord([centre.ra.deg + 180, centre.ra.deg] * u.deg,
+                   [-centre.dec.deg, centre.dec.deg] * u.deg)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        out = classifier.classify_catalog(far, images)
+    assert out['highz_flags'][0] & HighZFlag.OFF_IMAGE
+    assert not out['highz_flags'][0] & HighZFlag.BAD_PIXELS
+
+
+def test_embed_warns_about_zero_filled_sources(classifier):
+    """Issue 18: embed no longer zero-fills a band without data silently."""
+    values = np.random.default_rng(8).normal(0, 1, (3, 7, 64, 64))
+    values[1, 2] = np.nan
+    with pytest.warns(AstroGalclassUserWarning, match=r'embed: 1 source\(s\) \(rows \[1\]\) '
+                                                      r"cannot be classified \(\['BAND_MISSING'"):
+        emb = classifier.embed(values)
+    assert emb.shape[0] == 3
+    with pytest.warns(AstroGalclassUserWarning, match='feature_maps: 1 source'):
+        classifier.feature_maps(values)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        classifier.embed(values[[0, 2]])
