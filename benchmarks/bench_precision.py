@@ -16,24 +16,15 @@ cores).
 """
 
 import argparse
-import time
 
 import numpy as np
 import torch
+from bench_highz_inference import timed as _timed
 
 from astro_galclass import HighZClassifier
 from astro_galclass.morphology import MorphologyClassifier
 from astro_galclass.simulate import MorphologySimulator, NIRCamSimulator
 from astro_galclass.training.calibration import expected_calibration_error
-
-
-def _timed(func, repeat):
-    best, result = np.inf, None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = func()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def main(argv=None):

@@ -14,7 +14,7 @@ from any subset of at least `MIN_BANDS` bands.
 import numpy as np
 import torch
 
-from astro_galclass.highz.flags import MIN_CORE_FRACTION, _core_mask, zero_core_bands
+from astro_galclass.highz.flags import usable_bands
 from astro_galclass.nircam import NIRCAM_BANDS, SURVEY_BANDS
 
 __all__ = ['MIN_BANDS', 'BandDropout', 'band_mask_input', 'band_names',
@@ -107,39 +107,6 @@ def band_names(bits, bands=NIRCAM_BANDS):
         msg = f'bits must be an integer in [0, {2 ** len(bands)}), got {bits}'
         raise ValueError(msg)
     return tuple(b for i, b in enumerate(bands) if bits >> i & 1)
-
-
-def usable_bands(values):
-    """
-    Which bands of each cutout have data at the source.
-
-    A band is usable when at least `~astro_galclass.highz.flags.MIN_CORE_FRACTION`
-    of its core (r <= 3 pixels) is finite and its core is not mostly exact
-    zeros (unexposed; `zero_core_bands`).
-
-    Parameters
-    ----------
-    values : `~numpy.ndarray`
-        ``(N, n_bands, size, size)``; NaN (or inf) marks missing pixels.
-
-    Returns
-    -------
-    usable : `~numpy.ndarray` of bool
-        ``(N, n_bands)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from astro_galclass.highz import usable_bands
-    >>> cutouts = np.random.default_rng(0).normal(0, 1, (1, 7, 64, 64))
-    >>> cutouts[0, 0] = np.nan                  # no F090W
-    >>> usable_bands(cutouts).astype(int)
-    array([[0, 1, 1, 1, 1, 1, 1]])
-    """
-    values = np.asarray(values)
-    core = _core_mask(*values.shape[-2:])
-    valid = np.isfinite(values[..., core]).mean(axis=-1) >= MIN_CORE_FRACTION
-    return valid & ~zero_core_bands(values)
 
 
 def band_mask_input(x, available):

@@ -120,14 +120,13 @@ def cutout_flags(values, outside=None, *, min_bands=None):
     flags[bad_inside.any(axis=(1, 2, 3))] |= HighZFlag.BAD_PIXELS
 
     core = _core_mask(ny, nx)
-    core_valid = (~invalid[..., core]).mean(axis=-1)           # (N, bands)
     zero = zero_core_bands(values)
     flags[zero.any(axis=1)] |= HighZFlag.ZERO_CORE
     core_values = values[..., core]                                   # (N, bands, core)
     with np.errstate(invalid='ignore'):
         implausible = np.isfinite(core_values) & (np.abs(core_values) > MAX_PLAUSIBLE_NJY)
     flags[implausible.any(axis=(1, 2))] |= HighZFlag.IMPLAUSIBLE_FLUX
-    unusable = (core_valid < MIN_CORE_FRACTION) | zero                # (N, bands)
+    unusable = ~usable_bands(values)                                  # (N, bands)
     if min_bands is None:
         flags[unusable.any(axis=1)] |= HighZFlag.BAND_MISSING
     else:
@@ -168,3 +167,36 @@ def zero_core_bands(values):
     ny, nx = values.shape[-2:]
     core = _core_mask(ny, nx)
     return (values[..., core] == 0).mean(axis=-1) >= MIN_CORE_FRACTION
+
+
+def usable_bands(values):
+    """
+    Which bands of each cutout have data at the source.
+
+    A band is usable when at least `MIN_CORE_FRACTION`
+    of its core (r <= 3 pixels) is finite and its core is not mostly exact
+    zeros (unexposed; `zero_core_bands`).
+
+    Parameters
+    ----------
+    values : `~numpy.ndarray`
+        ``(N, n_bands, size, size)``; NaN (or inf) marks missing pixels.
+
+    Returns
+    -------
+    usable : `~numpy.ndarray` of bool
+        ``(N, n_bands)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from astro_galclass.highz import usable_bands
+    >>> cutouts = np.random.default_rng(0).normal(0, 1, (1, 7, 64, 64))
+    >>> cutouts[0, 0] = np.nan                  # no F090W
+    >>> usable_bands(cutouts).astype(int)
+    array([[0, 1, 1, 1, 1, 1, 1]])
+    """
+    values = np.asarray(values)
+    core = _core_mask(*values.shape[-2:])
+    valid = np.isfinite(values[..., core]).mean(axis=-1) >= MIN_CORE_FRACTION
+    return valid & ~zero_core_bands(values)

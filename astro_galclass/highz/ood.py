@@ -24,6 +24,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.ndimage import maximum_filter
 
+from astro_galclass.highz.flags import usable_bands
+
 __all__ = ['OOD_SCORE', 'SINGLE_BAND_SCORE', 'fit_class_gaussians', 'mahalanobis_score',
            'single_band_score']
 
@@ -187,8 +189,6 @@ def single_band_score(values, fwhm_pix):
     >>> bool(score[0] < 6 < 50 < score[1])
     True
     """
-    from astro_galclass.highz.bands import usable_bands
-
     values = np.asarray(values, dtype=np.float32)
     fwhm_pix = np.asarray(fwhm_pix, dtype=float)
     if values.ndim != 4 or len(fwhm_pix) != values.shape[1]:

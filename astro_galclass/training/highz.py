@@ -507,6 +507,24 @@ def reproduce_highz(output, *, device='auto', init=None, max_epochs=None,
     return save_classifier(clf, output), history
 
 
+def _start_from(init, device):
+    """The network a fine-tune continues (default: the shipped one) and its recipe record."""
+    loaded = (HighZClassifier.pretrained(device=device) if init is None
+              else HighZClassifier(init, device=device))
+    previous = {**loaded.metadata.get('recipe', {}),
+                'loaded_from': loaded.name if init is None else Path(init).name}
+    return loaded, previous
+
+
+def _set_sky_priors(clf, depth):
+    """Record the sky's class mix at ``depth`` as the file's ``default_priors``."""
+    mix = NIRCamSimulator(depth=depth).sky_class_fractions()
+    clf.metadata['default_priors'] = {c: float(mix[c]) for c in clf.classes}
+    clf.metadata['default_priors_source'] = (
+        f'NIRCamSimulator(depth={depth!r}).sky_class_fractions(): the class mix '
+        'of a field at that depth from published surface densities')
+
+
 def finetune_highz_sky(output, *, init=None, device='auto', max_epochs=None,
                        batches_per_epoch=None, n_val=None, workers=None, time_budget=None,
                        checkpoint_dir=None, progress=True, name='highz-sim-jades-deep-sky'):
@@ -554,18 +572,11 @@ def finetune_highz_sky(output, *, init=None, device='auto', max_epochs=None,
     """
     recipe = override_recipe(HIGHZ_SKY_RECIPE, max_epochs=max_epochs,
                              batches_per_epoch=batches_per_epoch, n_val=n_val, workers=workers)
-    loaded = (HighZClassifier.pretrained(device=device) if init is None
-              else HighZClassifier(init, device=device))
-    previous = {**loaded.metadata.get('recipe', {}),
-                'loaded_from': loaded.name if init is None else Path(init).name}
+    loaded, previous = _start_from(init, device)
     clf, history = _simulated_stage(recipe, loaded.model, device=device, name=name,
                                     calibrate=True, checkpoint_dir=checkpoint_dir,
                                     progress=progress, time_budget=time_budget)
-    mix = NIRCamSimulator(depth=recipe['depth']).sky_class_fractions()
-    clf.metadata['default_priors'] = {c: float(mix[c]) for c in clf.classes}
-    clf.metadata['default_priors_source'] = (
-        f"NIRCamSimulator(depth={recipe['depth']!r}).sky_class_fractions(): the class mix "
-        'of a field at that depth from published surface densities')
+    _set_sky_priors(clf, recipe['depth'])
     clf.metadata['recipe'] = {
         'reproduce': 'galclass train-highz --recipe sky --init V3.pt',
         'previous': previous, 'sky': clf.metadata['recipe'],
@@ -626,8 +637,7 @@ def finetune_highz_bands(output, *, init=None, device='auto', max_epochs=None,
     start = time.perf_counter()
     recipe = override_recipe(HIGHZ_BANDS_RECIPE, max_epochs=max_epochs,
                              batches_per_epoch=batches_per_epoch, n_val=n_val, workers=workers)
-    loaded = (HighZClassifier.pretrained(device=device) if init is None
-              else HighZClassifier(init, device=device))
+    loaded, previous = _start_from(init, device)
     if loaded.model.band_mask:
         msg = f'{loaded.name!r} already takes a band-availability input'
         raise ValueError(msg)
@@ -675,13 +685,7 @@ def finetune_highz_bands(output, *, init=None, device='auto', max_epochs=None,
                    max_epochs=recipe['max_epochs'], patience=recipe['patience'],
                    schedule=recipe['schedule'], seed=seed, checkpoint_dir=checkpoint_dir,
                    progress=progress, calibrate=True, time_budget=time_budget)
-    mix = NIRCamSimulator(depth=recipe['depth']).sky_class_fractions()
-    clf.metadata['default_priors'] = {c: float(mix[c]) for c in clf.classes}
-    clf.metadata['default_priors_source'] = (
-        f"NIRCamSimulator(depth={recipe['depth']!r}).sky_class_fractions(): the class mix "
-        'of a field at that depth from published surface densities')
-    previous = {**loaded.metadata.get('recipe', {}),
-                'loaded_from': loaded.name if init is None else Path(init).name}
+    _set_sky_priors(clf, recipe['depth'])
     seen = len(history) * batch * recipe['batches_per_epoch']
     clf.metadata['simulator'] = balanced.settings()
     clf.metadata['sky_simulator'] = sky.settings()
