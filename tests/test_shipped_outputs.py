@@ -53,7 +53,7 @@ def compute_outputs():
     out['highz_catalog_flags'] = np.asarray(result['highz_flags'])
 
     morph = MorphologyClassifier.pretrained(device='cpu', batch_size=8)
-    gal, _ = MorphologySimulator(seed=13).sample(12)
+    gal, _ = MorphologySimulator(seed=13, realism='clean').sample(12)
     out['morphology_inputs_sha256'] = np.array(_sha(gal))
     out['morphology_kaggle'] = morph.predict_kaggle(gal)
     maps, _ = morph.gradcam(gal[:2])

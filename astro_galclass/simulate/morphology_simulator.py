@@ -22,22 +22,46 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 from astropy.table import QTable, vstack
+from scipy.ndimage import gaussian_filter
 from scipy.special import expit
 
 from astro_galclass.morphology.preprocess import asinh_rgb
 from astro_galclass.morphology.tree import GZ2_TREE
-from astro_galclass.simulate.sersic import sersic_b
+from astro_galclass.simulate import _photo, _scene
+from astro_galclass.simulate.sersic import petrosian_r90_over_re, sersic_b
 from astro_galclass.utils._progress import progress_bar
 
-__all__ = ['MORPHOLOGY_KINDS', 'MorphologySimulator']
+__all__ = ['GZ2_FRAME_R90', 'MORPHOLOGY_KINDS', 'MorphologySimulator', 'REALISM']
 
 #: Latent galaxy kinds and their default frequencies.
 MORPHOLOGY_KINDS = {'elliptical': 0.33, 'disk': 0.42, 'irregular': 0.07,
                     'merger': 0.07, 'star': 0.06, 'artifact': 0.05}
 
-# relative g, r, i fluxes of the components (red bulges, blue star formation)
+#: The simulator's two kinds of images (see `MorphologySimulator`).
+REALISM = ('clean', 'photograph')
+
+#: Side of a Galaxy Zoo 2 Kaggle crop in units of the galaxy's Petrosian
+#: R90 (r band): the GZ2 images are 424 pixels of 0.02 petroR90_r
+#: (Willett et al. 2013, MNRAS 435, 2835), the Kaggle recipe keeps the
+#: central 210 of them, so 210 x 0.02 = 4.2 R90.
+GZ2_FRAME_R90 = 4.2
+
+
+def _colours(g_r, r_i):
+    """Relative g, r, i fluxes of a component of colours g - r and r - i (AB)."""
+    return (10 ** (-0.4 * g_r), 1.0, 10 ** (0.4 * r_i))
+
+
+# relative g, r, i fluxes of the components (red bulges, blue star formation).
+# 'clean' keeps the colours the shipped v3 model was trained with (its old
+# stars are 0.4 mag too red in g - r); 'photograph' uses the SDSS colours of
+# the red sequence (g - r 0.77, r - i 0.40), of disks (0.55, 0.30) and of
+# star-forming knots (0.15, 0.05) (Strateva et al. 2001, AJ 122, 1861;
+# Blanton & Moustakas 2009, ARA&A 47, 159).
 _COLOURS = {'old': (0.35, 1.0, 1.35), 'disk': (0.65, 1.0, 1.15),
             'young': (1.05, 1.0, 0.85), 'white': (1.0, 1.0, 1.0)}
+_SDSS_COLOURS = {'old': _colours(0.77, 0.40), 'disk': _colours(0.55, 0.30),
+                 'young': _colours(0.15, 0.05), 'white': (1.0, 1.0, 1.0)}
 _OVERSAMPLE = 2
 
 
@@ -68,12 +92,43 @@ class MorphologySimulator:
         Kind -> frequency (see `MORPHOLOGY_KINDS`).
     voters : float, optional
         Mean number of volunteers per galaxy (Poisson, at least 10).
+    realism : {'photograph', 'clean'}, optional
+        ``'photograph'`` (the default): the galaxy in a field as real
+        photographs show it, and photographed in a randomly drawn way
+        (see Notes). ``'clean'``: the isolated, centred galaxy of fixed
+        framing and one asinh stretch that the shipped v3 model was
+        trained on (kept so that its scores can be reproduced).
 
     Notes
     -----
-    Each object has its own PSF FWHM (0.8-3 pixels): Galaxy Zoo 2 images
-    were scaled to the galaxy, so the seeing is large in the pixels of
-    small galaxies, and their detail is less visible.
+    Each object has its own PSF FWHM: Galaxy Zoo 2 images were scaled to
+    the galaxy, so the seeing is large in the pixels of small galaxies,
+    and their detail is less visible.
+
+    With ``realism='photograph'``:
+
+    - **framing and zoom**: seven images in ten are framed as the Galaxy
+      Zoo 2 Kaggle crops (side `GZ2_FRAME_R90` = 4.2 Petrosian R90,
+      scattered by 0.1 dex), the others anywhere from 1.5 R90 (the galaxy
+      fills the frame) to 20 R90 (a small galaxy in a wide field), with a
+      centring error of about one pixel; the volunteers see less detail
+      when the galaxy spans few pixels;
+    - **the field**: stars and faint galaxies with the counts of
+      high-latitude SDSS fields, bright stars with diffraction spikes and
+      halos, a close companion in one image in ten (the sources are in
+      the docstring of ``astro_galclass.simulate._scene``);
+    - **galaxies**: SDSS colours; ellipticals with Sersic n about 4 (0.8
+      scatter); bars in 30% of disks (Masters et al. 2011, MNRAS 411,
+      2026); pitch angles 18 +- 7 degrees (Hart et al. 2017, MNRAS 472,
+      2263); star-forming clumps on a third of the disks; dust lanes in
+      edge-on disks;
+    - **the photograph**: a Gaussian or Moffat PSF, white or correlated
+      noise, a sky offset and gradient, a random stretch (asinh, log or
+      clipped linear), colour balance, 15% monochrome, 8-bit quantisation
+      and JPEG compression in 60% of images (``astro_galclass.simulate._photo``).
+
+    The volunteers answer the same tree with the same model, and answer
+    "star or artifact" for stars and artifacts, not for field stars.
 
     Examples
     --------
@@ -85,7 +140,7 @@ class MorphologySimulator:
     True
     """
 
-    def __init__(self, *, seed=None, size=64, kinds=None, voters=40.0):
+    def __init__(self, *, seed=None, size=64, kinds=None, voters=40.0, realism='photograph'):
         self.rng = np.random.default_rng(seed)
         self.seed = seed
         self.size = int(size)
@@ -101,11 +156,16 @@ class MorphologySimulator:
         total = sum(kinds.values())
         self.kinds = {k: v / total for k, v in kinds.items()}
         self.voters = float(voters)
+        if realism not in REALISM:
+            msg = f'realism must be one of {REALISM}, got {realism!r}'
+            raise ValueError(msg)
+        self.realism = realism
+        self.colours = _COLOURS if realism == 'clean' else _SDSS_COLOURS
 
     def settings(self):
         """Plain description, for weights metadata."""
         return {'simulator': 'MorphologySimulator', 'seed': self.seed, 'size': self.size,
-                'kinds': self.kinds, 'voters': self.voters}
+                'kinds': self.kinds, 'voters': self.voters, 'realism': self.realism}
 
     # -- latent properties ---------------------------------------------------------
 
@@ -150,7 +210,53 @@ class MorphologySimulator:
         t['ring'] = disk_like & (rng.uniform(size=n) < 0.08)
         t['dust_lane'] = disk_like & (t['inclination'] > 75) & (rng.uniform(size=n) < 0.5)
         t['phase'] = rng.uniform(0, 2 * np.pi, n)
+        if self.realism == 'photograph':
+            self._draw_photograph(t)
         return t
+
+    def _draw_photograph(self, t):
+        """The 'photograph' population: published distributions, framing, field."""
+        rng = self.rng
+        n = len(t)
+        kind = np.asarray(t['kind'])
+        disk = kind == 'disk'
+        t['sersic_n'] = np.where(kind == 'elliptical', np.clip(rng.normal(4.0, 0.8, n), 2.5, 6),
+                                 np.asarray(t['sersic_n']))
+        t['bar'] = disk & (rng.uniform(size=n) < 0.30)
+        t['pitch'] = np.clip(rng.normal(18.0, 7.0, n), 5, 45)
+        t['clumps'] = np.where(disk & (rng.uniform(size=n) < 0.33), rng.integers(3, 13, n), 0)
+        # framing: the frame's side in units of the galaxy's R90
+        nominal = GZ2_FRAME_R90 * 10 ** rng.normal(0, 0.1, n)
+        wide = np.exp(rng.uniform(np.log(1.5), np.log(20.0), n))
+        t['frame_r90'] = np.where(rng.uniform(size=n) < 0.7, nominal, wide)
+        # the Petrosian R90 in pixels (before the PSF), as GZ2 scaled its images to
+        t['r90'] = self.size / np.asarray(t['frame_r90'])
+        profile = np.where(kind == 'elliptical', np.asarray(t['sersic_n']), 1.0)
+        t['re'] = np.asarray(t['r90']) / petrosian_r90_over_re(profile)
+        # seeing in units of R90 (SDSS: 1.0-2.0 arcsec for R90 of 3-20 arcsec)
+        psf = np.exp(rng.uniform(np.log(0.05), np.log(0.35), n)) * np.asarray(t['r90'])
+        t['psf_fwhm'] = np.maximum(psf, 0.8)
+        t['psf_beta'] = np.where(rng.uniform(size=n) < 0.6, rng.uniform(2.5, 4.8, n), np.nan)
+        t['noise_correlation'] = np.where(rng.uniform(size=n) < 0.3, rng.uniform(0.5, 1.2, n),
+                                          0.0)
+        t['sky_offset'] = rng.normal(0, 1.0, n)          # in units of the pixel noise
+        t['sky_gradient'] = rng.exponential(1.0, n)      # across the frame, same units
+        t['sky_angle'] = rng.uniform(0, 2 * np.pi, n)
+        t['centre_offset'] = rng.normal(0, 1.0, (n, 2))  # pixels
+        # the field: GZ2 galaxies have r < 17.7 and R90 of a few arcsec
+        t['mag_r'] = rng.uniform(14.0, 17.7, n)
+        r90_arcsec = 10 ** rng.normal(np.log10(6.0), 0.2, n)
+        t['frame_arcsec'] = np.asarray(t['frame_r90']) * r90_arcsec
+        area = (np.asarray(t['frame_arcsec']) / 60) ** 2                   # arcmin^2
+        star_density = np.exp(rng.uniform(*np.log(_scene.STAR_DENSITY), n))
+        galaxy_density = np.exp(rng.uniform(*np.log(_scene.GALAXY_DENSITY), n))
+        t['n_stars'] = rng.poisson(star_density * area)
+        t['n_galaxies'] = rng.poisson(galaxy_density * area)
+        t['companion'] = ~np.isin(kind, ['star', 'artifact', 'merger']) & (
+            rng.uniform(size=n) < 0.1)
+        t['spike_angle'] = rng.uniform(0, np.pi / 2, n)
+        for name, values in _photo.draw_settings(rng, n).items():
+            t[name] = values
 
     # -- rendering -----------------------------------------------------------------
 
@@ -172,9 +278,14 @@ class MorphologySimulator:
         kind = row['kind']
         re, q, th = row['re'], row['axis_ratio'], row['theta']
         out = np.zeros((3,) + x.shape)
+        colours = self.colours
+        photo = self.realism == 'photograph'
+        if photo:                                  # real cutouts are not centred exactly
+            x = x - row['centre_offset'][0]
+            y = y - row['centre_offset'][1]
 
         def add(img, colour, weight):
-            out[:] += weight * img[None] * np.asarray(_COLOURS[colour])[:, None, None]
+            out[:] += weight * img[None] * np.asarray(colours[colour])[:, None, None]
 
         if kind == 'elliptical':
             img, *_ = self._sersic(x, y, re, row['sersic_n'], q, th)
@@ -201,6 +312,22 @@ class MorphologySimulator:
                 add(ring / ring.sum(), 'young', 0.15 * (1 - bt))
                 features += 0.15
             add(disk, 'disk', (1 - bt) * (1 - features))
+            if photo and row['clumps'] > 0:
+                # star-forming knots along the disk (on the arms when it has some)
+                k = int(row['clumps'])
+                rad = rng.uniform(0.3, 1.8, k) * re
+                if row['arms'] > 0:
+                    ang = (np.log(rad / re) / np.tan(np.radians(row['pitch']))
+                           - row['phase'] / row['arms']
+                           + 2 * np.pi * rng.integers(0, row['arms'], k) / row['arms'])
+                else:
+                    ang = rng.uniform(0, 2 * np.pi, k)
+                ku, kv = rad * np.cos(ang), rad * np.sin(ang) * max(q, 0.05)
+                kx = ku * np.cos(th) - kv * np.sin(th)
+                ky = ku * np.sin(th) + kv * np.cos(th)
+                knots = sum(_scene.point(x, y, a, b, width=max(0.08 * re, 0.5))
+                            for a, b in zip(kx, ky, strict=True))
+                add(knots / k, 'young', rng.uniform(0.04, 0.12) * (1 - bt))
             if bt > 0:
                 bulge, *_ = self._sersic(x, y, 0.3 * re, 4.0, 0.85, th)
                 add(bulge, 'old', bt)
@@ -238,9 +365,22 @@ class MorphologySimulator:
         elif kind == 'star':
             star = np.exp(-0.5 * (x ** 2 + y ** 2) / 0.3 ** 2)
             colour = rng.uniform(0, 1)
-            out[:] += (star / star.sum())[None] * (
-                colour * np.asarray(_COLOURS['old']) + (1 - colour) * np.asarray(
-                    _COLOURS['young']))[:, None, None]
+            star = star / star.sum()
+            if photo and rng.uniform() < 0.5:          # a bright star: spikes and halo
+                star = (0.75 * star
+                        + 0.15 * _scene.spikes(x, y, 0, 0, rng.uniform(0.1, 0.4) * self.size,
+                                               row['spike_angle'])
+                        + 0.1 * _scene.halo(x, y, 0, 0, rng.uniform(1, 4)))
+            out[:] += star[None] * (
+                colour * np.asarray(colours['old']) + (1 - colour) * np.asarray(
+                    colours['young']))[:, None, None]
+        elif photo and rng.uniform() < 0.3:            # artifact: a bleed trail / bad column
+            ang = row['spike_angle']
+            d = x * np.cos(ang) + y * np.sin(ang)
+            along = -x * np.sin(ang) + y * np.cos(ang)
+            column = np.exp(-0.5 * (d / 0.6) ** 2) * (np.abs(along) < rng.uniform(0.2, 0.5)
+                                                      * self.size)
+            add(column / max(column.sum(), 1e-12), 'white', 1.0)
         else:                                          # artifact: a satellite trail
             ang = rng.uniform(0, np.pi)
             off = rng.uniform(-0.3, 0.3) * self.size
@@ -248,14 +388,6 @@ class MorphologySimulator:
             trail = np.exp(-0.5 * (d / 0.5) ** 2)
             add(trail / trail.sum(), 'white', 1.0)
         return out
-
-    @staticmethod
-    def _psf_convolve(img, fwhm):
-        s = img.shape[-1]
-        k = np.fft.fftfreq(s)
-        sigma = fwhm / 2.3548 * _OVERSAMPLE
-        kernel = np.exp(-2 * np.pi ** 2 * sigma ** 2 * (k[:, None] ** 2 + k[None, :] ** 2))
-        return np.fft.ifft2(np.fft.fft2(img) * kernel).real
 
     def render(self, truth, *, progress=False):
         """
@@ -271,19 +403,39 @@ class MorphologySimulator:
         x, y = self._grid()
         n = len(truth)
         out = np.empty((n, 3, self.size, self.size), np.float32)
+        photo = self.realism == 'photograph'
+        c = np.arange(self.size) - (self.size - 1) / 2
         bar = progress_bar(total=n, progress=progress, unit='galaxy', desc='simulating')
         for i, row in enumerate(truth):
             bar.update(1)
-            img = self._psf_convolve(self._render_one(row, x, y), row['psf_fwhm'])
-            img = img.reshape(3, self.size, _OVERSAMPLE, self.size, _OVERSAMPLE).sum(axis=(2, 4))
+            model = self._render_one(row, x, y)
+            beta = row['psf_beta'] if photo and np.isfinite(row['psf_beta']) else None
+            kernel = _scene.psf_kernel(x.shape, row['psf_fwhm'], beta, _OVERSAMPLE)
+            img = self._binned(np.fft.ifft2(np.fft.fft2(model) * kernel).real)
+            if photo:
+                field = np.zeros_like(model)
+                _scene.add_field(field, x, y, row, self.rng, self.colours)
+                img = img + self._binned(np.fft.ifft2(np.fft.fft2(field) * kernel).real)
             # white sky noise giving the requested S/N within 2 r_e (or the PSF)
             radius = 2 * (row['re'] if row['kind'] not in ('star', 'artifact') else 1.0)
             area = np.pi * (radius ** 2 + (row['psf_fwhm'] / 2.3548) ** 2 * 4)
             sigma = 0.9 / (row['snr'] * np.sqrt(area))
-            img = img + self.rng.normal(0, sigma, img.shape)
+            noise = self.rng.normal(0, 1, img.shape)
+            if photo:
+                if row['noise_correlation'] > 0:      # resampled co-adds: correlated noise
+                    noise = gaussian_filter(noise, (0, row['noise_correlation'],
+                                                    row['noise_correlation']))
+                    noise /= noise.std()
+                ramp = (np.cos(row['sky_angle']) * c[None, :] + np.sin(row['sky_angle'])
+                        * c[:, None]) / (self.size / 2)
+                noise = noise + row['sky_offset'] + 0.5 * row['sky_gradient'] * ramp[None]
+            img = img + sigma * noise
             out[i] = img
         bar.close()
         return out
+
+    def _binned(self, img):
+        return img.reshape(3, self.size, _OVERSAMPLE, self.size, _OVERSAMPLE).sum(axis=(2, 4))
 
     @staticmethod
     def to_rgb(flux):
@@ -300,6 +452,27 @@ class MorphologySimulator:
             ``(N, 3, H, W)`` g, r, i fluxes, as from `render`.
         """
         return asinh_rgb(np.asarray(flux)[:, ::-1])
+
+    def photograph(self, flux, truth):
+        """
+        Colour images in [0, 1] (i, r, g as R, G, B) of gri fluxes.
+
+        With ``realism='clean'``, `to_rgb`; with ``'photograph'``, each image
+        with the stretch, colour balance, monochrome, quantisation and JPEG
+        settings of its row of ``truth``.
+
+        Parameters
+        ----------
+        flux : array-like
+            ``(N, 3, H, W)`` g, r, i fluxes, as from `render`.
+        truth : `~astropy.table.QTable`
+            The rows of `draw` the images were rendered from.
+        """
+        if self.realism == 'clean':
+            return self.to_rgb(flux)
+        flux = np.asarray(flux)
+        return np.stack([_photo.photograph(f[::-1], row) for f, row in zip(flux, truth,
+                                                                           strict=True)])
 
     # -- the volunteers ---------------------------------------------------------------
 
@@ -323,6 +496,10 @@ class MorphologySimulator:
         # how visible detail is: resolved (r_e against the PSF) and bright enough
         psf = np.asarray(truth['psf_fwhm'], float)
         vis = np.clip((re / psf - 1) / 3.0, 0, 1) * (1 - np.exp(-snr / 30))
+        photo = 'frame_r90' in truth.colnames
+        if photo:
+            # a galaxy spanning few pixels shows little whatever the seeing
+            vis = vis * np.clip((np.asarray(truth['r90'], float) - 2) / 6, 0, 1)
         face_on = np.sqrt(np.clip(np.cos(np.radians(inc)), 0, 1))
         disk = kind == 'disk'
         p = np.zeros((n, 37))
@@ -354,6 +531,9 @@ class MorphologySimulator:
         odd_kind = np.select([kind == 'merger', kind == 'irregular', kind == 'artifact',
                               np.asarray(truth['ring']), np.asarray(truth['dust_lane'])],
                              [0.85, 0.7, 0.6, 0.55 + 0.3 * vis, 0.4 + 0.4 * vis], 0.07)
+        companion = np.asarray(truth['companion']) if photo else np.zeros(n, bool)
+        # a close companion makes some volunteers call the galaxy odd, a merger
+        odd_kind = np.where(companion, np.maximum(odd_kind, 0.25), odd_kind)
         p[:, s(6)] = _normalise(np.stack([odd_kind, 1 - odd_kind], axis=1))
         # Q7 roundness
         p[:, s(7)] = _soft(q, [0.92, 0.62, 0.3], 0.12)
@@ -368,6 +548,7 @@ class MorphologySimulator:
         q8[kind == 'irregular', 2] += 0.5
         q8[kind == 'artifact', 4] += 1.0
         q8[kind == 'artifact', 1] += 0.3
+        q8[companion, 5] += 0.5
         p[:, s(8)] = _normalise(q8)
         # Q9 edge-on bulge shape: rounded, boxy, none
         q9 = _soft(bt, [0.45, 0.3, 0.0], 0.12)
@@ -458,7 +639,7 @@ class MorphologySimulator:
             return self._sample_parallel(n, int(workers))
         show = n >= 10000 if progress is None else bool(progress)
         truth = self.draw(n)
-        images = self.to_rgb(self.render(truth, progress=show)) if n else np.empty(
+        images = self.photograph(self.render(truth, progress=show), truth) if n else np.empty(
             (0, 3, self.size, self.size), np.float32)
         probs = self.answer_probabilities(truth)
         counts = self.vote(probs)
