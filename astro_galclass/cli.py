@@ -233,7 +233,7 @@ def _train_highz_recipe(args):
         raise SystemExit(msg)
     start = time.perf_counter()
     clf, history = reproduce_highz(
-        args.output, device=args.device, init=args.init, max_epochs=args.max_epochs,
+        args.output, device=args.device, init=_init_path(args.init, 'highz'), max_epochs=args.max_epochs,
         finetune_epochs=args.finetune_epochs, batches_per_epoch=args.batches_per_epoch,
         n_val=args.n_val, workers=args.workers, time_budget=args.time_budget,
         checkpoint_dir=args.checkpoint_dir, progress=not args.no_progress)
@@ -253,7 +253,7 @@ def _train_highz_sky(args):
     start = time.perf_counter()
     function = finetune_highz_sky if args.recipe == 'sky' else finetune_highz_bands
     clf, history = function(
-        args.output, init=args.init, device=args.device, max_epochs=args.max_epochs,
+        args.output, init=_init_path(args.init, 'highz'), device=args.device, max_epochs=args.max_epochs,
         batches_per_epoch=args.batches_per_epoch, n_val=args.n_val, workers=args.workers,
         time_budget=args.time_budget, checkpoint_dir=args.checkpoint_dir,
         progress=not args.no_progress)
@@ -276,9 +276,13 @@ def _train_highz(args):
         return _train_highz_recipe(args)
     if args.recipe in ('sky', 'bands'):
         return _train_highz_sky(args)
-    _recipe_only(args, ('init', 'finetune_epochs', 'workers'))
+    _recipe_only(args, ('finetune_epochs', 'workers'))
+    if args.init is not None:
+        return _fine_tune_highz(args)
+    _fine_tune_only(args)
     batch_size = _or(args.batch_size, 128)
     max_epochs = _or(args.max_epochs, 30)
+    args.lr, args.patience = _or(args.lr, 5e-4), _or(args.patience, 6)
     if args.data is not None:
         with np.load(args.data) as data:
             missing = {'cutouts', 'labels'} - set(data.files)
@@ -321,11 +325,14 @@ def _evaluate_morphology(args):
 
     clf = (MorphologyClassifier.pretrained(device=args.device) if args.weights is None
            else MorphologyClassifier(args.weights, device=args.device))
-    print(f'simulating {args.n_test} test galaxies (MorphologySimulator, seed {args.seed})')
-    images, truth = MorphologySimulator(seed=args.seed).sample(args.n_test)
-    table = evaluate_morphology(clf, images, truth)
-    print(f'{clf.name} (sha256 {clf.weights_sha256[:12]}) on {args.n_test} simulated galaxies, '
-          'RMSE against the Kaggle cumulative vote fractions:\n')
+    print(f'simulating {args.n_test} test galaxies (MorphologySimulator, seed {args.seed}, '
+          f'realism {args.realism!r})')
+    images, truth = MorphologySimulator(seed=args.seed, realism=args.realism).sample(
+        args.n_test)
+    table = evaluate_morphology(clf, images, truth, reframe=not args.no_reframe)
+    print(f'{clf.name} (sha256 {clf.weights_sha256[:12]}) on {args.n_test} simulated galaxies '
+          f'({"not " if args.no_reframe else ""}reframed), RMSE against the Kaggle '
+          'cumulative vote fractions:\n')
     table.pprint(max_lines=-1, max_width=-1)
     if 'rmse_vs_expected' in table.meta:
         print(f'\nRMSE against the expected (infinite-volunteer) fractions: '
@@ -449,7 +456,7 @@ def _train_morphology_recipe(args):
         raise SystemExit(msg)
     start = time.perf_counter()
     _, history = reproduce_morphology(
-        args.output, device=args.device, init=args.init, max_epochs=args.max_epochs,
+        args.output, device=args.device, init=_init_path(args.init, 'morphology'), max_epochs=args.max_epochs,
         finetune_epochs=args.finetune_epochs, n_images=args.n_images,
         time_budget=args.time_budget, checkpoint_dir=args.checkpoint_dir,
         progress=not args.no_progress)
@@ -473,7 +480,11 @@ def _train_morphology(args):
 
     if args.recipe == 'shipped':
         return _train_morphology_recipe(args)
-    _recipe_only(args, ('init', 'finetune_epochs', 'n_images'))
+    _recipe_only(args, ('finetune_epochs', 'n_images'))
+    if args.init is None:
+        _fine_tune_only(args)
+    args.lr = _or(args.lr, 1e-3 if args.init is None else 1e-4)
+    args.patience = _or(args.patience, 5 if args.init is None else 3)
     images, table, counts = _morphology_data(args)
     torch.manual_seed(args.seed)
     if args.arch == 'parallel_cnn':
@@ -486,6 +497,8 @@ def _train_morphology(args):
     order = rng.permutation(len(table))
     n_test = max(1, round(args.test_fraction * len(table)))
     test, rest = np.sort(order[:n_test]), np.sort(order[n_test:])
+    if args.init is not None:
+        return _fine_tune_morphology(args, images, table, rest, test)
     clf, history = train_morphology(
         images[rest], table[rest], counts=None if counts is None else counts[rest],
         model=model, loss=args.loss, lam=args.lam, batch_size=_or(args.batch_size, 64),
@@ -501,6 +514,90 @@ def _train_morphology(args):
         if key in result.meta:
             print(f'{key}: {result.meta[key]}')
     print(f'wrote {args.output}')
+    return 0
+
+
+def _init(text):
+    """``--init``: 'pretrained' or a weights file (an argparse type)."""
+    return text if text == 'pretrained' else Path(text)
+
+
+def _init_path(init, task):
+    """``--init`` as a path for the recipes ('pretrained': the shipped file)."""
+    if init != 'pretrained':
+        return init
+    from astro_galclass.utils._weights import shipped_weights_path
+
+    return shipped_weights_path(f'{task}_default.pt')
+
+
+def _fine_tune_only(args):
+    """Refuse ``--freeze`` without ``--init``."""
+    if args.freeze is not None:
+        msg = '--freeze applies only when fine-tuning (--init pretrained or a weights file)'
+        raise SystemExit(msg)
+
+
+def _base(cls, init, device):
+    return cls.pretrained(device=device) if init == 'pretrained' else cls(init, device=device)
+
+
+def _print_fine_tune(clf, history, output):
+    history.pprint(max_lines=-1, max_width=-1)
+    record = clf.metadata['fine_tune']
+    print(f"\nvalidation before: {record['validation_before']}")
+    print(f"validation after:  {record['validation_after']}")
+    print(f'stopped by {history.meta.get("stopped_by")}; wrote {output}')
+
+
+def _fine_tune_highz(args):
+    import numpy as np
+
+    from astro_galclass import HighZClassifier
+
+    if args.data is None:
+        msg = ('--init without --recipe fine-tunes on your labelled cutouts: give --data '
+               '(or use --recipe sky/bands to continue a network on simulations)')
+        raise SystemExit(msg)
+    base = _base(HighZClassifier, args.init, args.device)
+    with np.load(args.data) as data:
+        missing = {'cutouts', 'labels'} - set(data.files)
+        if missing:
+            msg = (f'{args.data} must hold arrays "cutouts" (N, bands, 64, 64, nJy per '
+                   f'pixel) and "labels" (N,); missing {sorted(missing)}')
+            raise SystemExit(msg)
+        validation = ((data['val_cutouts'], data['val_labels'])
+                      if 'val_cutouts' in data.files else 0.2)
+        clf = base.fine_tune(data['cutouts'], data['labels'], epochs=_or(args.max_epochs, 10),
+                             freeze=_or(args.freeze, 'none'), validation=validation,
+                             lr=_or(args.lr, 1e-4), batch_size=args.batch_size,
+                             patience=_or(args.patience, 3), seed=args.seed,
+                             progress=not args.no_progress, time_budget=args.time_budget,
+                             name=args.name)
+    clf.save(args.output)
+    _print_fine_tune(clf, clf.history, args.output)
+    return 0
+
+
+def _fine_tune_morphology(args, images, table, rest, test):
+    from astro_galclass.morphology import MorphologyClassifier
+    from astro_galclass.training.evaluate import evaluate_morphology
+
+    base = _base(MorphologyClassifier, args.init, args.device)
+    clf = base.fine_tune(images[rest], table[rest], epochs=_or(args.max_epochs, 10),
+                         freeze=_or(args.freeze, 'none'), lr=args.lr,
+                         batch_size=args.batch_size, patience=args.patience, seed=args.seed,
+                         progress=not args.no_progress, time_budget=args.time_budget,
+                         name=args.name)
+    clf.save(args.output)
+    _print_fine_tune(clf, clf.history, args.output)
+    for name, model in (('base', base), ('fine-tuned', clf)):
+        result = evaluate_morphology(model, images[test], table[test])
+        print(f'\ntest set ({len(test)} galaxies never used in training), {name} model:')
+        result.pprint(max_lines=-1, max_width=-1)
+        for key in ('smooth_featured_accuracy', 'n_unambiguous'):
+            if key in result.meta:
+                print(f'{key}: {result.meta[key]}')
     return 0
 
 
@@ -571,10 +668,14 @@ def _parser():
                    'network a band-availability input and continue it on band subsets '
                    '(HIGHZ_BANDS_RECIPE); the options below then override the recipe only '
                    'where given')
-    p.add_argument('--init', type=Path, default=None,
-                   help='with --recipe shipped: a weights file to start stage 2 from '
-                   '(skips stage 1); with --recipe sky or bands: the network to continue '
-                   '(default: the shipped one)')
+    p.add_argument('--init', type=_init, default=None,
+                   help="'pretrained' (the shipped model) or a weights file. With --data: "
+                   'fine-tune it on your labelled cutouts (HighZClassifier.fine_tune). With '
+                   '--recipe shipped: start stage 2 from it (skips stage 1); with --recipe sky '
+                   'or bands: the network to continue (default: the shipped one)')
+    p.add_argument('--freeze', choices=('none', 'features'), default=None,
+                   help="with --init and --data: 'features' trains only the dense head "
+                   "(default 'none': all layers)")
     p.add_argument('--finetune-epochs', type=_non_negative, default=None,
                    help='with --recipe shipped: stage-2 epochs (0: stage 1 only)')
     p.add_argument('--workers', type=_non_negative, default=None,
@@ -590,10 +691,13 @@ def _parser():
     p.add_argument('--batch-size', type=_positive, default=None, help='default 128')
     p.add_argument('--batches-per-epoch', type=_positive, default=None,
                    help='simulated batches per epoch (default 100, or the recipe\'s)')
-    p.add_argument('--lr', type=float, default=5e-4, help='Adam learning rate')
+    p.add_argument('--lr', type=float, default=None,
+                   help='Adam learning rate (default 5e-4; 1e-4 when fine-tuning with --init)')
     p.add_argument('--max-epochs', type=_positive, default=None,
-                   help='default 30 (with --recipe shipped: stage-1 epochs of the recipe)')
-    p.add_argument('--patience', type=_positive, default=6, help='early-stopping patience')
+                   help='default 30, 10 when fine-tuning (with --recipe shipped: stage-1 '
+                   'epochs of the recipe)')
+    p.add_argument('--patience', type=_positive, default=None,
+                   help='early-stopping patience (default 6; 3 when fine-tuning)')
     p.add_argument('--seed', type=int, default=0,
                    help='seed of the simulations, the split and the initialisation')
     p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
@@ -644,8 +748,14 @@ def _parser():
     p.add_argument('--recipe', choices=('shipped',), default=None,
                    help='train with the two-stage recipe of the shipped model on simulated '
                    'galaxies (MORPHOLOGY_RECIPE, MORPHOLOGY_FINETUNE_RECIPE)')
-    p.add_argument('--init', type=Path, default=None,
-                   help='with --recipe shipped: a weights file to start stage 2 from')
+    p.add_argument('--init', type=_init, default=None,
+                   help="'pretrained' (the shipped model) or a weights file. With a data "
+                   'source: fine-tune it on those galaxies (MorphologyClassifier.fine_tune, '
+                   'images reframed as its training images). With --recipe shipped: a weights '
+                   'file to start stage 2 from')
+    p.add_argument('--freeze', choices=('none', 'features'), default=None,
+                   help="with --init and a data source: 'features' trains only the head "
+                   "(default 'none': all layers)")
     p.add_argument('--finetune-epochs', type=_non_negative, default=None,
                    help='with --recipe shipped: stage-2 epochs (0: stage 1 only)')
     p.add_argument('--n-images', type=_positive, default=None,
@@ -670,10 +780,13 @@ def _parser():
     p.add_argument('--test-fraction', type=float, default=0.1,
                    help='share of the galaxies held out as a test set')
     p.add_argument('--batch-size', type=_positive, default=None, help='default 64')
-    p.add_argument('--lr', type=float, default=1e-3, help='Adam learning rate')
+    p.add_argument('--lr', type=float, default=None,
+                   help='Adam learning rate (default 1e-3; 1e-4 when fine-tuning with --init)')
     p.add_argument('--max-epochs', type=_positive, default=None,
-                   help='default 30 (with --recipe shipped: stage-1 epochs of the recipe)')
-    p.add_argument('--patience', type=_positive, default=5, help='early-stopping patience')
+                   help='default 30, 10 when fine-tuning (with --recipe shipped: stage-1 '
+                   'epochs of the recipe)')
+    p.add_argument('--patience', type=_positive, default=None,
+                   help='early-stopping patience (default 5; 3 when fine-tuning)')
     p.add_argument('--seed', type=int, default=0,
                    help='seed of the split, the initialisation and the simulations')
     p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
@@ -691,6 +804,11 @@ def _parser():
     p.add_argument('--weights', default=None, help='weights file (default: shipped model)')
     p.add_argument('--n-test', type=_positive, default=5000, help='simulated test galaxies')
     p.add_argument('--seed', type=int, default=9, help='seed of the test set')
+    p.add_argument('--realism', choices=('photograph', 'clean'), default='photograph',
+                   help="simulated images: 'photograph' (fields, framings and photographic "
+                   "styles) or 'clean' (the images the shipped v3 model was trained on)")
+    p.add_argument('--no-reframe', action='store_true',
+                   help='classify the images as framed, without reframing')
     p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
     p.set_defaults(func=_evaluate_morphology)
     return parser

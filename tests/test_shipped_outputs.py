@@ -55,8 +55,9 @@ def compute_outputs():
     morph = MorphologyClassifier.pretrained(device='cpu', batch_size=8)
     gal, _ = MorphologySimulator(seed=13, realism='clean').sample(12)
     out['morphology_inputs_sha256'] = np.array(_sha(gal))
-    out['morphology_kaggle'] = morph.predict_kaggle(gal)
-    maps, _ = morph.gradcam(gal[:2])
+    out['morphology_kaggle'] = morph.predict_kaggle(gal, reframe=False)
+    out['morphology_kaggle_reframed'] = morph.predict_kaggle(gal)
+    maps, _ = morph.gradcam(gal[:2], reframe=False)
     out['morphology_gradcam'] = maps
     field, truth = make_toy_field(n_sources=8, seed=5)
     # three bands on one pixel grid (bands on different grids are refused)

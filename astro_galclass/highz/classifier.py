@@ -630,6 +630,71 @@ dict or sequence of dict
                                / float(stats['single_band_threshold']))
         return score
 
+    def fine_tune(self, cutouts, labels, *, epochs=10, freeze='none', validation=0.2, lr=1e-4,
+                  batch_size=None, patience=3, calibrate=True, seed=0, progress=True,
+                  time_budget=None, name=None):
+        """
+        A copy of this classifier trained further on your labelled cutouts.
+
+        Parameters
+        ----------
+        cutouts
+            Any form `classify` accepts, in all of the model's bands (e.g.
+            from `~astro_galclass.highz.extract_cutouts` around sources with
+            spectroscopic redshifts or confirmed brown dwarfs).
+        labels : array-like
+            One per cutout: a class index or a class name (`classes`).
+        epochs : int, optional
+            Most epochs (default 10); early stopping with ``patience``
+            restores the epoch of lowest validation loss.
+        freeze : {'none', 'features'}, optional
+            ``'features'`` trains only the dense head and output layer;
+            ``'none'`` (default) trains all.
+        validation : float or (cutouts, labels), optional
+            Fraction held out (stratified by class, with ``seed``; default
+            0.2), or a separate validation set.
+        lr : float, optional
+            Adam learning rate (default 1e-4), halved when the validation
+            loss stalls.
+        batch_size : int, optional
+            Default the classifier's.
+        patience : int, optional
+            Epochs without improvement before stopping (default 3).
+        calibrate : bool, optional
+            Fit the temperature on the validation part (default True).
+        seed, progress, time_budget :
+            See `~astro_galclass.training.train_highz`.
+        name : str, optional
+            Name of the new model (default this one's plus ``-finetuned``).
+
+        Returns
+        -------
+        classifier : `HighZClassifier`
+            The fine-tuned classifier (this one is unchanged), with this
+            one's bands, classes, pixel scale, normalisation and priors. Its
+            ``metadata['fine_tune']`` holds the validation accuracy and log
+            loss before and after (at the training priors), its ``history``
+            attribute the losses per epoch. The out-of-distribution
+            statistics described the old network and are not carried over:
+            ``highz_ood`` is masked until you call `fit_ood` on the new one.
+
+        Examples
+        --------
+        >>> from astro_galclass import HighZClassifier
+        >>> from astro_galclass.simulate import NIRCamSimulator
+        >>> cutouts, truth = NIRCamSimulator(seed=1).sample(30)
+        >>> base = HighZClassifier.pretrained(device='cpu')
+        >>> tuned = base.fine_tune(cutouts, truth['label'], epochs=1, progress=False)
+        >>> tuned.classes == base.classes, 'ood' in tuned.metadata
+        (True, False)
+        """
+        from astro_galclass.training.finetune import fine_tune_highz
+
+        return fine_tune_highz(
+            self, cutouts, labels, epochs=epochs, freeze=freeze, validation=validation, lr=lr,
+            batch_size=batch_size, patience=patience, calibrate=calibrate, seed=seed,
+            progress=progress, time_budget=time_budget, name=name)
+
     def fit_ood(self, cutouts, labels=None, *, bands=None, unit=None, false_flag_rate=0.01, seed=0,
                 description='user data', features='embedding'):
         """

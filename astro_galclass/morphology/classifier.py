@@ -14,6 +14,11 @@ from astropy.wcs.utils import proj_plane_pixel_scales
 
 from astro_galclass.morphology.datasets import preprocess_rgb, read_rgb_image
 from astro_galclass.morphology.flags import UNCLASSIFIED, MorphFlag
+from astro_galclass.morphology.framing import (
+    SIMULATOR_FRAMING,
+    FramingFailed,
+    reframe as _reframe,
+)
 from astro_galclass.morphology.models import CompactViT, ParallelCNN, TorchvisionBackbone
 from astro_galclass.morphology.preprocess import asinh_rgb
 from astro_galclass.morphology.tree import GZ2_TREE
@@ -123,13 +128,34 @@ class MorphologyClassifier(ClassifierBase):
         """Side in pixels of the images the network takes."""
         return int(self.metadata['input_size'])
 
+    @property
+    def frame_r90(self):
+        """
+        Side of the training images in units of their galaxy's R90.
+
+        As `~astro_galclass.morphology.framing.measure_framing` measures it
+        on the images: from ``metadata['framing']`` (written by
+        `~astro_galclass.training.train_morphology`), else from the
+        simulator the network was trained on
+        (`~astro_galclass.morphology.framing.SIMULATOR_FRAMING`; the shipped
+        v3 network was trained on ``'clean'`` images), else the Galaxy Zoo
+        2 Kaggle crop (4.2).
+        """
+        framing = self.metadata.get('framing')
+        if isinstance(framing, dict) and 'frame_r90' in framing:
+            return float(framing['frame_r90'])
+        simulator = self.metadata.get('simulator')
+        if isinstance(simulator, dict) and simulator.get('simulator') == 'MorphologySimulator':
+            return SIMULATOR_FRAMING[simulator.get('realism', 'clean')]
+        return SIMULATOR_FRAMING['photograph']
+
     def __repr__(self):
         return (f'<MorphologyClassifier {self.name!r}: {self.metadata["architecture"]}, '
                 f'input {self.input_size} px, device={self.device}>')
 
     # -- inputs ---------------------------------------------------------------------
 
-    def prepare(self, images, *, crop=None):
+    def prepare(self, images, *, crop=None, reframe=True):
         """
         Images in any accepted form -> ``(N, 3, S, S)`` float32 in [0, 1].
 
@@ -144,56 +170,184 @@ class MorphologyClassifier(ClassifierBase):
               bands, e.g. i, r, g), stretched with
               `~astro_galclass.morphology.asinh_rgb`.
         crop : int, float or None, optional
-            Centre crop before resizing: pixels (int) or a fraction of the
-            side (float; the Kaggle recipe is ``210 / 424``).
+            Centre crop first: pixels (int) or a fraction of the side
+            (float; the Kaggle recipe is ``210 / 424``).
+        reframe : bool, optional
+            Find the central galaxy, measure its Petrosian R90 and crop and
+            resample the image so that it is framed as the training images
+            were (`frame_r90`; `~astro_galclass.morphology.framing.reframe`).
+            Default True; False resizes the whole (cropped) image.
+
+        Notes
+        -----
+        `classify` flags the images whose reframing failed
+        (``REFRAME_FAILED``: they are resized whole) or needed pixels from
+        outside the image (``REFRAME_PADDED``).
         """
+        return self._prepare(images, crop, reframe)[0]
+
+    def _prepare(self, images, crop, reframe):
+        """Network inputs and ``MorphFlag`` bits for each image."""
+        if not isinstance(reframe, (bool, np.bool_)):
+            msg = f'reframe must be True or False, got {reframe!r}'
+            raise TypeError(msg)
+        rgb = self._rgb_images(images, crop)
         size = self.input_size
+        x = np.empty((len(rgb), 3, size, size), np.float32)
+        flags = np.zeros(len(rgb), np.int32)
+        for i, im in enumerate(rgb):
+            x[i], flags[i] = self._frame(im, reframe)
+        return x, flags
+
+    def _frame(self, im, reframe):
+        """One float ``(3, H, W)`` image -> network input and its flag bits."""
+        flags = 0
+        if not np.isfinite(im).all():
+            flags |= MorphFlag.BAD_PIXELS
+            im = np.nan_to_num(im, nan=0.0, posinf=1.0, neginf=0.0)
+        if reframe:
+            try:
+                out, padded = _reframe(im, frame_r90=self.frame_r90, size=self.input_size)
+            except FramingFailed:
+                flags |= MorphFlag.REFRAME_FAILED
+            else:
+                return out, flags | (MorphFlag.REFRAME_PADDED if padded else 0)
+        return preprocess_rgb(im, size=self.input_size), flags
+
+    def _rgb_images(self, images, crop):
+        """Each image as float32 ``(3, H, W)`` in [0, 1] (NaN kept), centre-cropped."""
         if isinstance(images, (str, os.PathLike)):
             images = [images]
         if isinstance(images, (list, tuple)) and images and all(
                 isinstance(i, (str, os.PathLike)) for i in images):
             rgb = [read_rgb_image(Path(p)) for p in images]
-            return np.stack([preprocess_rgb(im, size=size, crop=_crop(crop, im.shape[:2]))
-                             for im in rgb])
+            return [preprocess_rgb(im, size=None, crop=_crop(crop, im.shape[:2]))
+                    for im in rgb]
         if isinstance(images, (NDData, Cutout2D)) or (
                 isinstance(images, (list, tuple)) and len(images) == 3 and all(
                     isinstance(i, (NDData, Cutout2D)) for i in images)):
-            return self._prepare_flux(images, crop)
+            return [self._flux_rgb(images, crop)]
+        if isinstance(images, (list, tuple)) and images and not all(
+                isinstance(i, (NDData, Cutout2D)) for i in images) and len(
+                    {np.shape(i) for i in images}) > 1:
+            # images of different sizes: each on its own
+            shapes = [np.shape(i) for i in images]
+            if not all(len(shape) == 3 and 3 in (shape[0], shape[-1]) for shape in shapes):
+                msg = ('a list of images of different sizes must hold RGB arrays (3, H, W) or '
+                       f'(H, W, 3); got shapes {shapes[:5]}')
+                raise ValueError(msg)
+            return [im for i in images for im in self._rgb_images(np.asarray(i), crop)]
         a = np.asarray(images)
         if a.ndim == 2:
-            return self._prepare_flux(images, crop)
+            return [self._flux_rgb(images, crop)]
         if a.ndim == 3:
             a = a[None]
         if a.ndim != 4 or 3 not in (a.shape[1], a.shape[-1]):
-            msg = ('images must be RGB arrays (N, 3, H, W) or (N, H, W, 3), image '
-                   f'files, or NDData/Cutout2D bands; got an array of shape {np.shape(images)}')
+            msg = ('images must be RGB arrays (N, 3, H, W) or (N, H, W, 3), a list of '
+                   'RGB arrays, image files, or NDData/Cutout2D bands; got an array of '
+                   f'shape {np.shape(images)}')
             raise ValueError(msg)
         if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
             msg = f'images must be numbers, got dtype {a.dtype}'
             raise TypeError(msg)
         hw = a.shape[1:3] if a.shape[-1] == 3 and a.shape[1] != 3 else a.shape[2:]
-        return np.stack([preprocess_rgb(im, size=size, crop=_crop(crop, hw)) for im in a])
+        return [preprocess_rgb(im, size=None, crop=_crop(crop, hw)) for im in a]
 
-    def _prepare_flux(self, bands, crop):
+    def _flux_rgb(self, bands, crop):
         bands = list(bands) if isinstance(bands, (list, tuple)) else [bands]
         data = [np.asarray(unpack_image(b, f'band {i}').data, float) for i, b in enumerate(bands)]
         if len({d.shape for d in data}) != 1:
             msg = f'the bands must have the same shape, got {[d.shape for d in data]}'
             raise ValueError(msg)
         flux = np.stack(data if len(data) == 3 else data * 3)[None]
+        bad = ~np.isfinite(flux[0])
         rgb = asinh_rgb(flux)[0]
-        return preprocess_rgb(rgb, size=self.input_size,
-                              crop=_crop(crop, rgb.shape[1:]))[None]
+        rgb[bad] = np.nan                      # flagged BAD_PIXELS by _frame
+        return preprocess_rgb(rgb, size=None, crop=_crop(crop, rgb.shape[1:]))
+
+    # -- fine-tuning ------------------------------------------------------------------
+
+    def fine_tune(self, images, labels, *, epochs=10, freeze='none', validation=0.2, lr=1e-4,
+                  batch_size=None, patience=3, crop=None, reframe=True, seed=0, progress=True,
+                  time_budget=None, name=None):
+        """
+        A copy of this classifier trained further on your labelled images.
+
+        Parameters
+        ----------
+        images
+            Any form `prepare` accepts (arrays, a list of arrays of any
+            sizes, image files, NDData bands), e.g. the images of
+            `~astro_galclass.morphology.load_kaggle_galaxy_zoo` or
+            `~astro_galclass.morphology.load_gz2_catalogue`.
+        labels : array-like or `~astropy.table.Table`
+            ``(N, 37)`` Kaggle cumulative fractions, or a table with the
+            Kaggle ``Class1.1`` ... columns, the 37 GZ2 ``..._fraction``
+            columns or the 37 GZ2 ``..._count`` columns (vote counts), as the
+            loaders return them. Checked against the decision tree.
+        epochs : int, optional
+            Most epochs (default 10); early stopping with ``patience``
+            restores the epoch of lowest validation loss.
+        freeze : {'none', 'features'}, optional
+            ``'features'`` trains only the head (the dense layers and output;
+            see `~astro_galclass.training.finetune.head_modules`), which
+            suits a few hundred labels; ``'none'`` (default) trains all.
+        validation : float or (images, labels), optional
+            Fraction held out (random, with ``seed``; default 0.2), or a
+            separate validation set.
+        lr : float, optional
+            Adam learning rate (default 1e-4, a tenth of training from
+            scratch), halved when the validation loss stalls.
+        batch_size : int, optional
+            Default the classifier's.
+        patience : int, optional
+            Epochs without improvement before stopping (default 3).
+        crop, reframe
+            As in `prepare`: the images are framed as the base model's
+            training images, and the new classifier records that framing.
+        seed : int, optional
+            Fixes the split, the augmentation and the initial state.
+        progress : bool, optional
+            Progress bars on stderr (when it is a terminal).
+        time_budget : float, optional
+            Wall-clock seconds; see `~astro_galclass.training.Trainer`.
+        name : str, optional
+            Name of the new model (default this one's plus ``-finetuned``).
+
+        Returns
+        -------
+        classifier : `MorphologyClassifier`
+            The fine-tuned classifier (this one is unchanged). Its
+            ``metadata['fine_tune']`` holds the validation RMSE and
+            smooth-vs-featured agreement before and after, its ``history``
+            attribute the losses per epoch; `save` it like any other.
+
+        Examples
+        --------
+        >>> from astro_galclass.morphology import MorphologyClassifier
+        >>> from astro_galclass.simulate import MorphologySimulator
+        >>> images, truth = MorphologySimulator(seed=1).sample(24)
+        >>> base = MorphologyClassifier.pretrained(device='cpu')
+        >>> tuned = base.fine_tune(images, truth, epochs=1, freeze='features', progress=False)
+        >>> sorted(tuned.metadata['fine_tune']['validation_after'])
+        ['n', 'n_clear', 'rmse', 'smooth_featured_agreement']
+        """
+        from astro_galclass.training.finetune import fine_tune_morphology
+
+        return fine_tune_morphology(
+            self, images, labels, epochs=epochs, freeze=freeze, validation=validation, lr=lr,
+            batch_size=batch_size, patience=patience, crop=crop, reframe=reframe, seed=seed,
+            progress=progress, time_budget=time_budget, name=name)
 
     # -- outputs ----------------------------------------------------------------------
 
-    def predict_kaggle(self, images, *, crop=None):
+    def predict_kaggle(self, images, *, crop=None, reframe=True):
         """
         Kaggle cumulative fractions ``(N, 37)`` (see `prepare` for the inputs).
 
         Parameters
         ----------
-        images, crop
+        images, crop, reframe
             As in `prepare`.
 
         Returns
@@ -202,7 +356,7 @@ class MorphologyClassifier(ClassifierBase):
             ``(N, 37)``, columns in the order of the Kaggle ``Class1.1`` ...
             ``Class11.6`` targets.
         """
-        x = self.prepare(images, crop=crop)
+        x = self.prepare(images, crop=crop, reframe=reframe)
         return self._forward(np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0))
 
     def _forward(self, x):
@@ -220,13 +374,13 @@ class MorphologyClassifier(ClassifierBase):
                                      description='MorphFlag bits (astro_galclass)')
         return cols
 
-    def classify(self, images, *, crop=None):
+    def classify(self, images, *, crop=None, reframe=True):
         """
         Vote fractions for each image.
 
         Parameters
         ----------
-        images, crop
+        images, crop, reframe
             As in `prepare`.
 
         Returns
@@ -235,15 +389,14 @@ class MorphologyClassifier(ClassifierBase):
             The 37 per-question fractions (GZ2 catalogue names) and
             ``morph_flags``, one row per image.
         """
-        x = self.prepare(images, crop=crop)
-        flags = np.zeros(len(x), np.int32)
-        bad = ~np.isfinite(x).all(axis=(1, 2, 3))
-        flags[bad] |= MorphFlag.BAD_PIXELS
-        x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0)
-        return self._output(None, self._columns(self._forward(x), flags), {'crop': crop})
+        x, flags = self._prepare(images, crop, reframe)
+        options = {'crop': crop, 'reframe': bool(reframe)}
+        if reframe:
+            options['frame_r90'] = self.frame_r90
+        return self._output(None, self._columns(self._forward(x), flags), options)
 
     def classify_catalog(self, catalog, image, *, size=10 * u.arcsec, position_column=None,
-                         overwrite=False):
+                         reframe=True, overwrite=False):
         """
         Classify the sources of a catalog on one colour image or three bands with a WCS.
 
@@ -261,6 +414,11 @@ class MorphologyClassifier(ClassifierBase):
             SkyCoord column, or (RA, Dec) column names, to use; by default a
             ``sky_centroid`` column, else the only SkyCoord column, else a
             recognised RA/Dec pair.
+        reframe : bool, optional
+            Reframe each cutout around its galaxy as the training images
+            were framed (see `prepare`; default True). Give cutouts wide
+            enough to hold the galaxy at that framing, else the rows are
+            flagged ``REFRAME_PADDED``.
         overwrite : bool, optional
             Replace existing columns of the same names instead of raising.
 
@@ -270,6 +428,9 @@ class MorphologyClassifier(ClassifierBase):
             A copy of the catalog with the 37 fraction columns and
             ``morph_flags``; every row is kept, unclassifiable ones masked.
         """
+        if not isinstance(reframe, (bool, np.bool_)):
+            msg = f'reframe must be True or False, got {reframe!r}'
+            raise TypeError(msg)
         coords, valid, source = catalog_positions(catalog, position_column)
         n = len(coords)
         sizes = self._sizes(catalog, size, n)
@@ -310,13 +471,17 @@ class MorphologyClassifier(ClassifierBase):
                 rgb = asinh_rgb(stamp[None])[0]
             else:
                 rgb = stamp / 255.0 if stamp.max() > 1 else stamp
-            x[i] = preprocess_rgb(np.clip(rgb, 0, 1).astype(np.float32), size=self.input_size)
+            x[i], more = self._frame(np.clip(rgb, 0, 1).astype(np.float32), reframe)
+            flags[i] |= more
         ok = (flags & UNCLASSIFIED) == 0
         cumulative = np.zeros((n, 37))
         if ok.any():
             cumulative[ok] = self._forward(x[ok])
         options = {'position_column': source, 'overwrite': bool(overwrite),
-                   'size': size if isinstance(size, str) else str(size)}
+                   'size': size if isinstance(size, str) else str(size),
+                   'reframe': bool(reframe)}
+        if reframe:
+            options['frame_r90'] = self.frame_r90
         return self._output(catalog, self._columns(cumulative, flags), options,
                             overwrite=overwrite)
 
@@ -386,7 +551,7 @@ class MorphologyClassifier(ClassifierBase):
         per_q = GZ2_TREE.from_gz2_table(table, kind='fraction')
         return GZ2_TREE.to_table(GZ2_TREE.to_kaggle(np.nan_to_num(per_q)), convention='kaggle')
 
-    def gradcam(self, images, *, question='t01_smooth_or_features', crop=None):
+    def gradcam(self, images, *, question='t01_smooth_or_features', crop=None, reframe=True):
         """
         Grad-CAM maps of each image's most-voted answer to ``question``.
 
@@ -396,8 +561,9 @@ class MorphologyClassifier(ClassifierBase):
             As in `prepare`.
         question : int or str, optional
             1-11, ``'t03_bar'``, ``'bar'`` or ``'Class3'``.
-        crop
-            As in `prepare`.
+        crop, reframe
+            As in `prepare`; the maps are on the network's input (reframed
+            unless ``reframe=False``).
 
         Returns
         -------
@@ -414,7 +580,7 @@ class MorphologyClassifier(ClassifierBase):
             raise ValueError(msg)
         number = GZ2_TREE.resolve_question(question)
         s = GZ2_TREE.slice(number)
-        x = self.prepare(images, crop=crop)
+        x = self.prepare(images, crop=crop, reframe=reframe)
         cumulative = self._forward(x)
         top = s.start + np.argmax(cumulative[:, s], axis=1)
         maps = []

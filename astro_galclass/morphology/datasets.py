@@ -69,8 +69,9 @@ def preprocess_rgb(image, *, size=64, crop=None):
     ----------
     image : array-like
         ``(H, W, 3)`` or ``(3, H, W)``, uint8 (0-255) or float (0-1).
-    size : int, optional
-        Output side (bicubic resampling with Pillow, as the seed did).
+    size : int or None, optional
+        Output side (bicubic resampling with Pillow, as the seed did); None
+        keeps the image's own size.
     crop : int, optional
         Side of a centred square crop taken first (the Kaggle recipe uses
         210 on the 424-pixel JPEGs).
@@ -98,7 +99,7 @@ def preprocess_rgb(image, *, size=64, crop=None):
             raise ValueError(msg)
         y0, x0 = (h - crop) // 2, (w - crop) // 2
         a = a[y0:y0 + crop, x0:x0 + crop]
-    if a.shape[:2] != (size, size):
+    if size is not None and a.shape[:2] != (size, size):
         channels = [np.asarray(Image.fromarray(np.ascontiguousarray(a[..., c])).resize(
             (size, size), Image.Resampling.BICUBIC)) for c in range(3)]
         a = np.clip(np.stack(channels, axis=-1), 0.0, 1.0)

@@ -25,6 +25,12 @@ class MorphFlag(enum.IntFlag):
     BAD_PIXELS = 4
     #: Masked or non-finite catalog position, or a bad cutout size: not classified.
     BAD_POSITION = 16
+    #: ``reframe=True`` but the central galaxy or its Petrosian radius could not be
+    #: measured: classified at the framing it was given.
+    REFRAME_FAILED = 32
+    #: ``reframe=True`` and the training framing reaches outside the image: the
+    #: missing border is filled with the background level.
+    REFRAME_PADDED = 64
 
 
 #: Flag bits that leave a row unclassified (masked fractions).

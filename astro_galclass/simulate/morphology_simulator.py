@@ -98,6 +98,10 @@ class MorphologySimulator:
         (see Notes). ``'clean'``: the isolated, centred galaxy of fixed
         framing and one asinh stretch that the shipped v3 model was
         trained on (kept so that its scores can be reproduced).
+    framing : float or tuple of two floats, optional
+        ``'photograph'`` only: the side of every frame in units of the
+        galaxy's Petrosian R90, or a (low, high) range drawn log-uniformly;
+        by default the mixture of the Notes.
 
     Notes
     -----
@@ -140,7 +144,8 @@ class MorphologySimulator:
     True
     """
 
-    def __init__(self, *, seed=None, size=64, kinds=None, voters=40.0, realism='photograph'):
+    def __init__(self, *, seed=None, size=64, kinds=None, voters=40.0, realism='photograph',
+                 framing=None):
         self.rng = np.random.default_rng(seed)
         self.seed = seed
         self.size = int(size)
@@ -160,12 +165,21 @@ class MorphologySimulator:
             msg = f'realism must be one of {REALISM}, got {realism!r}'
             raise ValueError(msg)
         self.realism = realism
+        if framing is not None:
+            low, high = (framing, framing) if np.ndim(framing) == 0 else tuple(framing)
+            if realism != 'photograph' or not 1.0 <= low <= high <= 50:
+                msg = ("framing must be one side or a (low, high) range within 1-50 R90, "
+                       f"with realism='photograph'; got {framing!r} with {realism!r}")
+                raise ValueError(msg)
+            framing = (float(low), float(high))
+        self.framing = framing
         self.colours = _COLOURS if realism == 'clean' else _SDSS_COLOURS
 
     def settings(self):
         """Plain description, for weights metadata."""
         return {'simulator': 'MorphologySimulator', 'seed': self.seed, 'size': self.size,
-                'kinds': self.kinds, 'voters': self.voters, 'realism': self.realism}
+                'kinds': self.kinds, 'voters': self.voters, 'realism': self.realism,
+                'framing': self.framing}
 
     # -- latent properties ---------------------------------------------------------
 
@@ -229,6 +243,8 @@ class MorphologySimulator:
         nominal = GZ2_FRAME_R90 * 10 ** rng.normal(0, 0.1, n)
         wide = np.exp(rng.uniform(np.log(1.5), np.log(20.0), n))
         t['frame_r90'] = np.where(rng.uniform(size=n) < 0.7, nominal, wide)
+        if self.framing is not None:
+            t['frame_r90'] = np.exp(rng.uniform(*np.log(self.framing), n))
         # the Petrosian R90 in pixels (before the PSF), as GZ2 scaled its images to
         t['r90'] = self.size / np.asarray(t['frame_r90'])
         profile = np.where(kind == 'elliptical', np.asarray(t['sersic_n']), 1.0)

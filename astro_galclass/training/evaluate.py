@@ -339,7 +339,7 @@ def plot_highz_evaluation(probabilities, truth, *, classes=HIGHZ_CLASSES,
     return fig
 
 
-def evaluate_morphology(classifier, images, truth):
+def evaluate_morphology(classifier, images, truth, *, reframe=True):
     """
     RMSE against Galaxy Zoo labels, overall and per question, and tree checks.
 
@@ -352,6 +352,9 @@ def evaluate_morphology(classifier, images, truth):
     truth : `~astropy.table.Table`
         ``Class1.1`` ... columns; optionally ``smooth_truth`` (1 smooth, 0
         featured, -1 ambiguous), as the simulator writes.
+    reframe : bool, optional
+        Reframe the images as the classifier's training images (default
+        True, as `~astro_galclass.morphology.MorphologyClassifier.classify`).
 
     Returns
     -------
@@ -364,7 +367,7 @@ def evaluate_morphology(classifier, images, truth):
         against them) and ``vote_noise_rmse`` (the finite-volunteer labels
         against them: the part of the RMSE no model can remove).
     """
-    predicted = classifier.predict_kaggle(images)
+    predicted = classifier.predict_kaggle(images, reframe=reframe)
     target = GZ2_TREE.from_kaggle_table(truth)
     rows = [('all', float(np.sqrt(np.mean((predicted - target) ** 2))))]
     for q in GZ2_TREE.questions:

@@ -135,7 +135,7 @@ class _Logits(nn.Module):
 
 
 def train_morphology(images, targets, *, counts=None, model=None, loss='rmse', lam=0.0,
-                     val_fraction=0.2, batch_size=64, lr=1e-3, backbone_factor=0.1,
+                     val_fraction=0.2, val_images=None, val_targets=None, batch_size=64, lr=1e-3, backbone_factor=0.1,
                      weight_decay=0.0, schedule='plateau', max_epochs=30, patience=5,
                      device='auto', seed=0,
                      checkpoint_dir=None, progress=True, name=None, time_budget=None):
@@ -162,7 +162,11 @@ def train_morphology(images, targets, *, counts=None, model=None, loss='rmse', l
         the Dirichlet-multinomial likelihood of the vote counts.
     lam : float, optional
     val_fraction : float, optional
-        Held out for early stopping (random split with ``seed``).
+        Held out for early stopping (random split with ``seed``) when no
+        validation set is given.
+    val_images, val_targets : optional
+        A separate validation set (same forms as ``images`` and
+        ``targets``; ``loss='rmse'`` only).
     batch_size : int, optional
         Images per training batch (default 64), also the ``batch_size`` of
         the returned classifier.
@@ -228,11 +232,31 @@ checkpoint_dir, progress : optional
             return value + lam * tree_constraint_penalty(out) if lam else value
 
         metric_fn = kaggle_rmse
-    idx_train, idx_val = train_test_split(np.arange(len(images)), test_size=val_fraction,
-                                          random_state=int(seed))
     common = {'batch_size': batch_size, 'input_size': clf.input_size, 'device': clf.device}
-    train = _ImageBatches(images[idx_train], labels[idx_train], augment=True, seed=seed, **common)
-    val = _ImageBatches(images[idx_val], labels[idx_val], augment=False, seed=seed, **common)
+    if val_images is None:
+        if val_targets is not None:
+            msg = 'val_targets was given without val_images'
+            raise ValueError(msg)
+        idx_train, idx_val = train_test_split(np.arange(len(images)), test_size=val_fraction,
+                                              random_state=int(seed))
+        train_x, train_y = images[idx_train], labels[idx_train]
+        val_x, val_y = images[idx_val], labels[idx_val]
+    else:
+        if loss != 'rmse':
+            msg = "a separate validation set needs loss='rmse'"
+            raise ValueError(msg)
+        val_x = np.ascontiguousarray(val_images, dtype=np.float32)
+        if hasattr(val_targets, 'colnames'):
+            val_targets = GZ2_TREE.from_kaggle_table(val_targets)
+        val_y = np.asarray(val_targets, np.float32)
+        if val_x.ndim != 4 or val_x.shape[1] != 3 or val_y.shape != (len(val_x), 37):
+            msg = (f'val_images must be (N, 3, H, W) and val_targets (N, 37), got '
+                   f'{val_x.shape} and {val_y.shape}')
+            raise ValueError(msg)
+        train_x, train_y = images, labels
+    idx_train, idx_val = np.arange(len(train_x)), np.arange(len(val_x))
+    train = _ImageBatches(train_x, train_y, augment=True, seed=seed, **common)
+    val = _ImageBatches(val_x, val_y, augment=False, seed=seed, **common)
     groups = (model.parameter_groups(lr, backbone_factor=backbone_factor)
               if hasattr(model, 'parameter_groups') else None)
     trainer = Trainer(train_net, loss=loss_fn, metric=metric_fn, parameters=groups, lr=lr,

@@ -74,10 +74,14 @@ def test_classify_catalog_keeps_rows_and_flags(clf):
                   'sky_centroid': SkyCoord([inside, edge, outside, inside]),
                   'r_petro': [8, 8, 8, np.nan] * u.arcsec})
     before = cat.copy()
-    out = clf.classify_catalog(cat, bands, size='r_petro')
+    out = clf.classify_catalog(cat, bands, size='r_petro', reframe=False)
     assert list(out['id']) == [1, 2, 3, 4]
     flags = np.asarray(out['morph_flags'])
     assert flags[0] == 0
+    # pure noise has no galaxy to reframe: classified as given, and flagged so
+    reframed = clf.classify_catalog(cat, bands, size='r_petro')
+    assert reframed['morph_flags'][0] == MorphFlag.REFRAME_FAILED
+    assert list(reframed[GZ2_TREE.gz2_columns()[0]].mask) == [False, False, True, True]
     assert flags[1] & MorphFlag.PARTIAL_OVERLAP
     assert flags[2] & MorphFlag.OFF_IMAGE
     assert flags[3] & MorphFlag.BAD_POSITION
@@ -97,7 +101,8 @@ def test_rgb_nddata_catalog(clf):
     wcs = make_tan_wcs(SkyCoord(10, -5, unit='deg'), 0.4 * u.arcsec / u.pix, (100, 100))
     img = NDData(np.random.default_rng(3).integers(0, 255, (100, 100, 3)).astype(np.uint8),
                  wcs=wcs)
-    out = clf.classify_catalog(wcs.pixel_to_world([50], [50]), img, size=10 * u.arcsec)
+    out = clf.classify_catalog(wcs.pixel_to_world([50], [50]), img, size=10 * u.arcsec,
+                               reframe=False)
     assert out['morph_flags'][0] == 0 and 'sky_centroid' in out.colnames
 
 
@@ -185,7 +190,7 @@ def test_sixteen_bit_png_is_scaled_not_saturated(clf, tmp_path):
     assert rgb.shape == (64, 64, 3) and rgb.dtype == np.float32
     np.testing.assert_allclose(rgb[0, :, 0], ramp[0] / 65535, atol=1e-6)
     assert np.mean(rgb >= 0.999) < 0.01                       # not saturated
-    assert clf.classify(tmp_path / 'deep.png')['morph_flags'][0] == 0
+    assert clf.classify(tmp_path / 'deep.png', reframe=False)['morph_flags'][0] == 0
 
 
 @pytest.mark.parametrize(('crop', 'error', 'match'), [
@@ -203,7 +208,7 @@ def test_crop_is_validated(clf, crop, error, match):
 def test_nan_pixels_are_filled_and_flagged_not_masked(clf):
     images = np.random.default_rng(3).uniform(0, 1, (2, 3, 64, 64)).astype(np.float32)
     images[1, :, 10:14, 10:14] = np.nan
-    table = clf.classify(images)
+    table = clf.classify(images, reframe=False)
     assert table['morph_flags'][0] == 0
     assert table['morph_flags'][1] == MorphFlag.BAD_PIXELS
     assert not table['t01_smooth_or_features_a01_smooth_fraction'].mask.any()
