@@ -1,0 +1,119 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""One-call fine-tuning of both classifiers (issue 15, part 3)."""
+
+import numpy as np
+import pytest
+import torch
+
+from astro_galclass import HighZClassifier
+from astro_galclass.morphology import GZ2_TREE, MorphologyClassifier
+from astro_galclass.simulate import MorphologySimulator, NIRCamSimulator
+from astro_galclass.training.finetune import head_modules, kaggle_targets
+
+
+@pytest.fixture(scope='module')
+def galaxies():
+    return MorphologySimulator(seed=31).sample(120)
+
+
+@pytest.fixture(scope='module')
+def morph():
+    return MorphologyClassifier.pretrained(device='cpu')
+
+
+def _state(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def test_morphology_fine_tune_lowers_the_validation_loss(galaxies, morph, tmp_path):
+    images, truth = galaxies
+    before = _state(morph.model)
+    tuned = morph.fine_tune(images, truth, epochs=3, freeze='features', lr=1e-3,
+                            progress=False, seed=1)
+    record = tuned.metadata['fine_tune']
+    # the shipped v3 never saw 'photograph' images: its head adapts within a few epochs
+    assert record['validation_after']['rmse'] < record['validation_before']['rmse']
+    assert record['n_train'] == 96 and record['validation_after']['n'] == 24
+    assert len(tuned.history) >= 1
+    # the base classifier is untouched; only the head moved
+    after = _state(morph.model)
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    new = _state(tuned.model)
+    head = {id(p) for m in head_modules(tuned.model) for p in m.parameters()}
+    for name, p in tuned.model.named_parameters():
+        changed = not torch.equal(new[name], before[name])
+        assert changed == (id(p) in head), name
+    assert tuned.frame_r90 == morph.frame_r90
+    assert tuned.name == f'{morph.name}-finetuned'
+    path = tmp_path / 'tuned.pt'
+    tuned.save(path)
+    loaded = MorphologyClassifier(path, device='cpu')
+    assert loaded.metadata['fine_tune'] == record
+    assert loaded.frame_r90 == tuned.frame_r90
+    np.testing.assert_array_equal(loaded.predict_kaggle(images[:4]),
+                                  tuned.predict_kaggle(images[:4]))
+
+
+def test_morphology_label_forms_agree(galaxies):
+    _, truth = galaxies
+    kaggle = kaggle_targets(truth, len(truth))
+    from_array = kaggle_targets(np.stack([truth[c] for c in GZ2_TREE.kaggle_columns], axis=1),
+                                len(truth))
+    fractions = truth[GZ2_TREE.gz2_columns('fraction')]
+    counts = truth[GZ2_TREE.gz2_columns('count')]
+    np.testing.assert_allclose(from_array, kaggle)
+    np.testing.assert_allclose(kaggle_targets(fractions, len(truth)), kaggle, atol=1e-6)
+    np.testing.assert_allclose(kaggle_targets(counts, len(truth)), kaggle, atol=1e-6)
+    bad = np.array(from_array)
+    bad[3, 0] = 2.0
+    with pytest.raises(ValueError, match='outside'):
+        kaggle_targets(bad, len(bad))
+    with pytest.raises(ValueError, match='label rows for'):
+        kaggle_targets(truth, len(truth) + 1)
+    with pytest.raises(ValueError, match='neither'):
+        kaggle_targets(truth[['kind']], len(truth))
+
+
+def test_morphology_fine_tune_options(galaxies, morph):
+    images, truth = galaxies
+    with pytest.raises(ValueError, match='freeze must be one of'):
+        morph.fine_tune(images, truth, freeze='trunk')
+    with pytest.raises(ValueError, match='epochs must be a positive int'):
+        morph.fine_tune(images, truth, epochs=0)
+    with pytest.raises(ValueError, match='validation must be'):
+        morph.fine_tune(images, truth, validation=1.5)
+    # a separate validation set, no reframing: the framing is then measured
+    tuned = morph.fine_tune(images[:60], truth[:60], epochs=1, freeze='features',
+                            validation=(images[60:80], truth[60:80]), reframe=False,
+                            progress=False)
+    assert tuned.metadata['fine_tune']['validation_after']['n'] == 20
+    assert tuned.metadata['framing']['measured_on'] > 0
+
+
+@pytest.fixture(scope='module')
+def cutouts():
+    return NIRCamSimulator(seed=32).sample(90)
+
+
+def test_highz_fine_tune(cutouts):
+    x, truth = cutouts
+    base = HighZClassifier.pretrained(device='cpu')
+    before = _state(base.model)
+    names = np.array(base.classes)[np.asarray(truth['label'])]
+    tuned = base.fine_tune(x, names, epochs=2, freeze='features', progress=False)
+    after = _state(base.model)
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert tuned.classes == base.classes and tuned.bands == base.bands
+    assert tuned.default_priors == base.default_priors
+    record = tuned.metadata['fine_tune']
+    assert set(record['validation_after']) == {'accuracy', 'log_loss', 'n'}
+    assert record['ood'].startswith('dropped')
+    assert 'ood' not in tuned.metadata
+    table = tuned.classify(x[:5])
+    assert table['highz_ood'].mask.all()          # no statistics until fit_ood
+    with pytest.raises(ValueError, match='unknown class names'):
+        base.fine_tune(x, np.array(['galaxy'] * len(x)))
+    with pytest.raises(ValueError, match='class indices must be'):
+        base.fine_tune(x, np.full(len(x), 3))
+    with pytest.raises(ValueError, match='one per cutout'):
+        base.fine_tune(x, np.asarray(truth['label'])[:10])
