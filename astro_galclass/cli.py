@@ -448,18 +448,29 @@ def _morphology_data(args):
 
 
 def _train_morphology_recipe(args):
-    from astro_galclass.training.morphology import reproduce_morphology
+    from astro_galclass.training.morphology import (
+        finetune_morphology_photograph,
+        reproduce_morphology,
+    )
 
     given = [a for a in ('kaggle', 'npz', 'catalogue', 'simulate') if getattr(args, a) is not None]
     if given:
-        msg = f'--recipe shipped simulates its own galaxies; it cannot be combined with {given}'
+        msg = (f'--recipe {args.recipe} simulates its own galaxies; it cannot be combined '
+               f'with {given}')
         raise SystemExit(msg)
     start = time.perf_counter()
-    _, history = reproduce_morphology(
-        args.output, device=args.device, init=_init_path(args.init, 'morphology'), max_epochs=args.max_epochs,
-        finetune_epochs=args.finetune_epochs, n_images=args.n_images,
-        time_budget=args.time_budget, checkpoint_dir=args.checkpoint_dir,
-        progress=not args.no_progress)
+    common = {'device': args.device, 'init': _init_path(args.init, 'morphology'),
+              'max_epochs': args.max_epochs, 'n_images': args.n_images,
+              'time_budget': args.time_budget, 'checkpoint_dir': args.checkpoint_dir,
+              'progress': not args.no_progress}
+    if args.recipe == 'photograph':
+        if args.finetune_epochs is not None:
+            msg = '--finetune-epochs applies only with --recipe shipped'
+            raise SystemExit(msg)
+        _, history = finetune_morphology_photograph(args.output, **common)
+    else:
+        _, history = reproduce_morphology(args.output, finetune_epochs=args.finetune_epochs,
+                                          **common)
     history.pprint(max_lines=-1, max_width=-1)
     print(f'\nstopped by {history.meta.get("stopped_by")}; wrote {args.output} '
           f'in {time.perf_counter() - start:.0f} s')
@@ -478,7 +489,7 @@ def _train_morphology(args):
     if args.checkpoint_dir is not None:
         _writable_folder(args.checkpoint_dir, '--checkpoint-dir')
 
-    if args.recipe == 'shipped':
+    if args.recipe is not None:
         return _train_morphology_recipe(args)
     _recipe_only(args, ('finetune_epochs', 'n_images'))
     if args.init is None:
@@ -745,9 +756,11 @@ def _parser():
                        'or retrain the shipped model',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--output', required=True, type=Path, help='weights file to write')
-    p.add_argument('--recipe', choices=('shipped',), default=None,
-                   help='train with the two-stage recipe of the shipped model on simulated '
-                   'galaxies (MORPHOLOGY_RECIPE, MORPHOLOGY_FINETUNE_RECIPE)')
+    p.add_argument('--recipe', choices=('shipped', 'photograph'), default=None,
+                   help="'shipped': the two-stage recipe of the v3 model on simulated "
+                   "galaxies (MORPHOLOGY_RECIPE, MORPHOLOGY_FINETUNE_RECIPE); 'photograph': "
+                   'continue a network (--init, default the shipped one) on simulated '
+                   'photographs (MORPHOLOGY_PHOTOGRAPH_RECIPE)')
     p.add_argument('--init', type=_init, default=None,
                    help="'pretrained' (the shipped model) or a weights file. With a data "
                    'source: fine-tune it on those galaxies (MorphologyClassifier.fine_tune, '
@@ -759,7 +772,7 @@ def _parser():
     p.add_argument('--finetune-epochs', type=_non_negative, default=None,
                    help='with --recipe shipped: stage-2 epochs (0: stage 1 only)')
     p.add_argument('--n-images', type=_positive, default=None,
-                   help='with --recipe shipped: simulated galaxies per stage')
+                   help='with --recipe: simulated galaxies per stage')
     p.add_argument('--kaggle', type=Path, default=None,
                    help='folder with training_solutions_rev1.csv and images_training_rev1/')
     p.add_argument('--npz', type=Path, default=None, help="the seed project's .npz")

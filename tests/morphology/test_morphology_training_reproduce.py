@@ -23,6 +23,9 @@ def test_reproduce_morphology_smoke_run(tmp_path, capsys):
     assert second['simulator_seed'] == MORPHOLOGY_FINETUNE_RECIPE['simulator_seed']
     assert second['schedule'] == 'cosine'
     assert clf.metadata['simulator']['seed'] == MORPHOLOGY_FINETUNE_RECIPE['simulator_seed']
+    # v3 was trained on the 'clean' images: its recipe says so, whatever the default
+    assert clf.metadata['simulator']['realism'] == 'clean' == second['realism']
+    assert clf.frame_r90 == 3.6 or 'framing' in clf.metadata
     assert clf.name == 'morphology-sim-parallelcnn-v3'
     assert clf.metadata['architecture_kwargs'] == {'head': 'tree', 'width': 1.0}
     pred = clf.predict_kaggle(np.random.default_rng(0).uniform(size=(2, 3, 64, 64)))
@@ -106,3 +109,18 @@ def test_deprecated_reproduce_module_forwards_to_galclass(monkeypatch):
         assert reproduce.HIGHZ_RECIPE['depth'] == 'jades-deep'
     with pytest.raises(SystemExit, match='usage'):
         reproduce.main(['galaxies'])
+
+
+def test_photograph_recipe_smoke_run(tmp_path):
+    from astro_galclass.cli import main as galclass
+    from astro_galclass.training import MORPHOLOGY_PHOTOGRAPH_RECIPE
+
+    out = tmp_path / 'photo.pt'
+    assert galclass(['train-morphology', '--recipe', 'photograph', '--n-images', '40',
+                     '--max-epochs', '1', '--output', str(out), '--no-progress',
+                     '--device', 'cpu']) == 0
+    clf = MorphologyClassifier(out, device='cpu')
+    assert clf.metadata['simulator']['realism'] == 'photograph'
+    assert clf.metadata['simulator']['seed'] == MORPHOLOGY_PHOTOGRAPH_RECIPE['simulator_seed']
+    assert clf.metadata['recipe']['reproduce'] == 'galclass train-morphology --recipe photograph'
+    assert clf.metadata['recipe']['base'] == 'morphology-sim-parallelcnn-v3'
