@@ -251,6 +251,9 @@ class MorphologySimulator:
         t['re'] = np.asarray(t['r90']) / petrosian_r90_over_re(profile)
         # seeing in units of R90 (SDSS: 1.0-2.0 arcsec for R90 of 3-20 arcsec)
         psf = np.exp(rng.uniform(np.log(0.05), np.log(0.35), n)) * np.asarray(t['r90'])
+        # a star is framed by its own R90 as GZ2 framed every object (the R90 of a
+        # Gaussian is 0.91 FWHM; Moffat wings make it larger)
+        psf = np.where(kind == 'star', np.asarray(t['r90']) * rng.uniform(0.6, 1.1, n), psf)
         t['psf_fwhm'] = np.maximum(psf, 0.8)
         t['psf_beta'] = np.where(rng.uniform(size=n) < 0.6, rng.uniform(2.5, 4.8, n), np.nan)
         t['noise_correlation'] = np.where(rng.uniform(size=n) < 0.3, rng.uniform(0.5, 1.2, n),
