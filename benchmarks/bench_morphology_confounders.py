@@ -73,7 +73,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     clf = (MorphologyClassifier(args.weights, device='cpu') if args.weights
            else MorphologyClassifier.pretrained(device='cpu'))
-    print(f'model: {clf.name} (frame_r90 {clf.frame_r90})')
+    print(f'model: {clf.name} (framing {clf.framing})')
     start = time.perf_counter()
     images, truth = MorphologySimulator(seed=args.seed).sample(args.n)
     print(f'simulated {args.n} photograph galaxies in {time.perf_counter() - start:.0f} s')

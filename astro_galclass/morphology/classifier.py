@@ -129,25 +129,34 @@ class MorphologyClassifier(ClassifierBase):
         return int(self.metadata['input_size'])
 
     @property
-    def frame_r90(self):
+    def framing(self):
         """
-        Side of the training images in units of their galaxy's R90.
+        How the training images were framed, in units of their galaxy's R90.
 
-        As `~astro_galclass.morphology.framing.measure_framing` measures it
+        A dict with ``frame_r90`` (the typical side) and ``frame_r90_range``
+        (the range of the training framings), as
+        `~astro_galclass.morphology.framing.measure_framing` measures them
         on the images: from ``metadata['framing']`` (written by
-        `~astro_galclass.training.train_morphology`), else from the
-        simulator the network was trained on
+        `~astro_galclass.training.train_morphology` and `fine_tune`), else
+        from the simulator the network was trained on
         (`~astro_galclass.morphology.framing.SIMULATOR_FRAMING`; the shipped
         v3 network was trained on ``'clean'`` images), else the Galaxy Zoo
-        2 Kaggle crop (4.2).
+        2 Kaggle crop (4.2, exactly).
         """
         framing = self.metadata.get('framing')
         if isinstance(framing, dict) and 'frame_r90' in framing:
-            return float(framing['frame_r90'])
+            centre = float(framing['frame_r90'])
+            low, high = framing.get('frame_r90_range', (centre, centre))
+            return {'frame_r90': centre, 'frame_r90_range': (float(low), float(high))}
         simulator = self.metadata.get('simulator')
         if isinstance(simulator, dict) and simulator.get('simulator') == 'MorphologySimulator':
-            return SIMULATOR_FRAMING[simulator.get('realism', 'clean')]
-        return SIMULATOR_FRAMING['photograph']
+            return dict(SIMULATOR_FRAMING[simulator.get('realism', 'clean')])
+        return {'frame_r90': 4.2, 'frame_r90_range': (4.2, 4.2)}
+
+    @property
+    def frame_r90(self):
+        """The typical side of the training images in units of their galaxy's R90."""
+        return self.framing['frame_r90']
 
     def __repr__(self):
         return (f'<MorphologyClassifier {self.name!r}: {self.metadata["architecture"]}, '
@@ -174,9 +183,10 @@ class MorphologyClassifier(ClassifierBase):
             (float; the Kaggle recipe is ``210 / 424``).
         reframe : bool, optional
             Find the central galaxy, measure its Petrosian R90 and crop and
-            resample the image so that it is framed as the training images
-            were (`frame_r90`; `~astro_galclass.morphology.framing.reframe`).
-            Default True; False resizes the whole (cropped) image.
+            resample the image, centred on it, so that it is framed as the
+            training images were (within `framing`'s ``frame_r90_range``;
+            `~astro_galclass.morphology.framing.reframe`). Default True;
+            False resizes the whole (cropped) image.
 
         Notes
         -----
@@ -207,7 +217,8 @@ class MorphologyClassifier(ClassifierBase):
             im = np.nan_to_num(im, nan=0.0, posinf=1.0, neginf=0.0)
         if reframe:
             try:
-                out, padded = _reframe(im, frame_r90=self.frame_r90, size=self.input_size)
+                out, padded = _reframe(im, frame_r90=self.framing['frame_r90_range'],
+                                       size=self.input_size)
             except FramingFailed:
                 flags |= MorphFlag.REFRAME_FAILED
             else:
@@ -392,7 +403,7 @@ class MorphologyClassifier(ClassifierBase):
         x, flags = self._prepare(images, crop, reframe)
         options = {'crop': crop, 'reframe': bool(reframe)}
         if reframe:
-            options['frame_r90'] = self.frame_r90
+            options['frame_r90_range'] = list(self.framing['frame_r90_range'])
         return self._output(None, self._columns(self._forward(x), flags), options)
 
     def classify_catalog(self, catalog, image, *, size=10 * u.arcsec, position_column=None,
@@ -481,7 +492,7 @@ class MorphologyClassifier(ClassifierBase):
                    'size': size if isinstance(size, str) else str(size),
                    'reframe': bool(reframe)}
         if reframe:
-            options['frame_r90'] = self.frame_r90
+            options['frame_r90_range'] = list(self.framing['frame_r90_range'])
         return self._output(catalog, self._columns(cumulative, flags), options,
                             overwrite=overwrite)
 

@@ -25,7 +25,7 @@ from astropy.convolution import convolve
 from astropy.stats import sigma_clipped_stats
 from astropy.utils.exceptions import AstropyUserWarning
 
-__all__ = ['SIMULATOR_FRAMING', 'FramingFailed', 'measure_framing', 'reframe',
+__all__ = ['PADDED_AREA', 'SIMULATOR_FRAMING', 'FramingFailed', 'measure_framing', 'reframe',
            'training_framing']
 
 #: Petrosian ratio defining the Petrosian radius (SDSS).
@@ -35,12 +35,20 @@ PETROSIAN_ETA = 0.2
 CENTRE_TOLERANCE = 0.2
 
 
-#: The framing of each simulator's images, in `measure_framing`'s units:
-#: median side over measured R90 of its galaxies (ellipticals and disks) as
-#: framed for training. ``'clean'`` is what the shipped v3 model was trained
-#: on; ``'photograph'`` is the Galaxy Zoo 2 Kaggle framing (4.2 Petrosian R90)
-#: measured on the images. Recomputed by ``tests/morphology/test_framing.py``.
-SIMULATOR_FRAMING = {'clean': 3.6, 'photograph': 4.2}
+#: The framing of each simulator's images, in `measure_framing`'s units
+#: (side over measured R90 of its ellipticals and disks): ``frame_r90`` the
+#: typical framing (the median for ``'clean'``, what the shipped v3 model was
+#: trained on; the Galaxy Zoo 2 Kaggle framing, 4.2, for ``'photograph'``)
+#: and ``frame_r90_range`` the 10th-90th percentiles of the training
+#: images' framings. Recomputed by ``tests/morphology/test_framing.py``.
+SIMULATOR_FRAMING = {
+    'clean': {'frame_r90': 3.6, 'frame_r90_range': (2.8, 5.6)},
+    'photograph': {'frame_r90': 4.2, 'frame_r90_range': (3.0, 8.3)},
+}
+
+#: Share of the output that may come from outside the input before a
+#: reframed image counts as padded.
+PADDED_AREA = 0.1
 
 
 class FramingFailed(ValueError):
@@ -187,13 +195,19 @@ def reframe(rgb, *, frame_r90, size, fill=None):
     """
     Crop and resample an image so that its central galaxy is framed for training.
 
+    The output is centred on the galaxy, and its side in units of the
+    galaxy's R90 is ``frame_r90``, or, for a range, the image's own framing
+    brought into the range (a network trained on many framings is given
+    the image as it is when its framing is one it learnt).
+
     Parameters
     ----------
     rgb : array-like
         ``(3, H, W)`` float image in [0, 1].
-    frame_r90 : float
+    frame_r90 : float or (float, float)
         Side of the output in units of the galaxy's R90 as `measure_framing`
-        measures it (see `training_framing`).
+        measures it, or the (low, high) range of the training framings
+        (see `training_framing`).
     size : int
         Side of the output in pixels.
     fill : sequence of 3 floats, optional
@@ -205,7 +219,8 @@ def reframe(rgb, *, frame_r90, size, fill=None):
     out : `~numpy.ndarray`
         ``(3, size, size)`` float32 in [0, 1].
     padded : bool
-        Whether the frame reaches outside the input (filled with ``fill``).
+        Whether more than `PADDED_AREA` of the output comes from outside the
+        input (filled with ``fill``).
 
     Raises
     ------
@@ -216,11 +231,15 @@ def reframe(rgb, *, frame_r90, size, fill=None):
 
     rgb = np.asarray(rgb, np.float32)
     x, y, _, r90 = measure_framing(rgb)
-    side = float(frame_r90) * r90
+    h, w = rgb.shape[1:]
+    if np.ndim(frame_r90) == 0:
+        side = float(frame_r90) * r90
+    else:
+        low, high = (float(v) for v in frame_r90)
+        side = float(np.clip(min(h, w) / r90, low, high)) * r90
     if not side >= 2:
         msg = f'the galaxy is too small to reframe (R90 {r90:.2g} pixels)'
         raise FramingFailed(msg)
-    h, w = rgb.shape[1:]
     x0, y0 = x + 0.5 - side / 2, y + 0.5 - side / 2          # pixel edges
     pad = int(np.ceil(max(0.0, -x0, -y0, x0 + side - w, y0 + side - h))) + 2
     if fill is None:
@@ -231,27 +250,28 @@ def reframe(rgb, *, frame_r90, size, fill=None):
         box = (x0 + pad, y0 + pad, x0 + pad + side, y0 + pad + side)
         out[c] = np.asarray(Image.fromarray(plane, mode='F').resize(
             (size, size), Image.Resampling.BICUBIC, box=box))
-    padded = x0 < 0 or y0 < 0 or x0 + side > w or y0 + side > h
+    inside = (max(0.0, min(x0 + side, w) - max(x0, 0.0))
+              * max(0.0, min(y0 + side, h) - max(y0, 0.0)))
+    padded = 1 - inside / side ** 2 > PADDED_AREA
     return np.clip(out, 0, 1), bool(padded)
 
 
-def training_framing(images, *, quantile=0.5):
+def training_framing(images):
     """
-    The framing of a set of training images: median side over measured R90.
+    The framing of a set of training images, as weights metadata.
 
     Parameters
     ----------
     images : array-like
         ``(N, 3, H, W)`` images, framed as the network will be trained.
-    quantile : float, optional
-        Which quantile of ``side / R90`` to return (default the median).
 
     Returns
     -------
-    frame_r90 : float
-        Side of the frame in units of `measure_framing`'s R90.
-    n_measured : int
-        Images whose central galaxy could be measured.
+    framing : dict
+        ``frame_r90``: the median of side over `measure_framing`'s R90;
+        ``frame_r90_range``: its 10th and 90th percentiles;
+        ``measured_on``: the number of images whose central galaxy could
+        be measured.
     """
     ratios = []
     for image in np.asarray(images):
@@ -262,4 +282,7 @@ def training_framing(images, *, quantile=0.5):
     if not ratios:
         msg = 'no image of the set could be measured'
         raise FramingFailed(msg)
-    return float(np.quantile(ratios, quantile)), len(ratios)
+    low, median, high = np.quantile(ratios, [0.1, 0.5, 0.9])
+    return {'frame_r90': round(float(median), 3),
+            'frame_r90_range': [round(float(low), 3), round(float(high), 3)],
+            'measured_on': len(ratios)}

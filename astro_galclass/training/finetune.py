@@ -169,8 +169,12 @@ def fine_tune_morphology(clf, images, labels, *, epochs, freeze, validation, lr,
         if key in clf.metadata:
             new.metadata[f'base_{key}'] = copy.deepcopy(clf.metadata[key])
     # the inputs were reframed to the base model's framing, or else are framed as given
-    new.metadata['framing'] = {'frame_r90': clf.frame_r90} if reframe else {
-        'frame_r90': training_framing(x_train[:300])[0], 'measured_on': min(len(x_train), 300)}
+    if reframe:
+        framing = clf.framing
+        new.metadata['framing'] = {'frame_r90': framing['frame_r90'],
+                                   'frame_r90_range': list(framing['frame_r90_range'])}
+    else:
+        new.metadata['framing'] = training_framing(x_train[:300])
     after = _morphology_scores(new, x_val, y_val)
     new.metadata['fine_tune'] = {'base': clf.name, 'freeze': freeze, 'epochs': int(epochs),
                                  'n_train': len(x_train), 'reframe': bool(reframe),

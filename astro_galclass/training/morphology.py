@@ -456,7 +456,6 @@ def _record_framing(clf, images, n=200):
 
     rows = np.random.default_rng(0).permutation(len(images))[:n]
     try:
-        frame, measured = training_framing(images[np.sort(rows)])
+        clf.metadata['framing'] = training_framing(images[np.sort(rows)])
     except FramingFailed:
-        return
-    clf.metadata['framing'] = {'frame_r90': round(frame, 3), 'measured_on': measured}
+        pass

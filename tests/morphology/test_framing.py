@@ -46,9 +46,20 @@ def test_simulator_framing_constants(realism):
     framing = None if realism == 'clean' else (3.6, 4.8)
     images, _ = MorphologySimulator(seed=21, realism=realism, framing=framing,
                                     kinds={'elliptical': 0.5, 'disk': 0.5}).sample(80)
-    frame, n = training_framing(images)
-    assert n >= 60
-    assert frame == pytest.approx(SIMULATOR_FRAMING[realism], rel=0.1)
+    framing = training_framing(images)
+    assert framing['measured_on'] >= 60
+    assert framing['frame_r90'] == pytest.approx(SIMULATOR_FRAMING[realism]['frame_r90'],
+                                                 rel=0.1)
+
+
+@pytest.mark.parametrize('realism', ['clean', 'photograph'])
+def test_simulator_framing_ranges(realism):
+    images, _ = MorphologySimulator(seed=23, realism=realism,
+                                    kinds={'elliptical': 0.5, 'disk': 0.5}).sample(150)
+    low, high = training_framing(images)['frame_r90_range']
+    expected = SIMULATOR_FRAMING[realism]['frame_r90_range']
+    assert low == pytest.approx(expected[0], rel=0.12)
+    assert high == pytest.approx(expected[1], rel=0.2)
 
 
 def test_reframing_brings_wide_frames_to_the_training_framing():
@@ -58,7 +69,7 @@ def test_reframing_brings_wide_frames_to_the_training_framing():
     galaxies is about 0.15-0.25 dex (68%), from measuring R90 on stretched,
     noisy, 8-bit images.
     """
-    target = SIMULATOR_FRAMING['photograph']
+    target = SIMULATOR_FRAMING['photograph']['frame_r90']
     images, truth = MorphologySimulator(seed=22, kinds={'elliptical': 0.5, 'disk': 0.5},
                                         framing=(12, 20)).sample(60)
     before, after = [], []
@@ -124,3 +135,18 @@ def test_images_of_different_sizes(clf):
     assert table[col][1] == pytest.approx(alone[col][0], abs=1e-6)
     with pytest.raises(ValueError, match='RGB'):
         clf.classify([np.zeros((5, 5)), np.zeros((6, 6, 2))])
+
+
+def test_reframe_to_a_range_keeps_framings_the_network_learnt():
+    # a network trained on framings 3-8.3 R90 is given an image framed at 5.6 R90
+    # as it is (recentred), and one framed at 17 R90 zoomed to 8.3 R90
+    inside = np.clip(_disk(64, 3.0, seed=7) * 0.9, 0, 1).astype(np.float32)
+    r90 = measure_framing(inside)[3]
+    assert 3 < 64 / r90 < 8.3
+    out, padded = reframe(inside, frame_r90=(3.0, 8.3), size=64)
+    assert not padded
+    np.testing.assert_allclose(out, np.clip(inside, 0, 1), atol=0.02)
+    wide = np.clip(_disk(64, 1.0, seed=8) * 0.9, 0, 1).astype(np.float32)
+    assert 64 / measure_framing(wide)[3] > 12
+    out, _ = reframe(wide, frame_r90=(3.0, 8.3), size=64)
+    assert 64 / measure_framing(out)[3] == pytest.approx(8.3, rel=0.15)
