@@ -233,8 +233,9 @@ def _train_highz_recipe(args):
         raise SystemExit(msg)
     start = time.perf_counter()
     clf, history = reproduce_highz(
-        args.output, device=args.device, init=_init_path(args.init, 'highz'), max_epochs=args.max_epochs,
-        finetune_epochs=args.finetune_epochs, batches_per_epoch=args.batches_per_epoch,
+        args.output, device=args.device, init=_init_path(args.init, 'highz'),
+        max_epochs=args.max_epochs, finetune_epochs=args.finetune_epochs,
+        batches_per_epoch=args.batches_per_epoch,
         n_val=args.n_val, workers=args.workers, time_budget=args.time_budget,
         checkpoint_dir=args.checkpoint_dir, progress=not args.no_progress)
     history.pprint(max_lines=-1, max_width=-1)
@@ -253,8 +254,9 @@ def _train_highz_sky(args):
     start = time.perf_counter()
     function = finetune_highz_sky if args.recipe == 'sky' else finetune_highz_bands
     clf, history = function(
-        args.output, init=_init_path(args.init, 'highz'), device=args.device, max_epochs=args.max_epochs,
-        batches_per_epoch=args.batches_per_epoch, n_val=args.n_val, workers=args.workers,
+        args.output, init=_init_path(args.init, 'highz'), device=args.device,
+        max_epochs=args.max_epochs, batches_per_epoch=args.batches_per_epoch,
+        n_val=args.n_val, workers=args.workers,
         time_budget=args.time_budget, checkpoint_dir=args.checkpoint_dir,
         progress=not args.no_progress)
     history.pprint(max_lines=-1, max_width=-1)

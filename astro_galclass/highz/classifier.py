@@ -688,9 +688,9 @@ dict or sequence of dict
         >>> tuned.classes == base.classes, 'ood' in tuned.metadata
         (True, False)
         """
-        from astro_galclass.training.finetune import fine_tune_highz
+        from astro_galclass.training.finetune import _fine_tune_highz
 
-        return fine_tune_highz(
+        return _fine_tune_highz(
             self, cutouts, labels, epochs=epochs, freeze=freeze, validation=validation, lr=lr,
             batch_size=batch_size, patience=patience, calibrate=calibrate, seed=seed,
             progress=progress, time_budget=time_budget, name=name)

@@ -17,6 +17,8 @@ from astro_galclass.morphology.flags import UNCLASSIFIED, MorphFlag
 from astro_galclass.morphology.framing import (
     SIMULATOR_FRAMING,
     FramingFailed,
+)
+from astro_galclass.morphology.framing import (
     reframe as _reframe,
 )
 from astro_galclass.morphology.models import CompactViT, ParallelCNN, TorchvisionBackbone
@@ -343,9 +345,9 @@ class MorphologyClassifier(ClassifierBase):
         >>> sorted(tuned.metadata['fine_tune']['validation_after'])
         ['n', 'n_clear', 'rmse', 'smooth_featured_agreement']
         """
-        from astro_galclass.training.finetune import fine_tune_morphology
+        from astro_galclass.training.finetune import _fine_tune_morphology
 
-        return fine_tune_morphology(
+        return _fine_tune_morphology(
             self, images, labels, epochs=epochs, freeze=freeze, validation=validation, lr=lr,
             batch_size=batch_size, patience=patience, crop=crop, reframe=reframe, seed=seed,
             progress=progress, time_budget=time_budget, name=name)

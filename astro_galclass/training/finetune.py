@@ -137,7 +137,7 @@ def _morphology_scores(clf, x, targets):
             'n_clear': int(clear.sum())}
 
 
-def fine_tune_morphology(clf, images, labels, *, epochs, freeze, validation, lr, batch_size,
+def _fine_tune_morphology(clf, images, labels, *, epochs, freeze, validation, lr, batch_size,
                          patience, crop, reframe, seed, progress, time_budget, name):
     """`~astro_galclass.morphology.MorphologyClassifier.fine_tune` (see there)."""
     from astro_galclass.morphology.framing import training_framing
@@ -184,7 +184,7 @@ def fine_tune_morphology(clf, images, labels, *, epochs, freeze, validation, lr,
     return new
 
 
-def fine_tune_highz(clf, cutouts, labels, *, epochs, freeze, validation, lr, batch_size,
+def _fine_tune_highz(clf, cutouts, labels, *, epochs, freeze, validation, lr, batch_size,
                     patience, calibrate, seed, progress, time_budget, name):
     """`~astro_galclass.HighZClassifier.fine_tune` (see there)."""
     from sklearn.metrics import log_loss

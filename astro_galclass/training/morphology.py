@@ -158,7 +158,8 @@ class _Logits(nn.Module):
 
 
 def train_morphology(images, targets, *, counts=None, model=None, loss='rmse', lam=0.0,
-                     val_fraction=0.2, val_images=None, val_targets=None, batch_size=64, lr=1e-3, backbone_factor=0.1,
+                     val_fraction=0.2, val_images=None, val_targets=None, batch_size=64,
+                     lr=1e-3, backbone_factor=0.1,
                      weight_decay=0.0, schedule='plateau', max_epochs=30, patience=5,
                      device='auto', seed=0,
                      checkpoint_dir=None, progress=True, name=None, time_budget=None):
@@ -440,7 +441,7 @@ def finetune_morphology_photograph(output, *, init=None, device='auto', max_epoc
     base = (MorphologyClassifier.pretrained(device=device) if init is None
             else MorphologyClassifier(init, device=device))
     clf, history = _morphology_stage(
-        recipe, base.model, 'morphology-sim-parallelcnn-photograph', device=device,
+        recipe, base.model, 'morphology-sim-parallelcnn-v4', device=device,
         checkpoint_dir=checkpoint_dir, progress=progress, time_budget=time_budget)
     clf.metadata['training'] = (f'{base.metadata.get("training", "not recorded")}; then '
                                 f'{clf.metadata["training"]}')
