@@ -465,11 +465,12 @@ def _train_morphology_recipe(args):
               'max_epochs': args.max_epochs, 'n_images': args.n_images,
               'time_budget': args.time_budget, 'checkpoint_dir': args.checkpoint_dir,
               'progress': not args.no_progress}
-    if args.recipe == 'photograph':
+    if args.recipe in ('photograph', 'photograph-stars'):
         if args.finetune_epochs is not None:
             msg = '--finetune-epochs applies only with --recipe shipped'
             raise SystemExit(msg)
-        _, history = finetune_morphology_photograph(args.output, **common)
+        stage = 'photograph' if args.recipe == 'photograph' else 'stars'
+        _, history = finetune_morphology_photograph(args.output, stage=stage, **common)
     else:
         _, history = reproduce_morphology(args.output, finetune_epochs=args.finetune_epochs,
                                           **common)
@@ -758,11 +759,13 @@ def _parser():
                        'or retrain the shipped model',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--output', required=True, type=Path, help='weights file to write')
-    p.add_argument('--recipe', choices=('shipped', 'photograph'), default=None,
+    p.add_argument('--recipe', choices=('shipped', 'photograph', 'photograph-stars'),
+                   default=None,
                    help="'shipped': the two-stage recipe of the v3 model on simulated "
                    "galaxies (MORPHOLOGY_RECIPE, MORPHOLOGY_FINETUNE_RECIPE); 'photograph': "
                    'continue a network (--init, default the shipped one) on simulated '
-                   'photographs (MORPHOLOGY_PHOTOGRAPH_RECIPE)')
+                   "photographs (MORPHOLOGY_PHOTOGRAPH_RECIPE); 'photograph-stars': then one "
+                   'epoch with more stars and artifacts (MORPHOLOGY_STARS_RECIPE)')
     p.add_argument('--init', type=_init, default=None,
                    help="'pretrained' (the shipped model) or a weights file. With a data "
                    'source: fine-tune it on those galaxies (MorphologyClassifier.fine_tune, '

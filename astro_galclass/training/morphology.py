@@ -36,6 +36,7 @@ from astro_galclass.training._records import (
 from astro_galclass.training.trainer import Trainer
 
 __all__ = ['MORPHOLOGY_FINETUNE_RECIPE', 'MORPHOLOGY_PHOTOGRAPH_RECIPE', 'MORPHOLOGY_RECIPE',
+           'MORPHOLOGY_STARS_RECIPE',
            'RotationFlipAugmentation', 'finetune_morphology_photograph', 'reproduce_morphology',
            'train_morphology']
 
@@ -92,6 +93,27 @@ MORPHOLOGY_PHOTOGRAPH_RECIPE = {
     'max_epochs': 2,
     'patience': 2,
     'seed': 5,
+}
+
+#: Then one epoch on photographs with four times more stars and twice more
+#: artifacts than the default mix (``galclass train-morphology --recipe
+#: photograph-stars --init FILE``): the first stage alone learns too few of
+#: Galaxy Zoo's "star or artifact" answers.
+MORPHOLOGY_STARS_RECIPE = {
+    'simulator_seed': 20261211,
+    'realism': 'photograph',
+    'kinds': {'elliptical': 0.30, 'disk': 0.25, 'irregular': 0.05, 'merger': 0.05,
+              'star': 0.25, 'artifact': 0.10},
+    'n_images': 5000,
+    'voters': 40.0,
+    'width': 1.0,
+    'val_fraction': 0.1,
+    'batch_size': 64,
+    'lr': 1e-4,
+    'schedule': 'cosine',
+    'max_epochs': 1,
+    'patience': 1,
+    'seed': 6,
 }
 
 
@@ -307,7 +329,7 @@ def _morphology_stage(recipe, model, name, *, device, checkpoint_dir, progress, 
     start = time.perf_counter()
     torch.manual_seed(recipe['seed'])
     sim = MorphologySimulator(seed=recipe['simulator_seed'], voters=recipe['voters'],
-                              realism=recipe.get('realism', 'clean'))
+                              realism=recipe.get('realism', 'clean'), kinds=recipe.get('kinds'))
     images, truth = sim.sample(recipe['n_images'], workers=os.cpu_count() or 1)
     clf, history = train_morphology(
         images, truth, model=model, loss='rmse', val_fraction=recipe['val_fraction'],
@@ -410,7 +432,7 @@ def reproduce_morphology(output, *, device='auto', init=None, max_epochs=None,
 
 def finetune_morphology_photograph(output, *, init=None, device='auto', max_epochs=None,
                                    n_images=None, time_budget=None, checkpoint_dir=None,
-                                   progress=True):
+                                   progress=True, stage='photograph'):
     """
     Continue a morphology network on simulated photographs; save it to ``output``.
 
@@ -428,6 +450,9 @@ def finetune_morphology_photograph(output, *, init=None, device='auto', max_epoc
         The network to continue (default: the shipped one).
     device, max_epochs, n_images, time_budget, checkpoint_dir, progress :
         As in `reproduce_morphology`.
+    stage : {'photograph', 'stars'}, optional
+        `MORPHOLOGY_PHOTOGRAPH_RECIPE`, or `MORPHOLOGY_STARS_RECIPE` (its
+        second stage, from the first stage's result as ``init``).
 
     Returns
     -------
@@ -436,16 +461,22 @@ def finetune_morphology_photograph(output, *, init=None, device='auto', max_epoc
     """
     from astro_galclass.morphology import MorphologyClassifier
 
-    recipe = override_recipe(MORPHOLOGY_PHOTOGRAPH_RECIPE, max_epochs=max_epochs,
-                             n_images=n_images)
+    recipes = {'photograph': MORPHOLOGY_PHOTOGRAPH_RECIPE, 'stars': MORPHOLOGY_STARS_RECIPE}
+    if stage not in recipes:
+        msg = f'stage must be one of {sorted(recipes)}, got {stage!r}'
+        raise ValueError(msg)
+    recipe = override_recipe(recipes[stage], max_epochs=max_epochs, n_images=n_images)
     base = (MorphologyClassifier.pretrained(device=device) if init is None
             else MorphologyClassifier(init, device=device))
     clf, history = _morphology_stage(
-        recipe, base.model, 'morphology-sim-parallelcnn-v4', device=device,
+        recipe, base.model, 'morphology-sim-parallelcnn-v4' + (
+            '-stage1' if stage == 'photograph' else ''), device=device,
         checkpoint_dir=checkpoint_dir, progress=progress, time_budget=time_budget)
     clf.metadata['training'] = (f'{base.metadata.get("training", "not recorded")}; then '
                                 f'{clf.metadata["training"]}')
-    clf.metadata['recipe'] = {'reproduce': 'galclass train-morphology --recipe photograph',
+    command = 'galclass train-morphology --recipe ' + (
+        'photograph' if stage == 'photograph' else 'photograph-stars --init FILE')
+    clf.metadata['recipe'] = {'reproduce': command,
                               'base': base.name, 'base_recipe': base.metadata.get('recipe'),
                               'stage': clf.metadata['recipe']}
     return save_classifier(clf, output), history

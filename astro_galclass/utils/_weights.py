@@ -35,7 +35,7 @@ _READABLE_VERSIONS = (1, 2)
 #: `shipped_weights_path` refuses a file that differs.
 SHIPPED_SHA256 = {
     'highz_default.pt': '1d2cb4f93f3ceb3ee8df61b3e24ffefcf41f28625e905ef44427ae4eac9a3d77',
-    'morphology_default.pt': '594dd508498148212e8d36b235815cab59fa238d704dc50bcaaf86ebfa8c3ff0',
+    'morphology_default.pt': '3b816beb7491e99427b63fb12b0389d2c112ee83e56656f5a9251f2857ad0260',
 }
 
 

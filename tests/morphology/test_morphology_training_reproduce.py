@@ -62,13 +62,14 @@ def test_reproduce_morphology_stage1_only_and_init(tmp_path):
 
 def test_shipped_morphology_model():
     clf = MorphologyClassifier.pretrained(device='cpu')
-    assert clf.metadata['recipe']['reproduce'].endswith('reproduce morphology')
+    assert clf.name == 'morphology-sim-parallelcnn-v4'
+    assert clf.metadata['recipe']['reproduce'].startswith(
+        'galclass train-morphology --recipe photograph-stars')
     assert clf.metadata['architecture_kwargs']['width'] == 1.0
+    assert clf.metadata['simulator']['realism'] == 'photograph'
     from astro_galclass.simulate import MorphologySimulator
 
-    # v3 was trained on the 'clean' images; on 'photograph' images see
-    # benchmarks/bench_morphology_confounders.py
-    images, truth = MorphologySimulator(seed=77, realism='clean').sample(64)
+    images, truth = MorphologySimulator(seed=77).sample(64)
     pred = clf.predict_kaggle(images)
     assert GZ2_TREE.identity_residuals(pred).max() < 1e-6
     target = GZ2_TREE.from_kaggle_table(truth)
@@ -124,3 +125,13 @@ def test_photograph_recipe_smoke_run(tmp_path):
     assert clf.metadata['simulator']['seed'] == MORPHOLOGY_PHOTOGRAPH_RECIPE['simulator_seed']
     assert clf.metadata['recipe']['reproduce'] == 'galclass train-morphology --recipe photograph'
     assert clf.metadata['recipe']['base'] == 'morphology-sim-parallelcnn-v3'
+    # the second stage continues the first on a mix with more stars
+    second = tmp_path / 'stars.pt'
+    assert galclass(['train-morphology', '--recipe', 'photograph-stars', '--init', str(out),
+                     '--n-images', '40', '--max-epochs', '1', '--output', str(second),
+                     '--no-progress', '--device', 'cpu']) == 0
+    clf = MorphologyClassifier(second, device='cpu')
+    assert clf.metadata['simulator']['kinds']['star'] == 0.25
+    assert clf.metadata['recipe']['reproduce'].endswith('photograph-stars --init FILE')
+    assert clf.metadata['recipe']['base'] == 'morphology-sim-parallelcnn-v4-stage1'
+    assert clf.name == 'morphology-sim-parallelcnn-v4'
