@@ -96,15 +96,16 @@ class MorphologyClassifier(ClassifierBase):
         """
         The shipped model, trained on simulated galaxies only.
 
-        ``astro_galclass/data/morphology_default.pt``: a
+        ``astro_galclass/data/morphology_default.pt`` (version 4): a
         `~astro_galclass.morphology.ParallelCNN` at the seed's full width,
         trained by ``galclass train-morphology --recipe shipped`` on
         images and vote fractions of
-        `~astro_galclass.simulate.MorphologySimulator` (recipe and seeds in
-        ``metadata``). It has never seen a Galaxy Zoo image: read the model
-        card, and fine-tune it on real labels
-        (`~astro_galclass.training.train_morphology`) before using its
-        fractions for science.
+        `~astro_galclass.simulate.MorphologySimulator`, then continued on
+        its simulated photographs (``--recipe photograph`` and
+        ``photograph-stars``; recipes and seeds in ``metadata``). It has
+        never seen a Galaxy Zoo image: read the model card, and fine-tune it
+        on real labels (`fine_tune`) before using its fractions for
+        science.
 
         Parameters
         ----------
@@ -141,8 +142,8 @@ class MorphologyClassifier(ClassifierBase):
         on the images: from ``metadata['framing']`` (written by
         `~astro_galclass.training.train_morphology` and `fine_tune`), else
         from the simulator the network was trained on
-        (`~astro_galclass.morphology.framing.SIMULATOR_FRAMING`; the shipped
-        v3 network was trained on ``'clean'`` images), else the Galaxy Zoo
+        (`~astro_galclass.morphology.framing.SIMULATOR_FRAMING`; version 3
+        of the shipped network was trained on ``'clean'`` images), else the Galaxy Zoo
         2 Kaggle crop (4.2, exactly).
         """
         framing = self.metadata.get('framing')
