@@ -67,12 +67,21 @@ def _check_epochs(epochs, patience):
             raise ValueError(msg)
 
 
-def _split(n, validation, seed, stratify=None):
+def _check_options(freeze, validation):
+    """Refuse bad options before any image is prepared."""
+    if freeze not in FREEZE:
+        msg = f'freeze must be one of {FREEZE}, got {freeze!r}'
+        raise ValueError(msg)
+    if isinstance(validation, tuple):
+        return
     if isinstance(validation, bool) or not isinstance(validation, (float, int)) or not (
             0 < validation < 1):
         msg = ('validation must be a fraction in (0, 1) or an (inputs, labels) pair, '
                f'got {validation!r}')
         raise ValueError(msg)
+
+
+def _split(n, validation, seed, stratify=None):
     if n < 4:
         msg = f'fine-tuning needs at least 4 labelled examples, got {n}'
         raise ValueError(msg)
@@ -144,6 +153,7 @@ def _fine_tune_morphology(clf, images, labels, *, epochs, freeze, validation, lr
     from astro_galclass.training.morphology import train_morphology
 
     _check_epochs(epochs, patience)
+    _check_options(freeze, validation)
     x, _ = clf._prepare(images, crop, reframe)
     targets = kaggle_targets(labels, len(x))
     if isinstance(validation, tuple):
@@ -192,6 +202,7 @@ def _fine_tune_highz(clf, cutouts, labels, *, epochs, freeze, validation, lr, ba
     from astro_galclass.training.highz import train_highz
 
     _check_epochs(epochs, patience)
+    _check_options(freeze, validation)
     flux = np.asarray(clf.prepare(cutouts))
     y = _class_indices(labels, clf.classes, len(flux))
     if isinstance(validation, tuple):

@@ -447,7 +447,9 @@ def finetune_morphology_photograph(output, *, init=None, device='auto', max_epoc
     output : path-like
         Weights file to write.
     init : path-like, optional
-        The network to continue (default: the shipped one).
+        The network to continue (default: the shipped one). The shipped
+        version 4 is version 3 (`reproduce_morphology`) continued by stage
+        ``'photograph'`` and then stage ``'stars'``.
     device, max_epochs, n_images, time_budget, checkpoint_dir, progress :
         As in `reproduce_morphology`.
     stage : {'photograph', 'stars'}, optional

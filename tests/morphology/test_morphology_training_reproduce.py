@@ -1,5 +1,6 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 import numpy as np
+import pytest
 
 from astro_galclass.morphology import GZ2_TREE, MorphologyClassifier
 
@@ -41,7 +42,6 @@ def test_reproduce_morphology_smoke_run(tmp_path, capsys):
 
 
 def test_reproduce_morphology_stage1_only_and_init(tmp_path):
-    import pytest
 
     from astro_galclass.training import reproduce_morphology
 
@@ -69,18 +69,24 @@ def test_shipped_morphology_model():
     assert clf.metadata['simulator']['realism'] == 'photograph'
     from astro_galclass.simulate import MorphologySimulator
 
-    images, truth = MorphologySimulator(seed=77).sample(64)
+    images, truth = MorphologySimulator(seed=77).sample(150)
     pred = clf.predict_kaggle(images)
     assert GZ2_TREE.identity_residuals(pred).max() < 1e-6
     target = GZ2_TREE.from_kaggle_table(truth)
-    # a trained model, not a constant: far better than predicting the mean
+    # a trained model, not a constant: better than predicting the mean (on
+    # photographs, where vote noise and hard questions weigh more), and right on
+    # the galaxies whose smooth-or-featured vote is clear (0.95 on 941 of them
+    # in the model card)
     rmse = np.sqrt(np.mean((pred - target) ** 2))
     rmse_mean = np.sqrt(np.mean((target - target.mean(axis=0)) ** 2))
-    assert rmse < 0.75 * rmse_mean
+    assert rmse < 0.9 * rmse_mean
+    clear = np.asarray(truth['smooth_truth']) >= 0
+    assert clear.sum() >= 50
+    smooth = pred[clear, 0] > pred[clear, 1]
+    assert np.mean(smooth == (np.asarray(truth['smooth_truth'])[clear] == 1)) >= 0.85
 
 
 def test_recipe_options_need_the_recipe(tmp_path):
-    import pytest
 
     from astro_galclass.cli import main as galclass
 
@@ -93,7 +99,6 @@ def test_recipe_options_need_the_recipe(tmp_path):
 
 
 def test_deprecated_reproduce_module_forwards_to_galclass(monkeypatch):
-    import pytest
     from astropy.utils.exceptions import AstropyDeprecationWarning
 
     import astro_galclass.cli
@@ -124,14 +129,15 @@ def test_photograph_recipe_smoke_run(tmp_path):
     assert clf.metadata['simulator']['realism'] == 'photograph'
     assert clf.metadata['simulator']['seed'] == MORPHOLOGY_PHOTOGRAPH_RECIPE['simulator_seed']
     assert clf.metadata['recipe']['reproduce'] == 'galclass train-morphology --recipe photograph'
-    assert clf.metadata['recipe']['base'] == 'morphology-sim-parallelcnn-v3'
+    # without --init it continues the shipped network
+    assert clf.metadata['recipe']['base'] == MorphologyClassifier.pretrained().name
     # the second stage continues the first on a mix with more stars
     second = tmp_path / 'stars.pt'
     assert galclass(['train-morphology', '--recipe', 'photograph-stars', '--init', str(out),
                      '--n-images', '40', '--max-epochs', '1', '--output', str(second),
                      '--no-progress', '--device', 'cpu']) == 0
     clf = MorphologyClassifier(second, device='cpu')
-    assert clf.metadata['simulator']['kinds']['star'] == 0.25
+    assert clf.metadata['simulator']['kinds']['star'] == pytest.approx(0.25)
     assert clf.metadata['recipe']['reproduce'].endswith('photograph-stars --init FILE')
     assert clf.metadata['recipe']['base'] == 'morphology-sim-parallelcnn-v4-stage1'
     assert clf.name == 'morphology-sim-parallelcnn-v4'
