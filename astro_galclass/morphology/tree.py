@@ -331,7 +331,9 @@ class GZ2Tree:
         Largest violation of the tree's identities, per row.
 
         For each question, ``|sum of its cumulative answers - parent|`` (the
-        parent is 1 for questions 1 and 6).
+        parent is 1 for questions 1 and 6; question 6 may also sum to 0 when
+        every volunteer answered "star or artifact", so that nobody reached
+        it, as happens in small simulated samples of stars).
 
         Parameters
         ----------
@@ -344,7 +346,11 @@ class GZ2Tree:
         for question in self.questions:
             s = self.slice(question.number)
             target = 1.0 if question.parent is None else c[:, self.parent_column(question.number)]
-            worst = np.maximum(worst, np.abs(c[:, s].sum(axis=1) - target))
+            off = np.abs(c[:, s].sum(axis=1) - target)
+            if question.number == 6:
+                nobody = c[:, self.slice(1)][:, 2] >= 1 - 1e-9
+                off = np.where(nobody, np.minimum(off, np.abs(c[:, s].sum(axis=1))), off)
+            worst = np.maximum(worst, off)
         return worst[0] if single else worst
 
     # -- tables ------------------------------------------------------------------

@@ -117,3 +117,17 @@ def test_highz_fine_tune(cutouts):
         base.fine_tune(x, np.full(len(x), 3))
     with pytest.raises(ValueError, match='one per cutout'):
         base.fine_tune(x, np.asarray(truth['label'])[:10])
+
+
+def test_all_star_votes_are_valid_labels():
+    # every volunteer answered "star or artifact": nobody reached question 6, whose
+    # cumulative answers are then 0, and the labels are still valid (issue 15 example)
+    counts = np.zeros((1, 37))
+    counts[0, 2] = 12
+    labels = GZ2_TREE.to_kaggle(GZ2_TREE.counts_to_fractions(counts))
+    assert GZ2_TREE.identity_residuals(labels)[0] == 0
+    np.testing.assert_array_equal(kaggle_targets(labels, 1), labels.astype(np.float32))
+    # but a galaxy with "smooth" votes still needs question 6 to sum to 1
+    labels[0, 0], labels[0, 2] = 0.5, 0.5
+    with pytest.raises(ValueError, match='do not sum'):
+        kaggle_targets(labels, 1)
