@@ -12,7 +12,10 @@ on 500 labelled galaxies and measures the gain on 300 others it never saw.
     No real Galaxy Zoo images can ship with the package, so the "labelled
     set" here is 500 galaxies of `~astro_galclass.simulate.MorphologySimulator`
     shown as *monochrome, JPEG-compressed photographs* with vote fractions
-    from its simulated volunteers: a domain the shipped model saw little of.
+    from its simulated volunteers, standing in for a survey's own images
+    (the shipped model saw such images among many others: 15% of its
+    training photographs were monochrome), so the gain here is modest; on a
+    domain it never saw, such as real photographs, expect more.
     With real data, replace them by
     `~astro_galclass.morphology.load_kaggle_galaxy_zoo` or
     `~astro_galclass.morphology.load_gz2_catalogue`; the call is the same.
