@@ -85,6 +85,17 @@ class MorphologyClassifier(ClassifierBase):
                 'training': 'not recorded'}
 
     def _check_file_metadata(self, path, metadata):
+        framing = metadata.get('framing')
+        if framing is not None:
+            values = [framing.get('frame_r90') if isinstance(framing, dict) else None,
+                      *(framing.get('frame_r90_range', ()) if isinstance(framing, dict) else ())]
+            numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                          and np.isfinite(v) and 1 <= v <= 100 for v in values)
+            if not numbers or len(values) not in (1, 3) or (
+                    len(values) == 3 and values[1] > values[2]):
+                msg = (f'{path!s}: framing in its metadata must hold frame_r90 and an '
+                       f'optional (low, high) frame_r90_range within 1-100, got {framing!r}')
+                raise ValueError(msg)
         size = metadata['input_size']
         if isinstance(size, bool) or not isinstance(size, int) or size != self.model.input_size:
             msg = (f'{path!s}: input_size {size!r} in its metadata does not match the '

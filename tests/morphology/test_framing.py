@@ -150,3 +150,18 @@ def test_reframe_to_a_range_keeps_framings_the_network_learnt():
     assert 64 / measure_framing(wide)[3] > 12
     out, _ = reframe(wide, frame_r90=(3.0, 8.3), size=64)
     assert 64 / measure_framing(out)[3] == pytest.approx(8.3, rel=0.15)
+
+
+@pytest.mark.parametrize('framing', [
+    {'frame_r90': -1.0}, {'frame_r90': float('nan')}, {'frame_r90': '4'},
+    {'frame_r90': 4.0, 'frame_r90_range': [8.0, 3.0]}, {'frame_r90': 4.0, 'frame_r90_range': [3.0]},
+    [4.0]])
+def test_bad_framing_metadata_is_refused(clf, tmp_path, framing):
+    path = tmp_path / 'm.pt'
+    clf.metadata['framing'] = framing
+    try:
+        clf.save(path)
+    finally:
+        del clf.metadata['framing']
+    with pytest.raises(ValueError, match='framing in its metadata'):
+        MorphologyClassifier(path, device='cpu')
