@@ -267,7 +267,6 @@ def _train_highz_sky(args):
 
 
 def _train_highz(args):
-    import numpy as np
 
     from astro_galclass.training.highz import train_highz, train_highz_simulated
 
@@ -286,23 +285,16 @@ def _train_highz(args):
     max_epochs = _or(args.max_epochs, 30)
     args.lr, args.patience = _or(args.lr, 5e-4), _or(args.patience, 6)
     if args.data is not None:
-        with np.load(args.data) as data:
-            missing = {'cutouts', 'labels'} - set(data.files)
-            if missing:
-                msg = (f'{args.data} must hold arrays "cutouts" (N, 7, 64, 64, nJy per '
-                       f'pixel) and "labels" (N,); missing {sorted(missing)}')
-                raise SystemExit(msg)
-            val = {}
-            if 'val_cutouts' in data.files:
-                val = {'val_cutouts': data['val_cutouts'], 'val_labels': data['val_labels']}
-            clf, history = train_highz(data['cutouts'], data['labels'], **val,
-                                       batch_size=batch_size, lr=args.lr,
-                                       max_epochs=max_epochs, patience=args.patience,
-                                       device=args.device, seed=args.seed,
-                                       checkpoint_dir=args.checkpoint_dir,
-                                       name=args.name, training=f'labelled cutouts {args.data}',
-                                       time_budget=args.time_budget,
-                                       progress=not args.no_progress)
+        cutouts, labels, validation = _labelled_cutouts(args.data)
+        val = {} if validation is None else {'val_cutouts': validation[0],
+                                             'val_labels': validation[1]}
+        clf, history = train_highz(cutouts, labels, **val, batch_size=batch_size, lr=args.lr,
+                                   max_epochs=max_epochs, patience=args.patience,
+                                   device=args.device, seed=args.seed,
+                                   checkpoint_dir=args.checkpoint_dir,
+                                   name=args.name, training=f'labelled cutouts {args.data}',
+                                   time_budget=args.time_budget,
+                                   progress=not args.no_progress)
     else:
         from astro_galclass.simulate import NIRCamSimulator
 
@@ -564,9 +556,22 @@ def _print_fine_tune(clf, history, output):
     print(f'stopped by {history.meta.get("stopped_by")}; wrote {output}')
 
 
-def _fine_tune_highz(args):
+def _labelled_cutouts(path):
+    """``--data``: cutouts, labels and the optional (val_cutouts, val_labels) of an .npz."""
     import numpy as np
 
+    with np.load(path) as data:
+        missing = {'cutouts', 'labels'} - set(data.files)
+        if missing:
+            msg = (f'{path} must hold arrays "cutouts" (N, bands, 64, 64, nJy per '
+                   f'pixel) and "labels" (N,); missing {sorted(missing)}')
+            raise SystemExit(msg)
+        validation = ((data['val_cutouts'], data['val_labels'])
+                      if 'val_cutouts' in data.files else None)
+        return data['cutouts'], data['labels'], validation
+
+
+def _fine_tune_highz(args):
     from astro_galclass import HighZClassifier
 
     if args.data is None:
@@ -574,20 +579,14 @@ def _fine_tune_highz(args):
                '(or use --recipe sky/bands to continue a network on simulations)')
         raise SystemExit(msg)
     base = _base(HighZClassifier, args.init, args.device)
-    with np.load(args.data) as data:
-        missing = {'cutouts', 'labels'} - set(data.files)
-        if missing:
-            msg = (f'{args.data} must hold arrays "cutouts" (N, bands, 64, 64, nJy per '
-                   f'pixel) and "labels" (N,); missing {sorted(missing)}')
-            raise SystemExit(msg)
-        validation = ((data['val_cutouts'], data['val_labels'])
-                      if 'val_cutouts' in data.files else 0.2)
-        clf = base.fine_tune(data['cutouts'], data['labels'], epochs=_or(args.max_epochs, 10),
-                             freeze=_or(args.freeze, 'none'), validation=validation,
-                             lr=_or(args.lr, 1e-4), batch_size=args.batch_size,
-                             patience=_or(args.patience, 3), seed=args.seed,
-                             progress=not args.no_progress, time_budget=args.time_budget,
-                             name=args.name)
+    cutouts, labels, validation = _labelled_cutouts(args.data)
+    clf = base.fine_tune(cutouts, labels, epochs=_or(args.max_epochs, 10),
+                         freeze=_or(args.freeze, 'none'),
+                         validation=0.2 if validation is None else validation,
+                         lr=_or(args.lr, 1e-4), batch_size=args.batch_size,
+                         patience=_or(args.patience, 3), seed=args.seed,
+                         progress=not args.no_progress, time_budget=args.time_budget,
+                         name=args.name)
     clf.save(args.output)
     _print_fine_tune(clf, clf.history, args.output)
     return 0

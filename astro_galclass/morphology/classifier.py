@@ -15,6 +15,7 @@ from astropy.wcs.utils import proj_plane_pixel_scales
 from astro_galclass.morphology.datasets import preprocess_rgb, read_rgb_image
 from astro_galclass.morphology.flags import UNCLASSIFIED, MorphFlag
 from astro_galclass.morphology.framing import (
+    GZ2_FRAME_R90,
     SIMULATOR_FRAMING,
     FramingFailed,
 )
@@ -165,7 +166,7 @@ class MorphologyClassifier(ClassifierBase):
         simulator = self.metadata.get('simulator')
         if isinstance(simulator, dict) and simulator.get('simulator') == 'MorphologySimulator':
             return dict(SIMULATOR_FRAMING[simulator.get('realism', 'clean')])
-        return {'frame_r90': 4.2, 'frame_r90_range': (4.2, 4.2)}
+        return {'frame_r90': GZ2_FRAME_R90, 'frame_r90_range': (GZ2_FRAME_R90, GZ2_FRAME_R90)}
 
     @property
     def frame_r90(self):

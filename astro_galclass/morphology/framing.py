@@ -25,8 +25,8 @@ from astropy.convolution import convolve
 from astropy.stats import sigma_clipped_stats
 from astropy.utils.exceptions import AstropyUserWarning
 
-__all__ = ['PADDED_AREA', 'SIMULATOR_FRAMING', 'FramingFailed', 'measure_framing', 'reframe',
-           'training_framing']
+__all__ = ['GZ2_FRAME_R90', 'PADDED_AREA', 'SIMULATOR_FRAMING', 'FramingFailed',
+           'measure_framing', 'reframe', 'training_framing']
 
 #: Petrosian ratio defining the Petrosian radius (SDSS).
 PETROSIAN_ETA = 0.2
@@ -34,6 +34,12 @@ PETROSIAN_ETA = 0.2
 #: centroid from the image centre.
 CENTRE_TOLERANCE = 0.2
 
+
+#: Side of a Galaxy Zoo 2 Kaggle crop in units of the galaxy's Petrosian
+#: R90 (r band): the GZ2 images are 424 pixels of 0.02 petroR90_r
+#: (Willett et al. 2013, MNRAS 435, 2835), the Kaggle recipe keeps the
+#: central 210 of them, so 210 x 0.02 = 4.2 R90.
+GZ2_FRAME_R90 = 4.2
 
 #: The framing of each simulator's images, in `measure_framing`'s units
 #: (side over measured R90 of its ellipticals and disks): ``frame_r90`` the
@@ -43,7 +49,7 @@ CENTRE_TOLERANCE = 0.2
 #: images' framings. Recomputed by ``tests/morphology/test_framing.py``.
 SIMULATOR_FRAMING = {
     'clean': {'frame_r90': 3.6, 'frame_r90_range': (2.8, 5.6)},
-    'photograph': {'frame_r90': 4.2, 'frame_r90_range': (3.0, 8.3)},
+    'photograph': {'frame_r90': GZ2_FRAME_R90, 'frame_r90_range': (3.0, 8.3)},
 }
 
 #: Share of the output that may come from outside the input before a

@@ -104,12 +104,10 @@ def add_field(out, x, y, row, rng, colours):
 
     ``out`` is in units of the central galaxy's total r flux; ``row`` holds
     the frame's size in arcsec, the galaxy's r magnitude and the number of
-    stars and galaxies drawn (`MorphologySimulator.draw`). Returns where the
-    bright stars are, as ``(x, y, flux)`` rows.
+    stars and galaxies drawn (`MorphologySimulator.draw`).
     """
     half = x.max()
     scale = 2 * half / row['frame_arcsec']            # pixels per arcsec
-    bright = []
     n_stars = int(row['n_stars'])
     mags = magnitudes(rng, n_stars, STAR_SLOPE, bright=min(row['mag_r'] - 2.0, 13.0))
     for mag in mags:
@@ -123,7 +121,6 @@ def add_field(out, x, y, row, rng, colours):
             length = (1.5 + 2.0 * (SPIKE_LIMIT - mag)) * scale
             img = (0.8 * img + 0.1 * spikes(x, y, x0, y0, length, row['spike_angle'])
                    + 0.1 * halo(x, y, x0, y0, 0.8 * scale))
-            bright.append((x0, y0, flux))
         out += flux * img[None] * colour[:, None, None]
     n_gal = int(row['n_galaxies'])
     for mag in magnitudes(rng, n_gal, GALAXY_SLOPE, bright=max(row['mag_r'] + 1.0, 16.0)):
@@ -145,4 +142,3 @@ def add_field(out, x, y, row, rng, colours):
         out += ratio * sersic(x, y, sep * np.cos(ang), sep * np.sin(ang), re, n,
                               rng.uniform(0.3, 1), rng.uniform(0, np.pi))[None] * colour[
             :, None, None]
-    return np.array(bright).reshape(-1, 3)

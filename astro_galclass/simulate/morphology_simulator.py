@@ -25,13 +25,14 @@ from astropy.table import QTable, vstack
 from scipy.ndimage import gaussian_filter
 from scipy.special import expit
 
+from astro_galclass.morphology.framing import GZ2_FRAME_R90
 from astro_galclass.morphology.preprocess import asinh_rgb
 from astro_galclass.morphology.tree import GZ2_TREE
 from astro_galclass.simulate import _photo, _scene
 from astro_galclass.simulate.sersic import petrosian_r90_over_re, sersic_b
 from astro_galclass.utils._progress import progress_bar
 
-__all__ = ['GZ2_FRAME_R90', 'MORPHOLOGY_KINDS', 'MorphologySimulator', 'REALISM']
+__all__ = ['MORPHOLOGY_KINDS', 'MorphologySimulator', 'REALISM']
 
 #: Latent galaxy kinds and their default frequencies.
 MORPHOLOGY_KINDS = {'elliptical': 0.33, 'disk': 0.42, 'irregular': 0.07,
@@ -39,13 +40,6 @@ MORPHOLOGY_KINDS = {'elliptical': 0.33, 'disk': 0.42, 'irregular': 0.07,
 
 #: The simulator's two kinds of images (see `MorphologySimulator`).
 REALISM = ('clean', 'photograph')
-
-#: Side of a Galaxy Zoo 2 Kaggle crop in units of the galaxy's Petrosian
-#: R90 (r band): the GZ2 images are 424 pixels of 0.02 petroR90_r
-#: (Willett et al. 2013, MNRAS 435, 2835), the Kaggle recipe keeps the
-#: central 210 of them, so 210 x 0.02 = 4.2 R90.
-GZ2_FRAME_R90 = 4.2
-
 
 def _colours(g_r, r_i):
     """Relative g, r, i fluxes of a component of colours g - r and r - i (AB)."""
@@ -112,7 +106,8 @@ class MorphologySimulator:
     With ``realism='photograph'``:
 
     - **framing and zoom**: seven images in ten are framed as the Galaxy
-      Zoo 2 Kaggle crops (side `GZ2_FRAME_R90` = 4.2 Petrosian R90,
+      Zoo 2 Kaggle crops (side
+      `~astro_galclass.morphology.framing.GZ2_FRAME_R90` = 4.2 Petrosian R90,
       scattered by 0.1 dex), the others anywhere from 1.5 R90 (the galaxy
       fills the frame) to 20 R90 (a small galaxy in a wide field), with a
       centring error of about one pixel; the volunteers see less detail

@@ -112,19 +112,18 @@ def kaggle_targets(labels, n):
         if set(GZ2_TREE.kaggle_columns) <= names:
             values = GZ2_TREE.from_kaggle_table(labels)
             check_gz2_labels(values, ids, kind='cumulative')
-        elif set(GZ2_TREE.gz2_columns('fraction')) <= names:
-            values = GZ2_TREE.from_gz2_table(labels, kind='fraction')
-            check_gz2_labels(values, ids, kind='fraction')
-            values = GZ2_TREE.to_kaggle(np.nan_to_num(values))
-        elif set(GZ2_TREE.gz2_columns('count')) <= names:
-            counts = np.stack([np.asarray(labels[c], float)
-                               for c in GZ2_TREE.gz2_columns('count')], axis=1)
-            check_gz2_labels(counts, ids, kind='count')
-            values = GZ2_TREE.to_kaggle(np.nan_to_num(GZ2_TREE.counts_to_fractions(counts)))
         else:
-            msg = ('the label table has neither the Kaggle Class1.1 ... columns nor the 37 '
-                   'GZ2 _fraction or _count columns')
-            raise ValueError(msg)
+            kind = next((k for k in ('fraction', 'count')
+                         if set(GZ2_TREE.gz2_columns(k)) <= names), None)
+            if kind is None:
+                msg = ('the label table has neither the Kaggle Class1.1 ... columns nor the 37 '
+                       f'GZ2 _fraction or _count columns; its columns: {labels.colnames[:8]}')
+                raise ValueError(msg)
+            raw = np.stack([np.asarray(labels[c], float) for c in GZ2_TREE.gz2_columns(kind)],
+                           axis=1)
+            check_gz2_labels(raw, ids, kind=kind)
+            # questions nobody reached (NaN) count as 0 in the cumulative form
+            values = GZ2_TREE.to_kaggle(GZ2_TREE.from_gz2_table(labels, kind=kind))
     else:
         values = np.asarray(labels, float)
         check_gz2_labels(values, np.arange(len(values)) if values.ndim else [],
@@ -167,24 +166,23 @@ def _fine_tune_morphology(clf, images, labels, *, epochs, freeze, validation, lr
         train, val = _split(len(x), validation, seed)
         x_train, y_train, x_val, y_val = x[train], targets[train], x[val], targets[val]
     before = _morphology_scores(clf, x_val, y_val)
+    # the inputs were reframed to the base model's framing, or else are framed as given
+    if reframe:
+        framing = {'frame_r90': clf.framing['frame_r90'],
+                   'frame_r90_range': list(clf.framing['frame_r90_range'])}
+    else:
+        framing = training_framing(x_train[:300])
     model = _freeze(copy.deepcopy(clf.model), freeze)
     new, history = train_morphology(
         x_train, y_train, model=model, val_images=x_val, val_targets=y_val, lr=lr,
         batch_size=batch_size or clf.batch_size, schedule='plateau', max_epochs=epochs,
         patience=patience, device=clf.device, seed=seed, progress=progress,
-        time_budget=time_budget, name=name or f'{clf.name}-finetuned')
+        time_budget=time_budget, name=name or f'{clf.name}-finetuned', framing=framing)
     for p in new.model.parameters():
         p.requires_grad_(True)
     for key in ('simulator', 'recipe', 'training'):
         if key in clf.metadata:
             new.metadata[f'base_{key}'] = copy.deepcopy(clf.metadata[key])
-    # the inputs were reframed to the base model's framing, or else are framed as given
-    if reframe:
-        framing = clf.framing
-        new.metadata['framing'] = {'frame_r90': framing['frame_r90'],
-                                   'frame_r90_range': list(framing['frame_r90_range'])}
-    else:
-        new.metadata['framing'] = training_framing(x_train[:300])
     after = _morphology_scores(new, x_val, y_val)
     new.metadata['fine_tune'] = {'base': clf.name, 'freeze': freeze, 'epochs': int(epochs),
                                  'n_train': len(x_train), 'reframe': bool(reframe),

@@ -184,7 +184,8 @@ def train_morphology(images, targets, *, counts=None, model=None, loss='rmse', l
                      lr=1e-3, backbone_factor=0.1,
                      weight_decay=0.0, schedule='plateau', max_epochs=30, patience=5,
                      device='auto', seed=0,
-                     checkpoint_dir=None, progress=True, name=None, time_budget=None):
+                     checkpoint_dir=None, progress=True, name=None, time_budget=None,
+                     framing=None):
     """
     Train a morphology network on images with Galaxy Zoo labels.
 
@@ -230,6 +231,10 @@ checkpoint_dir, progress : optional
         Model name recorded in outputs and the weights file.
     time_budget : optional
         See `~astro_galclass.training.Trainer`.
+    framing : dict, optional
+        The framing of the images (``metadata['framing']`` of the result);
+        by default measured on up to 200 training images
+        (`~astro_galclass.morphology.framing.training_framing`).
 
     Returns
     -------
@@ -313,7 +318,10 @@ checkpoint_dir, progress : optional
     history = trainer.fit(train, val)
     clf.model_changed()
     clf.metadata['training'] = f'{len(idx_train)} images, loss {loss}, lambda {lam}'
-    _record_framing(clf, train_x)
+    if framing is None:
+        _record_framing(clf, train_x)
+    else:
+        clf.metadata['framing'] = dict(framing)
     clf.metadata['recipe'] = fit_record(
         'astro_galclass.training.train_morphology', history, loss=loss, lam=lam,
         n_train=len(idx_train), n_val=len(idx_val), lr=lr, backbone_factor=backbone_factor,
