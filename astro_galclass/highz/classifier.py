@@ -11,6 +11,7 @@ import torch
 from astropy.table import Column, MaskedColumn
 
 from astro_galclass.exceptions import AstroGalclassUserWarning
+from astro_galclass.highz._catalog import CatalogJob, RowResults, sky_cell_order
 from astro_galclass.highz._inputs import cutouts_to_array
 from astro_galclass.highz.bands import MIN_BANDS, band_mask_input, check_band_subset, usable_bands
 from astro_galclass.highz.flags import UNCLASSIFIED, HighZFlag, cutout_flags, zero_core_bands
@@ -1011,7 +1012,33 @@ dict or sequence of dict
             A copy of ``catalog`` (a QTable with a ``sky_centroid`` column
             for a SkyCoord) with the columns described in `classify` added;
             every row is kept in its order.
+
+        See Also
+        --------
+        astro_galclass.distributed.classify_catalog
+            The same table from a Dask cluster, or streamed to Parquet.
+
+        Notes
+        -----
+        Sources are cut out and classified in chunks of ``4 * batch_size``
+        taken in sky-cell order (1 arcmin cells), so that a chunk reads a
+        small part of a memory-mapped mosaic; memory is bounded by the chunk,
+        not by the catalog (the result columns take about 60 bytes a row).
         """
+        job = self._catalog_job(catalog, images, position_column=position_column,
+                                unit=unit, priors=priors, uncertainty=uncertainty)
+        result = job.empty_result()
+        with progress_bar(total=len(job.order), progress=progress, unit='source',
+                          desc='classifying') as bar:
+            for rows in job.chunks():
+                result.put(rows, self._classify_rows(job.prepared, job.ra[rows],
+                                                     job.dec[rows], job))
+                bar.update(len(rows))
+        return self._catalog_table(catalog, job, result, overwrite=overwrite, stacklevel=3)
+
+    def _catalog_job(self, catalog, images, *, position_column, unit, priors,
+                     uncertainty):
+        """Validate the inputs of `classify_catalog` and plan its chunks."""
         target = self._resolve_priors(priors)
         samples = self._uncertainty_samples(uncertainty)
         if isinstance(images, dict) and images:
@@ -1027,44 +1054,53 @@ dict or sequence of dict
         if missing and n and not self.band_mask:
             warnings.warn(f'no image for the band(s) {missing}: the {n} sources cannot be '
                           f'classified (flag BAND_MISSING); the model needs {list(self.bands)}',
-                          AstroGalclassUserWarning, stacklevel=2)
-        flags = np.zeros(n, dtype=np.int32)
-        flags[~valid] |= HighZFlag.BAD_POSITION
-        probs = np.full((n, len(self.classes)), np.nan)
-        ood = np.full(n, np.nan)
-        std = np.full((n, len(self.classes)), np.nan) if samples else None
-        used = np.zeros((n, len(self.bands)), dtype=bool) if self.band_mask else None
-        size = self.cutout_size
-        scale = self.metadata['pixel_scale']
+                          AstroGalclassUserWarning, stacklevel=3)
         icrs = coords.icrs
-        chunk = 4 * self.batch_size
-        todo = np.flatnonzero(valid)
-        on_band = np.zeros(len(self.bands), dtype=int)   # sources each band covers
-        zero_cores = np.zeros(len(self.bands), dtype=int)   # sources with unexposed cores
-        with progress_bar(total=len(todo), progress=progress, unit='source',
-                          desc='classifying') as bar:
-            for start in range(0, len(todo), chunk):
-                idx = todo[start:start + chunk]
-                values, outside = sample_chunk(prepared, icrs[idx], size=size,
-                                               pixel_scale=scale)
-                on_band += (~outside.all(axis=(2, 3))).sum(axis=0)
-                flags[idx] |= self._flags(values, given, outside)
-                zero_cores += (zero_core_bands(values) & given).sum(axis=0)
-                if used is not None:
-                    used[idx] = usable_bands(values) & given
-                probs[idx], ood[idx], chunk_std = self._evaluate(
-                    values, flags[idx], target, uncertainty=samples)
-                if samples:
-                    std[idx] = chunk_std.std(axis=1)
-                bar.update(len(idx))
-        self._warn_zero_cores(zero_cores, stacklevel=3)
-        self._warn_coverage(prepared, on_band, len(todo), flags)
-        columns = self._result_columns(probs, flags, ood, std, used)
         options = {'position_column': source,
                    'unit': str(unit) if unit is not None else None,
-                   'overwrite': bool(overwrite),
                    'bands_given': [b for b in self.bands if b in images],
                    'priors': self._priors_option(target), 'uncertainty': samples}
+        return CatalogJob(
+            ra=np.asarray(icrs.ra.deg, float), dec=np.asarray(icrs.dec.deg, float),
+            valid=valid, order=sky_cell_order(icrs, valid), chunk_size=4 * self.batch_size,
+            prepared=prepared, given=given, target=target, samples=samples,
+            n_classes=len(self.classes), n_bands=len(self.bands),
+            band_mask=self.band_mask, options=options)
+
+    def _classify_rows(self, prepared, ra, dec, job):
+        """
+        Classify the sources at ``ra``, ``dec`` (deg, ICRS) of one chunk.
+
+        Returns the `RowResults` of those rows: what `classify_catalog`
+        computes per source, and the per-band counts behind its warnings.
+        """
+        from astropy.coordinates import SkyCoord
+
+        coords = SkyCoord(ra * u.deg, dec * u.deg, frame='icrs')
+        values, outside = sample_chunk(prepared, coords, size=self.cutout_size,
+                                       pixel_scale=self.metadata['pixel_scale'])
+        part = RowResults.empty(len(ra), job)
+        part.on_band += (~outside.all(axis=(2, 3))).sum(axis=0)
+        part.flags |= self._flags(values, job.given, outside)
+        part.zero_cores += (zero_core_bands(values) & job.given).sum(axis=0)
+        if part.used is not None:
+            part.used[:] = usable_bands(values) & job.given
+        part.probs[:], part.ood[:], draws = self._evaluate(
+            values, part.flags, job.target, uncertainty=job.samples)
+        if job.samples:
+            part.std[:] = draws.std(axis=1)
+        return part
+
+    def _catalog_table(self, catalog, job, result, *, overwrite, stacklevel):
+        """The table of `classify_catalog` from the results of every row."""
+        self._warn_zero_cores(result.zero_cores, stacklevel=stacklevel)
+        self._warn_coverage(job.prepared, result.on_band, len(job.order), result.flags,
+                            stacklevel=stacklevel + 1)
+        columns = self._result_columns(result.probs, result.flags, result.ood,
+                                       result.std, result.used)
+        options = dict(job.options, overwrite=bool(overwrite))
+        options = {k: options[k] for k in ('position_column', 'unit', 'overwrite',
+                                           'bands_given', 'priors', 'uncertainty')}
         return self._output(catalog, columns, options, overwrite=overwrite)
 
     def _warn_unusable(self, values, given, what):
@@ -1091,21 +1127,22 @@ dict or sequence of dict
                                                else 'BAND_MISSING)'), AstroGalclassUserWarning,
                           stacklevel=stacklevel + 1)
 
-    def _warn_coverage(self, prepared, on_band, n_valid, flags):
+    def _warn_coverage(self, prepared, on_band, n_valid, flags, *, stacklevel=3):
         """Warn about mosaics that miss the catalog and about many unclassified rows."""
         if n_valid:
             for band, covered in zip(prepared, on_band, strict=True):
                 if prepared[band] is not None and covered == 0:
                     warnings.warn(f'the {band} image does not overlap any of the {n_valid} '
                                   'catalog positions: check its WCS and the catalog '
-                                  'coordinates', AstroGalclassUserWarning, stacklevel=3)
+                                  'coordinates', AstroGalclassUserWarning,
+                                  stacklevel=stacklevel)
         bad = (flags & UNCLASSIFIED) != 0
         if len(flags) and bad.mean() > UNCLASSIFIED_WARNING_FRACTION:
             reasons = {flag.name: int(np.sum((flags & flag) != 0)) for flag in HighZFlag
                        if flag & UNCLASSIFIED and np.any(flags & flag)}
             warnings.warn(f'{int(bad.sum())} of {len(flags)} rows could not be classified '
                           f'(more than {UNCLASSIFIED_WARNING_FRACTION:.0%}); rows per flag: '
-                          f'{reasons}', AstroGalclassUserWarning, stacklevel=3)
+                          f'{reasons}', AstroGalclassUserWarning, stacklevel=stacklevel)
 
     def embed(self, cutouts, *, bands=None, unit=None):
         """

@@ -56,7 +56,6 @@ class BandSampler:
         self.size = size
         self.pixel_scale = pixel_scale
         self.data = image.data
-        self.mask = image.mask
         c = (size - 1) / 2
         offsets = (np.arange(size) - c) * pixel_scale
         # east increases to the left (decreasing column), north upwards
@@ -187,10 +186,9 @@ class BandSampler:
         val = v00 + fx * (v01 - v00)
         val += fy * ((v10 + fx * (v11 - v10)) - val)
         bad = outside | ~np.isfinite(val)
-        if self.mask is not None:
-            m = self.mask.reshape(-1)
-            bad |= m.take(idx) | m.take(idx + 1) | m.take(idx + nx) \
-                | m.take(idx + nx + 1)
+        if self.image.mask is not None or self.image.coverage is not None:
+            bad |= self.image.bad_at(idx) | self.image.bad_at(idx + 1) \
+                | self.image.bad_at(idx + nx) | self.image.bad_at(idx + nx + 1)
         val[bad] = np.nan
         return val, outside
 
@@ -227,7 +225,7 @@ def prepare_images(images, bands, *, unit=None):
         raise ValueError(msg)
     unpacked = {}
     for band, obj in images.items():
-        image = unpack_image(obj, f'image for {band}')
+        image = unpack_image(obj, f'image for {band}', lazy_coverage=True)
         if image.wcs is None:
             msg = (f'image for {band} has no celestial WCS; a WCS is needed to '
                    'place catalog positions on it')
@@ -237,18 +235,49 @@ def prepare_images(images, bands, *, unit=None):
             msg = (f'image for {band} must be at least 2 x 2 pixels, got '
                    f'shape {data.shape}')
             raise ValueError(msg)
-        if not np.isfinite(data).any():
+        finite, valid = _has_data(image)
+        if not finite:
             msg = (f'image for {band} contains no finite pixel (all NaN or '
                    'inf); expected image data')
             raise ValueError(msg)
-        if image.mask is not None and image.mask.all():
-            msg = f'image for {band} is masked everywhere; expected image data'
+        if not valid:
+            msg = (f'image for {band} is masked everywhere (its mask, or its weight, '
+                   'error or context map, says no pixel has data); expected image data')
             raise ValueError(msg)
         unpacked[band] = image
     units = resolve_units({b: im.unit for b, im in unpacked.items()}, unit,
                           what='images', stacklevel=4)
     return {band: (unpacked[band], units[band]) if band in unpacked else None
             for band in bands}
+
+
+#: Pixels per block when an image is scanned for data.
+_SCAN_BLOCK = 1 << 20
+
+
+def _has_data(image):
+    """
+    ``(any finite pixel, any finite pixel neither masked nor uncovered)``.
+
+    Scans blocks of rows and stops at the first valid pixel, so that a
+    memory-mapped mosaic with data is not read whole (and no image-sized
+    temporary array is made).
+    """
+    data = image.data
+    ny, nx = data.shape
+    rows = max(1, _SCAN_BLOCK // nx)
+    finite = False
+    for start in range(0, ny, rows):
+        block = np.isfinite(data[start:start + rows])
+        if not block.any():
+            continue
+        finite = True
+        if image.mask is None and image.coverage is None:
+            return True, True
+        index = np.flatnonzero(block) + start * nx
+        if not image.bad_at(index).all():
+            return True, True
+    return finite, False
 
 
 def sample_chunk(prepared, coords, *, size, pixel_scale):

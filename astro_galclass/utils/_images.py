@@ -37,6 +37,46 @@ class ImageData:
     wcs: object | None
     unit: u.UnitBase | None
     label: str
+    #: A coverage map read lazily (`unpack_image` with ``lazy_coverage``):
+    #: ``(array, kind)``, kind one of ``'weight'``, ``'error'``, ``'context'``.
+    coverage: tuple | None = None
+
+    def bad_at(self, index):
+        """
+        True where the pixels of flat ``index`` are masked or not covered.
+
+        Reads only those pixels of the mask and coverage map, so that a
+        memory-mapped mosaic is never read whole.
+
+        Parameters
+        ----------
+        index : `~numpy.ndarray` of int
+            Indices into the flattened image.
+        """
+        bad = np.zeros(np.shape(index), bool)
+        if self.mask is not None:
+            bad |= self.mask.reshape(-1).take(index)
+        if self.coverage is not None:
+            array, kind = self.coverage
+            if kind == 'context' and array.ndim == 3:
+                planes = array.reshape(array.shape[0], -1)[:, np.ravel(index)]
+                bad |= _no_data(planes, kind, planes=True).reshape(np.shape(index))
+            else:
+                bad |= _no_data(array.reshape(-1).take(index), kind)
+        return bad
+
+
+def _no_data(values, kind, *, planes=False):
+    """True where coverage ``values`` of ``kind`` say there is no data.
+
+    A weight of zero or below, a non-finite or non-positive error or
+    variance, and a context of no exposure (all bit planes, the first axis
+    with ``planes``, zero) mean none.
+    """
+    if kind == 'context':
+        return ~np.any(values != 0, axis=0) if values.ndim == 3 else values == 0
+    with np.errstate(invalid='ignore'):
+        return ~np.isfinite(values) | (values <= 0)
 
 
 def is_celestial_wcs(wcs):
@@ -83,44 +123,55 @@ COVERAGE_EXTENSIONS = {'WHT': 'weight', 'ERR': 'error', 'VAR': 'error',
                        'VAR_POISSON': 'error', 'CON': 'context', 'CONTEXT': 'context'}
 
 
-def _no_coverage(array, kind, shape, label, name):
-    """True where a coverage map says there is no data."""
-    array = np.asarray(array)
+def _checked_coverage(array, kind, shape, label, name):
+    """``(array, kind)`` of a coverage map of the image's shape, or None to ignore it."""
+    array = np.asanyarray(array)
+    if isinstance(array, u.Quantity):
+        array = array.value
     if kind == 'context':
-        if array.ndim == 3:
-            return ~np.any(array != 0, axis=0) if array.shape[1:] == shape else None
-        return (array == 0) if array.shape == shape else None
+        # a context map of another shape (e.g. a drizzle bit-plane layout
+        # this reader does not know) says nothing about these pixels
+        ok = array.shape[1:] == shape if array.ndim == 3 else array.shape == shape
+        return (array, kind) if ok else None
     if array.shape != shape:
         msg = (f'{label}: the {name} map has shape {array.shape}, the image {shape}; '
                'expected the same shape')
         raise ValueError(msg)
-    with np.errstate(invalid='ignore'):
-        return ~np.isfinite(array) | (array <= 0)
+    return array, kind
 
 
 def _fits_coverage(hdulist, shape, label):
-    """Mask of no coverage from the first coverage extension present, or None."""
+    """``(array, kind)`` of the first coverage extension present, or None."""
     for name, kind in COVERAGE_EXTENSIONS.items():
         if name in hdulist and hdulist[name].data is not None:
-            return _no_coverage(hdulist[name].data, kind, shape, label, name)
+            return _checked_coverage(hdulist[name].data, kind, shape, label, name)
     return None
 
 
 def _nddata_coverage(obj, shape, label):
-    """Mask of no coverage from an NDData uncertainty, or None."""
+    """``(array, kind)`` of an NDData uncertainty, or None."""
     from astropy.nddata import InverseVariance
 
     unc = getattr(obj, 'uncertainty', None)
     if unc is None or getattr(unc, 'array', None) is None:
         return None
     kind = 'weight' if isinstance(unc, InverseVariance) else 'error'
-    return _no_coverage(unc.array, kind, shape, label, f'{type(unc).__name__} uncertainty')
+    return _checked_coverage(unc.array, kind, shape, label,
+                             f'{type(unc).__name__} uncertainty')
 
 
-def _with_coverage(image, coverage):
-    if coverage is None or not coverage.any():
+def _with_coverage(image, coverage, lazy):
+    """``image`` with its coverage map: kept lazily, or merged into the mask."""
+    if coverage is None:
         return image
-    mask = coverage if image.mask is None else (image.mask | coverage)
+    if lazy:
+        return ImageData(image.data, image.mask, image.wcs, image.unit, image.label,
+                         coverage)
+    array, kind = coverage
+    no_data = _no_data(array, kind, planes=array.ndim == 3)
+    if not no_data.any():
+        return image
+    mask = no_data if image.mask is None else (image.mask | no_data)
     return ImageData(image.data, mask, image.wcs, image.unit, image.label)
 
 
@@ -137,7 +188,7 @@ def _image_hdu(hdulist, label):
     raise ValueError(msg)
 
 
-def unpack_image(obj, label):
+def unpack_image(obj, label, *, lazy_coverage=False):
     """
     Return an `ImageData` for ``obj``.
 
@@ -148,6 +199,11 @@ HDUList, str or path-like, `~astropy.units.Quantity` or array
         One 2-D image.
     label : str
         Name of the input used in error messages (e.g. ``"image for F444W"``).
+    lazy_coverage : bool, optional
+        Keep a coverage map (weight, error or context) as it is, to be read
+        pixel by pixel with `ImageData.bad_at`, instead of merging it into
+        the mask: a memory-mapped mosaic and its weight map are then never
+        read whole.
     """
     if isinstance(obj, NDData):
         data = np.asanyarray(obj.data)
@@ -159,20 +215,22 @@ HDUList, str or path-like, `~astropy.units.Quantity` or array
             else None
         image = ImageData(data, mask, wcs, unit, label)
         if data.ndim == 2 and (mask is None or mask.shape == data.shape):
-            image = _with_coverage(image, _nddata_coverage(obj, data.shape, label))
+            image = _with_coverage(image, _nddata_coverage(obj, data.shape, label),
+                                   lazy_coverage)
     elif isinstance(obj, Cutout2D):
         image = ImageData(np.asarray(obj.data), None, obj.wcs, None, label)
     elif isinstance(obj, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)):
         image = _from_hdu(obj, label)
     elif isinstance(obj, fits.HDUList):
         image = _from_hdu(_image_hdu(obj, label), label)
-        image = _with_coverage(image, _fits_coverage(obj, image.data.shape, label))
+        image = _with_coverage(image, _fits_coverage(obj, image.data.shape, label),
+                               lazy_coverage)
     elif isinstance(obj, (str, PathLike)):
         try:
             with fits.open(obj) as hdulist:
                 image = _from_hdu(_image_hdu(hdulist, label), label)
                 image = _with_coverage(image, _fits_coverage(hdulist, image.data.shape,
-                                                             label))
+                                                             label), lazy_coverage)
         except (OSError, FileNotFoundError) as exc:
             msg = f'{label}: cannot read {obj!s} as a FITS image ({exc})'
             raise ValueError(msg) from exc
