@@ -74,7 +74,7 @@ def _no_data(values, kind, *, planes=False):
     with ``planes``, zero) mean none.
     """
     if kind == 'context':
-        return ~np.any(values != 0, axis=0) if values.ndim == 3 else values == 0
+        return ~np.any(values != 0, axis=0) if planes else values == 0
     with np.errstate(invalid='ignore'):
         return ~np.isfinite(values) | (values <= 0)
 

@@ -49,3 +49,24 @@ def test_errors(tmp_path):
         unpack_image(bad, 'x')
     with pytest.raises(ValueError, match='mask shape'):
         unpack_image(NDData(np.zeros((2, 2)), mask=np.zeros(3, bool)), 'x')
+
+
+@pytest.mark.parametrize(('name', 'coverage', 'expected'), [
+    ('WHT', np.array([[0.0, 2.0], [np.nan, 1.0]]), [[True, False], [True, False]]),
+    ('ERR', np.array([[0.1, -1.0], [np.inf, 0.2]]), [[False, True], [True, False]]),
+    ('CON', np.array([[0, 3], [1, 0]], np.int32), [[True, False], [False, True]]),
+    ('CON', np.array([[[0, 1], [0, 0]], [[0, 0], [4, 0]]], np.int32),
+     [[True, False], [False, True]]),
+])
+def test_lazy_coverage_reads_what_the_eager_mask_says(tmp_path, name, coverage, expected):
+    # a coverage map read pixel by pixel (bad_at, what resampling uses on
+    # memory-mapped mosaics) says what the merged mask says, for any index shape
+    path = tmp_path / 'mosaic.fits'
+    fits.HDUList([fits.PrimaryHDU(np.ones((2, 2), np.float32)),
+                  fits.ImageHDU(coverage, name=name)]).writeto(path)
+    eager = unpack_image(path, 'x')
+    lazy = unpack_image(path, 'x', lazy_coverage=True)
+    assert lazy.mask is None and lazy.coverage is not None
+    np.testing.assert_array_equal(eager.mask, expected)
+    index = np.array([[[0, 1], [2, 3]], [[3, 2], [1, 0]]])          # (2, 2, 2)
+    np.testing.assert_array_equal(lazy.bad_at(index), np.ravel(expected)[index])
