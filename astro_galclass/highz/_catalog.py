@@ -22,12 +22,18 @@ __all__ = ['CELL_SIZE_ARCMIN', 'CatalogJob', 'RowResults', 'sky_cell_order']
 CELL_SIZE_ARCMIN = 1.0
 
 
+#: Sub-cells per side of a cell, visited in Z order.
+_SUBCELLS = 16
+
+
 def sky_cell_order(coords, valid, *, cell_arcmin=CELL_SIZE_ARCMIN):
     """
     Indices of the valid rows, ordered by sky cell, then by row.
 
     Cells are strips of declination ``cell_arcmin`` high, cut in right
-    ascension into pieces ``cell_arcmin`` wide on the sky.
+    ascension into pieces ``cell_arcmin`` wide on the sky; within a cell,
+    16 x 16 sub-cells are visited along a Z-order (Morton) curve, and rows
+    of one sub-cell keep their catalog order.
 
     Parameters
     ----------
@@ -47,10 +53,19 @@ def sky_cell_order(coords, valid, *, cell_arcmin=CELL_SIZE_ARCMIN):
     cell = cell_arcmin / 60.0
     dec = np.asarray(coords.dec.deg, float)[rows]
     ra = np.asarray(coords.ra.deg, float)[rows] % 360.0
-    strip = np.floor((dec + 90.0) / cell)
+    y = (dec + 90.0) / cell
+    strip = np.floor(y)
     centre = np.radians(np.clip((strip + 0.5) * cell - 90.0, -90.0, 90.0))
-    piece = np.floor(ra * np.cos(centre) / cell)
-    return rows[np.lexsort((rows, piece, strip))]
+    x = ra * np.cos(centre) / cell
+    piece = np.floor(x)
+    # within a cell, a Z-order curve over 16 x 16 sub-cells keeps each chunk
+    # of a dense catalog compact
+    sub_x = np.clip(((x - piece) * _SUBCELLS).astype(int), 0, _SUBCELLS - 1)
+    sub_y = np.clip(((y - strip) * _SUBCELLS).astype(int), 0, _SUBCELLS - 1)
+    z = np.zeros(len(rows), np.int64)
+    for bit in range(_SUBCELLS.bit_length() - 1):
+        z |= ((sub_x >> bit) & 1) << (2 * bit) | ((sub_y >> bit) & 1) << (2 * bit + 1)
+    return rows[np.lexsort((rows, z, piece, strip))]
 
 
 @dataclass

@@ -33,6 +33,10 @@ __all__ = ['extract_cutouts']
 #: Sources resampled together: bounds the memory of the intermediate arrays.
 CHUNK_SIZE = 256
 
+#: Largest image window (pixels) that sources share: one is read per group
+#: of nearby sources, so that a mosaic is never read whole.
+MAX_WINDOW_PIXELS = 4096 * 4096
+
 #: Step (arcsec) used to linearise a WCS around each source.
 _JACOBIAN_STEP = 1.0 * u.arcsec
 
@@ -132,22 +136,31 @@ class BandSampler:
         ly0 = (y0 - ay).astype(np.float32)[:, None, None]
         j = jac.astype(np.float32)[:, :, :, None, None]
         sub = ((np.arange(k) + 0.5) / k - 0.5) * self.pixel_scale
+        ax = ax.astype(np.intp)
+        ay = ay.astype(np.intp)
 
-        values = None
-        outside = None
-        for sy in sub:
-            for sx in sub:
-                east = (self._east - sx).astype(np.float32)[None]    # (1, 1, size)
-                north = (self._north + sy).astype(np.float32)[None]  # (1, size, 1)
-                lx = lx0 + j[:, 0, 0] * east + j[:, 0, 1] * north
-                ly = ly0 + j[:, 1, 0] * east + j[:, 1, 1] * north
-                val, out = self._bilinear(ax.astype(np.intp), ay.astype(np.intp),
-                                          lx, ly)
-                if values is None:
-                    values, outside = val, out
-                else:
-                    values += val
-                    outside |= out
+        # the arithmetic of the data's type (at least float32), as one array
+        dtype = np.result_type(self.data.dtype, np.float32)
+        values = np.full((n, self.size, self.size), np.nan, dtype)
+        outside = np.ones((n, self.size, self.size), bool)
+        for group, (rows, cols) in self._windows(x0, y0, jac):
+            data, bad = self.image.window(rows, cols)
+            val_g = out_g = None
+            for sy in sub:
+                for sx in sub:
+                    east = (self._east - sx).astype(np.float32)[None]    # (1, 1, size)
+                    north = (self._north + sy).astype(np.float32)[None]  # (1, size, 1)
+                    lx = lx0[group] + j[group, 0, 0] * east + j[group, 0, 1] * north
+                    ly = ly0[group] + j[group, 1, 0] * east + j[group, 1, 1] * north
+                    val, out = self._bilinear(ax[group], ay[group], lx, ly, data, bad,
+                                              (rows.start, cols.start))
+                    if val_g is None:
+                        val_g, out_g = val, out
+                    else:
+                        val_g += val
+                        out_g |= out
+            values[group] = val_g
+            outside[group] = out_g
         values *= (factor / (k * k)).astype(values.dtype)[:, None, None]
         # a position the WCS cannot place (e.g. the far side of the sky from a
         # TAN projection) is off the image, not a cutout of bad pixels
@@ -155,13 +168,56 @@ class BandSampler:
         values[~finite] = np.nan
         return values.astype(np.float32, copy=False), outside
 
-    def _bilinear(self, ax, ay, lx, ly):
+    def _windows(self, x0, y0, jac):
+        """
+        Groups of sources and the image window each group reads.
+
+        Yields ``(indices, (rows, cols))``. A source's window holds every
+        pixel its cutout's bilinear samples touch (the grid's corners mapped
+        through the Jacobian, plus two pixels); sources in catalog order
+        share a window while it stays below `MAX_WINDOW_PIXELS`. Sources
+        whose cutout misses the image altogether are in no group (they stay
+        NaN and outside).
+        """
+        ny, nx = self.data.shape
+        half = (self.size / 2 + 0.5) * self.pixel_scale
+        corners = np.array([[-half, -half], [-half, half], [half, -half], [half, half]])
+        dx = np.einsum('nij,cj->nci', jac, corners)          # (N, 4, 2) pixel offsets
+        x_lo = np.floor(x0 + dx[:, :, 0].min(axis=1)) - 2
+        x_hi = np.ceil(x0 + dx[:, :, 0].max(axis=1)) + 2
+        y_lo = np.floor(y0 + dx[:, :, 1].min(axis=1)) - 2
+        y_hi = np.ceil(y0 + dx[:, :, 1].max(axis=1)) + 2
+        hits = (x_hi >= 0) & (x_lo <= nx - 1) & (y_hi >= 0) & (y_lo <= ny - 1)
+        x_lo = np.clip(x_lo, 0, nx - 2).astype(np.intp)
+        x_hi = np.clip(x_hi, 1, nx - 1).astype(np.intp)
+        y_lo = np.clip(y_lo, 0, ny - 2).astype(np.intp)
+        y_hi = np.clip(y_hi, 1, ny - 1).astype(np.intp)
+        group, box = [], None
+        for i in np.flatnonzero(hits):
+            new = (i, x_lo[i], x_hi[i], y_lo[i], y_hi[i])
+            if box is not None:
+                merged = (min(box[0], new[1]), max(box[1], new[2]),
+                          min(box[2], new[3]), max(box[3], new[4]))
+                area = (merged[1] - merged[0] + 1) * (merged[3] - merged[2] + 1)
+                if area <= MAX_WINDOW_PIXELS:
+                    group.append(i)
+                    box = merged
+                    continue
+                yield np.array(group), (slice(box[2], box[3] + 1), slice(box[0], box[1] + 1))
+            group, box = [i], new[1:]
+        if group:
+            yield np.array(group), (slice(box[2], box[3] + 1), slice(box[0], box[1] + 1))
+
+    def _bilinear(self, ax, ay, lx, ly, data, bad, origin):
         """
         Bilinear interpolation at pixel ``(ax + lx, ay + ly)``; NaN where invalid.
 
         ``ax``, ``ay`` are integer anchors per source, ``lx``, ``ly`` float32
-        offsets ``(N, size, size)``. Positions within the outer half pixel of
-        the image use the edge pixels; beyond that they are outside.
+        offsets ``(N, size, size)``, all in the image's pixels; ``data`` and
+        ``bad`` are the window of the image starting at pixel ``origin``
+        (row, column) that holds every pixel read. Positions within the
+        outer half pixel of the image use the edge pixels; beyond that they
+        are outside.
         """
         ny, nx = self.data.shape
         a_x = ax[:, None, None]
@@ -177,19 +233,20 @@ class BandSampler:
                    | (lx >= (nx - 0.5 - a_x).astype(np.float32))
                    | (ly < (-0.5 - a_y).astype(np.float32))
                    | (ly >= (ny - 0.5 - a_y).astype(np.float32)))
-        flat = self.data.reshape(-1)
-        idx = iy * nx + ix
+        wy, wx = data.shape
+        flat = data.reshape(-1)
+        idx = (iy - origin[0]) * wx + (ix - origin[1])
         v00 = flat.take(idx)
         v01 = flat.take(idx + 1)
-        v10 = flat.take(idx + nx)
-        v11 = flat.take(idx + nx + 1)
+        v10 = flat.take(idx + wx)
+        v11 = flat.take(idx + wx + 1)
         val = v00 + fx * (v01 - v00)
         val += fy * ((v10 + fx * (v11 - v10)) - val)
-        bad = outside | ~np.isfinite(val)
-        if self.image.mask is not None or self.image.coverage is not None:
-            bad |= self.image.bad_at(idx) | self.image.bad_at(idx + 1) \
-                | self.image.bad_at(idx + nx) | self.image.bad_at(idx + nx + 1)
-        val[bad] = np.nan
+        invalid = outside | ~np.isfinite(val)
+        if bad is not None:
+            m = bad.reshape(-1)
+            invalid |= m.take(idx) | m.take(idx + 1) | m.take(idx + wx) | m.take(idx + wx + 1)
+        val[invalid] = np.nan
         return val, outside
 
 
@@ -225,7 +282,7 @@ def prepare_images(images, bands, *, unit=None):
         raise ValueError(msg)
     unpacked = {}
     for band, obj in images.items():
-        image = unpack_image(obj, f'image for {band}', lazy_coverage=True)
+        image = unpack_image(obj, f'image for {band}', lazy=True)
         if image.wcs is None:
             msg = (f'image for {band} has no celestial WCS; a WCS is needed to '
                    'place catalog positions on it')
@@ -259,23 +316,19 @@ def _has_data(image):
     """
     ``(any finite pixel, any finite pixel neither masked nor uncovered)``.
 
-    Scans blocks of rows and stops at the first valid pixel, so that a
-    memory-mapped mosaic with data is not read whole (and no image-sized
-    temporary array is made).
+    Reads blocks of rows and stops at the first valid pixel, so that a mosaic
+    with data is not read whole (and no image-sized temporary array is made).
     """
-    data = image.data
-    ny, nx = data.shape
+    ny, nx = image.data.shape
     rows = max(1, _SCAN_BLOCK // nx)
     finite = False
     for start in range(0, ny, rows):
-        block = np.isfinite(data[start:start + rows])
-        if not block.any():
+        data, bad = image.window(slice(start, start + rows), slice(0, nx))
+        ok = np.isfinite(data)
+        if not ok.any():
             continue
         finite = True
-        if image.mask is None and image.coverage is None:
-            return True, True
-        index = np.flatnonzero(block) + start * nx
-        if not image.bad_at(index).all():
+        if bad is None or (ok & ~bad).any():
             return True, True
     return finite, False
 

@@ -16,6 +16,9 @@ non-finite / non-positive error or variance (``uncertainty``; ``ERR``,
 array holds (grizli writes 0).
 """
 
+import mmap
+import os
+import weakref
 from dataclasses import dataclass
 from os import PathLike
 
@@ -41,29 +44,130 @@ class ImageData:
     #: ``(array, kind)``, kind one of ``'weight'``, ``'error'``, ``'context'``.
     coverage: tuple | None = None
 
-    def bad_at(self, index):
+    def window(self, rows, cols):
         """
-        True where the pixels of flat ``index`` are masked or not covered.
+        The data of a window, and where it has none.
 
-        Reads only those pixels of the mask and coverage map, so that a
-        memory-mapped mosaic is never read whole.
+        Only the window is read: a FITS file opened lazily (`unpack_image`
+        with ``lazy=True``) is read by `~astropy.io.fits.ImageHDU.section`,
+        never whole and never memory-mapped, so that reading a mosaic
+        piece by piece holds no more than the piece in memory.
 
         Parameters
         ----------
-        index : `~numpy.ndarray` of int
-            Indices into the flattened image.
+        rows, cols : slice
+            The window, with non-negative bounds inside the image.
+
+        Returns
+        -------
+        data : `~numpy.ndarray`
+        bad : `~numpy.ndarray` of bool or None
+            True where the pixels are masked or not covered; None when the
+            image has neither a mask nor a coverage map.
         """
-        bad = np.zeros(np.shape(index), bool)
+        data = np.asarray(self.data[rows, cols])
+        if self.mask is None and self.coverage is None:
+            return data, None
+        bad = np.zeros(data.shape, bool)
         if self.mask is not None:
-            bad |= self.mask.reshape(-1).take(index)
+            bad |= np.asarray(self.mask[rows, cols], bool)
         if self.coverage is not None:
             array, kind = self.coverage
-            if kind == 'context' and array.ndim == 3:
-                planes = array.reshape(array.shape[0], -1)[:, np.ravel(index)]
-                bad |= _no_data(planes, kind, planes=True).reshape(np.shape(index))
-            else:
-                bad |= _no_data(array.reshape(-1).take(index), kind)
-        return bad
+            planes = len(array.shape) == 3
+            values = array[:, rows, cols] if planes else array[rows, cols]
+            bad |= _no_data(np.asarray(values), kind, planes=planes)
+        return data, bad
+
+
+#: FITS BITPIX -> the big-endian dtype of the stored pixels.
+_BITPIX = {8: 'u1', 16: '>i2', 32: '>i4', 64: '>i8', -32: '>f4', -64: '>f8'}
+
+
+class _OpenFile:
+    """An open HDUList, closed when the last `FitsSection` reading it is gone."""
+
+    def __init__(self, hdulist):
+        self.hdulist = hdulist
+        weakref.finalize(self, hdulist.close)
+
+
+class FitsSection:
+    """
+    An image extension of an open FITS file, read window by window.
+
+    Behaves enough like an array for this package (``shape``, ``ndim``,
+    ``dtype``, slicing, `numpy.asarray`): slicing reads only the requested
+    pixels through `~astropy.io.fits.ImageHDU.section`.
+
+    Parameters
+    ----------
+    hdulist : `_OpenFile`
+        The file, opened with ``memmap=False``; it stays open while an
+        object reading it lives.
+    hdu : `~astropy.io.fits.ImageHDU` or `~astropy.io.fits.CompImageHDU`
+        The extension.
+    """
+
+    def __init__(self, hdulist, hdu):
+        self._file = hdulist
+        self._hdu = hdu
+        self.shape = tuple(hdu.shape)
+        self.ndim = len(self.shape)
+        self.dtype = np.asarray(hdu.section[(slice(0, 1),) * self.ndim]).dtype
+        self._direct = self._direct_layout(hdu)
+
+    @staticmethod
+    def _direct_layout(hdu):
+        """``(filename, offset, dtype)`` of raw, unscaled 2-D pixels, else None."""
+        if isinstance(hdu, fits.CompImageHDU) or len(hdu.shape) != 2:
+            return None
+        header = hdu.header
+        if header.get('BZERO', 0) != 0 or header.get('BSCALE', 1) != 1:
+            return None
+        dtype = _BITPIX.get(header.get('BITPIX'))
+        info = hdu.fileinfo()
+        name = getattr(info.get('file'), 'name', None) if info else None
+        if dtype is None or not isinstance(name, str) or not os.path.isfile(name):
+            return None
+        return name, info['datLoc'], np.dtype(dtype)
+
+    def __getitem__(self, key):
+        if (self._direct is not None and isinstance(key, tuple) and len(key) == 2
+                and all(isinstance(k, slice) and k.step in (None, 1) for k in key)):
+            return self._read_window(*key)
+        return np.asarray(self._hdu.section[key])
+
+    def _read_window(self, rows, cols):
+        """
+        Copy a window out of a short-lived memory map of its rows.
+
+        The map is dropped once the window is copied, so the pages read do
+        not stay in this process's resident memory (they remain in the
+        kernel's page cache, shared and reclaimable).
+        """
+        filename, offset, dtype = self._direct
+        ny, nx = self.shape
+        r0, r1, _ = rows.indices(ny)
+        c0, c1, _ = cols.indices(nx)
+        if r1 <= r0 or c1 <= c0:
+            return np.empty((max(r1 - r0, 0), max(c1 - c0, 0)), dtype)
+        start = offset + r0 * nx * dtype.itemsize
+        aligned = start - start % mmap.ALLOCATIONGRANULARITY
+        count = (r1 - r0) * nx
+        with open(filename, 'rb') as handle, \
+                mmap.mmap(handle.fileno(), start - aligned + count * dtype.itemsize,
+                          access=mmap.ACCESS_READ, offset=aligned) as mapped:
+            rows_read = np.frombuffer(mapped, dtype, count=count, offset=start - aligned)
+            window = np.array(rows_read.reshape(r1 - r0, nx)[:, c0:c1])
+            del rows_read                 # the map closes only with no view left
+        return window
+
+    def __array__(self, dtype=None, copy=None):
+        data = np.asarray(self._hdu.section[(slice(None),) * self.ndim])
+        return data if dtype is None else data.astype(dtype)
+
+    def reshape(self, *shape):
+        return np.asarray(self).reshape(*shape)
 
 
 def _no_data(values, kind, *, planes=False):
@@ -125,7 +229,8 @@ COVERAGE_EXTENSIONS = {'WHT': 'weight', 'ERR': 'error', 'VAR': 'error',
 
 def _checked_coverage(array, kind, shape, label, name):
     """``(array, kind)`` of a coverage map of the image's shape, or None to ignore it."""
-    array = np.asanyarray(array)
+    if not isinstance(array, FitsSection):
+        array = np.asanyarray(array)
     if isinstance(array, u.Quantity):
         array = array.value
     if kind == 'context':
@@ -140,11 +245,16 @@ def _checked_coverage(array, kind, shape, label, name):
     return array, kind
 
 
-def _fits_coverage(hdulist, shape, label):
-    """``(array, kind)`` of the first coverage extension present, or None."""
+def _fits_coverage(hdulist, shape, label, *, lazy=None):
+    """
+    ``(array, kind)`` of the first coverage extension present, or None.
+
+    With ``lazy`` (the `_OpenFile` of ``hdulist``) the map is a `FitsSection`.
+    """
     for name, kind in COVERAGE_EXTENSIONS.items():
-        if name in hdulist and hdulist[name].data is not None:
-            return _checked_coverage(hdulist[name].data, kind, shape, label, name)
+        if name in hdulist and len(hdulist[name].shape):
+            array = FitsSection(lazy, hdulist[name]) if lazy else hdulist[name].data
+            return _checked_coverage(array, kind, shape, label, name)
     return None
 
 
@@ -182,13 +292,32 @@ def _image_hdu(hdulist, label):
     for hdu in hdulist:
         is_image = isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU,
                                     fits.CompImageHDU))
-        if is_image and hdu.data is not None and hdu.data.ndim == 2:
+        if is_image and len(hdu.shape) == 2:       # the header's shape: no data read
             return hdu
     msg = f'{label}: the FITS file holds no 2-D image extension'
     raise ValueError(msg)
 
 
-def unpack_image(obj, label, *, lazy_coverage=False):
+def _lazy_fits(path, label):
+    """A FITS file's image and coverage, read window by window (`FitsSection`)."""
+    hdulist = fits.open(path, memmap=False, lazy_load_hdus=True)
+    try:
+        hdu = _image_hdu(hdulist, label)
+        if len(hdu.shape) != 2:
+            msg = f'{label}: expected a 2-D image HDU, got data of shape {hdu.shape}'
+            raise ValueError(msg)
+        handle = _OpenFile(hdulist)
+        data = FitsSection(handle, hdu)
+        image = ImageData(data, None, _wcs_from_header(hdu.header, label),
+                          _unit_from_header(hdu.header, label), label)
+        return _with_coverage(image, _fits_coverage(hdulist, data.shape, label, lazy=handle),
+                              True)
+    except BaseException:
+        hdulist.close()
+        raise
+
+
+def unpack_image(obj, label, *, lazy=False):
     """
     Return an `ImageData` for ``obj``.
 
@@ -199,11 +328,13 @@ HDUList, str or path-like, `~astropy.units.Quantity` or array
         One 2-D image.
     label : str
         Name of the input used in error messages (e.g. ``"image for F444W"``).
-    lazy_coverage : bool, optional
-        Keep a coverage map (weight, error or context) as it is, to be read
-        pixel by pixel with `ImageData.bad_at`, instead of merging it into
-        the mask: a memory-mapped mosaic and its weight map are then never
-        read whole.
+    lazy : bool, optional
+        Read the image window by window (`ImageData.window`): a FITS file
+        given by path is opened without memory mapping and read through
+        ``section`` (`FitsSection`), and a coverage map (weight, error or
+        context) is kept as it is instead of being merged into the mask. A
+        mosaic is then never read whole, and memory holds only the windows
+        being read.
     """
     if isinstance(obj, NDData):
         data = np.asanyarray(obj.data)
@@ -215,22 +346,26 @@ HDUList, str or path-like, `~astropy.units.Quantity` or array
             else None
         image = ImageData(data, mask, wcs, unit, label)
         if data.ndim == 2 and (mask is None or mask.shape == data.shape):
-            image = _with_coverage(image, _nddata_coverage(obj, data.shape, label),
-                                   lazy_coverage)
+            image = _with_coverage(image, _nddata_coverage(obj, data.shape, label), lazy)
     elif isinstance(obj, Cutout2D):
         image = ImageData(np.asarray(obj.data), None, obj.wcs, None, label)
     elif isinstance(obj, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)):
         image = _from_hdu(obj, label)
     elif isinstance(obj, fits.HDUList):
         image = _from_hdu(_image_hdu(obj, label), label)
-        image = _with_coverage(image, _fits_coverage(obj, image.data.shape, label),
-                               lazy_coverage)
+        image = _with_coverage(image, _fits_coverage(obj, image.data.shape, label), lazy)
+    elif isinstance(obj, (str, PathLike)) and lazy:
+        try:
+            image = _lazy_fits(obj, label)
+        except (OSError, FileNotFoundError) as exc:
+            msg = f'{label}: cannot read {obj!s} as a FITS image ({exc})'
+            raise ValueError(msg) from exc
     elif isinstance(obj, (str, PathLike)):
         try:
             with fits.open(obj) as hdulist:
                 image = _from_hdu(_image_hdu(hdulist, label), label)
                 image = _with_coverage(image, _fits_coverage(hdulist, image.data.shape,
-                                                             label), lazy_coverage)
+                                                             label), False)
         except (OSError, FileNotFoundError) as exc:
             msg = f'{label}: cannot read {obj!s} as a FITS image ({exc})'
             raise ValueError(msg) from exc

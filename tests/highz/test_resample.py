@@ -147,3 +147,30 @@ def test_positions_in_other_frames():
     a, _ = extract_cutouts(nd, SOURCE, bands=['F150W'])
     b, _ = extract_cutouts(nd, SOURCE.galactic, bands=['F150W'])
     np.testing.assert_allclose(a.value, b.value, rtol=1e-4, atol=1e-7)
+
+
+def test_sky_cell_order_keeps_chunks_compact():
+    from astro_galclass.highz._catalog import sky_cell_order
+
+    rng = np.random.default_rng(0)
+    n = 20000
+    coords = SkyCoord((150 + rng.uniform(0, 0.05, n)) * u.deg,
+                      (2 + rng.uniform(0, 0.05, n)) * u.deg)
+    valid = np.ones(n, bool)
+    valid[::7] = False
+    order = sky_cell_order(coords, valid)
+    # every valid row once, no invalid one
+    np.testing.assert_array_equal(np.sort(order), np.flatnonzero(valid))
+    # 256 consecutive sources span a small part of the 3-arcmin field (about
+    # 30 sub-cells of 3.75 arcsec here), in catalog order the whole field
+
+    def median_span(rows):
+        spans = []
+        for start in range(0, len(rows) - 256, 256):
+            part = coords[rows[start:start + 256]]
+            spans.append(max(np.ptp(part.ra.deg) * np.cos(np.radians(2)),
+                             np.ptp(part.dec.deg)) * 3600)
+        return np.median(spans)
+
+    assert median_span(order) < 45
+    assert median_span(np.flatnonzero(valid)) > 170

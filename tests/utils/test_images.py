@@ -59,14 +59,33 @@ def test_errors(tmp_path):
      [[True, False], [False, True]]),
 ])
 def test_lazy_coverage_reads_what_the_eager_mask_says(tmp_path, name, coverage, expected):
-    # a coverage map read pixel by pixel (bad_at, what resampling uses on
-    # memory-mapped mosaics) says what the merged mask says, for any index shape
+    # a FITS file read window by window (what resampling does with mosaics)
+    # says what the merged mask says
     path = tmp_path / 'mosaic.fits'
-    fits.HDUList([fits.PrimaryHDU(np.ones((2, 2), np.float32)),
+    fits.HDUList([fits.PrimaryHDU(np.arange(4.0).reshape(2, 2)),
                   fits.ImageHDU(coverage, name=name)]).writeto(path)
     eager = unpack_image(path, 'x')
-    lazy = unpack_image(path, 'x', lazy_coverage=True)
+    lazy = unpack_image(path, 'x', lazy=True)
     assert lazy.mask is None and lazy.coverage is not None
     np.testing.assert_array_equal(eager.mask, expected)
-    index = np.array([[[0, 1], [2, 3]], [[3, 2], [1, 0]]])          # (2, 2, 2)
-    np.testing.assert_array_equal(lazy.bad_at(index), np.ravel(expected)[index])
+    data, bad = lazy.window(slice(0, 2), slice(0, 2))
+    np.testing.assert_array_equal(bad, expected)
+    np.testing.assert_array_equal(data, [[0, 1], [2, 3]])
+    data, bad = lazy.window(slice(1, 2), slice(0, 2))
+    np.testing.assert_array_equal(bad, np.array(expected)[1:])
+    np.testing.assert_array_equal(np.asarray(lazy.data), eager.data)
+
+
+def test_lazy_fits_reads_only_windows(tmp_path):
+    path = tmp_path / 'big.fits'
+    header = WCS_.to_header()
+    header['BUNIT'] = 'nJy'
+    fits.PrimaryHDU(np.arange(600, dtype=np.float32).reshape(20, 30),
+                    header=header).writeto(path)
+    image = unpack_image(path, 'x', lazy=True)
+    assert not isinstance(image.data, np.ndarray)     # a FitsSection: nothing read yet
+    assert image.data.shape == (20, 30) and image.data.dtype.kind == 'f'
+    assert image.unit == u.nJy and image.wcs is not None
+    data, bad = image.window(slice(2, 4), slice(5, 8))
+    assert bad is None
+    np.testing.assert_array_equal(data, [[65, 66, 67], [95, 96, 97]])
