@@ -233,7 +233,7 @@ class BandSampler:
                    | (lx >= (nx - 0.5 - a_x).astype(np.float32))
                    | (ly < (-0.5 - a_y).astype(np.float32))
                    | (ly >= (ny - 0.5 - a_y).astype(np.float32)))
-        wy, wx = data.shape
+        wx = data.shape[1]
         flat = data.reshape(-1)
         idx = (iy - origin[0]) * wx + (ix - origin[1])
         v00 = flat.take(idx)
