@@ -10,6 +10,8 @@ are approximations are marked as such there.
 import copy
 import functools
 import math
+import os
+import threading
 
 import astropy.units as u
 import numpy as np
@@ -54,7 +56,7 @@ from astro_galclass.simulate.sed import (
     load_template,
     template_lines,
 )
-from astro_galclass.simulate.sersic import MOG_SIGMAS, sersic_mog
+from astro_galclass.simulate.sersic import MOG_SIGMAS, sersic_fourier, sersic_mog
 from astro_galclass.simulate.toy import _FIELD_CENTER, make_tan_wcs
 from astro_galclass.utils._deprecation import moved_names
 from astro_galclass.utils._progress import progress_bar
@@ -75,6 +77,24 @@ _EVOLVED = [_T[f'fsps_QSF_12_v3_{i:03d}'] for i in (3, 4)] + [_T['post_starburst
 # star-forming templates with little to moderate dust of their own (the
 # template headers: sSFR ~ 4e-9 / yr, A_V = 0.07-0.8)
 _STAR_FORMING = [_T[f'fsps_QSF_12_v3_{i:03d}'] for i in (7, 8, 9)]
+
+#: Independent random streams that draw the noise in parallel threads.
+RANDN_STREAMS = 2
+
+
+@functools.cache
+def _randn_pool():
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(RANDN_STREAMS, thread_name_prefix='astro_galclass-randn')
+
+
+#: Per-thread scratch buffers of the renderer.
+_SCRATCH = threading.local()
+
+# a forked child (e.g. a DataLoader worker) has the pool but not its threads
+os.register_at_fork(after_in_child=_randn_pool.cache_clear)
+
 
 #: Shares of the low-z kinds with ``population='sky'``: mostly star-forming
 #: galaxies; quiescent (Balmer-break) galaxies are ~5-20% at the low masses
@@ -713,8 +733,7 @@ class NIRCamSimulator:
             r = torch.from_numpy(np.flatnonzero(rows))
             profile = self._profile(src, idx[r.numpy()], re_px[r.numpy()], ax, ay)
             term = axis(ay, cy, r)[:, :, :, None] * (axis(ax, cx, r) * flux[r])[:, :, None, :]
-            # complex x real profile, in place on the real view
-            torch.view_as_real(term).mul_(profile[:, None, :, :, None])
+            term.mul_(profile[:, None])                  # complex x real, in place
             whole = len(r) == m
             if first and whole:
                 spec = term
@@ -730,20 +749,14 @@ class NIRCamSimulator:
         """Fourier transform of the Sersic mixtures at frequencies kx (ph,), ky (p,)."""
         kx = torch.from_numpy(np.asarray(kx, np.float32))[None, :]
         ky = torch.from_numpy(np.asarray(ky, np.float32))[:, None]
-        amps = torch.from_numpy(sersic_mog(src['n'][idx]).astype(np.float32))
-        sig2 = torch.from_numpy(((MOG_SIGMAS[None, :] * re_px[:, None]) ** 2)
-                                .astype(np.float32))
         th = torch.from_numpy(src['theta'][idx].astype(np.float32))[:, None, None]
         q = torch.from_numpy(src['q'][idx].astype(np.float32))[:, None, None]
-        ku = torch.cos(th) * kx + torch.sin(th) * ky
-        kv = -torch.sin(th) * kx + torch.cos(th) * ky
-        r2 = (ku ** 2 + (q * kv) ** 2) * (-2 * math.pi ** 2)
-        profile = torch.zeros_like(r2)
-        term = torch.empty_like(r2)
-        for k in np.flatnonzero((amps > 0).any(dim=0).numpy()):
-            torch.mul(r2, sig2[:, k, None, None], out=term)
-            profile.addcmul_(amps[:, k, None, None], term.exp_())
-        return profile
+        re2 = torch.from_numpy((re_px ** 2).astype(np.float32))[:, None, None]
+        cos, sin = torch.cos(th), torch.sin(th)
+        ku = cos * kx + sin * ky
+        kv = cos * ky - sin * kx
+        x = ku.square_().add_((q * kv).square_()).mul_(re2)
+        return sersic_fourier(src['n'][idx], x)
 
     def _images(self, truth, offsets, pixel_scale, size, *, noise, progress=False):
         """Images (N, bands, size, size), with sky noise added in Fourier space."""
@@ -780,15 +793,52 @@ class NIRCamSimulator:
 
     def _noise_spectra(self, m, pixel_scale, p):
         """Fourier transforms of correlated sky noise for ``m`` cutouts."""
+        z = self._randn((m, len(self.bands), p, p // 2 + 1, 2))
+        return torch.view_as_complex(z.mul_(self._noise_amplitude(pixel_scale, p)))
+
+    def _noise_amplitude(self, pixel_scale, p):
+        """
+        Amplitude of the real and imaginary parts of the noise spectra.
+
+        ``(1, bands, p, p // 2 + 1, 2)``, contiguous in its last axis
+        (broadcasting over that axis of two is several times slower).
+        """
         scale, kernel = self._noise_fourier(pixel_scale, p)
-        z = torch.randn((m, len(self.bands), p, p // 2 + 1, 2), generator=self._torch_gen)
-        z.mul_((scale * kernel)[None, :, :, :, None])
-        return torch.view_as_complex(z)
+        return (scale * kernel)[None, :, :, :, None].expand(-1, -1, -1, -1, 2).contiguous()
 
     def _add_noise_spectra(self, spec, pixel_scale, p):
         """Add correlated sky noise to the spectra ``spec``, in place."""
-        torch.view_as_real(spec).add_(torch.view_as_real(
-            self._noise_spectra(len(spec), pixel_scale, p)))
+        shape = (len(spec), len(self.bands), p, p // 2 + 1, 2)
+        scratch = getattr(_SCRATCH, 'noise', None)
+        if scratch is None or scratch.shape != shape:
+            # one buffer per thread, reused: a fresh 30 MB array each chunk
+            # costs as much in page faults as drawing the normals
+            scratch = _SCRATCH.noise = torch.empty(shape)
+        z = self._randn(shape, out=scratch)
+        torch.view_as_real(spec).addcmul_(z, self._noise_amplitude(pixel_scale, p))
+
+    def _randn(self, shape, out=None):
+        """
+        Standard normal float32 draws of ``shape``, in `RANDN_STREAMS` streams.
+
+        Torch draws normals on one thread per generator; the streams (seeded
+        from the simulator's generator) fill slices of the first axis in
+        parallel threads, so that the draws depend on the seed only, not on
+        the machine's threads.
+        """
+        out = torch.empty(shape) if out is None else out
+        seeds = torch.randint(2**62, (RANDN_STREAMS,), generator=self._torch_gen).tolist()
+        parts = [part for part in torch.tensor_split(out, RANDN_STREAMS) if part.numel()]
+
+        def fill(i):
+            parts[i].normal_(generator=torch.Generator().manual_seed(seeds[i]))
+
+        if out.numel() < 1 << 20 or torch.get_num_threads() < 2:
+            for i in range(len(parts)):
+                fill(i)
+        else:
+            list(_randn_pool().map(fill, range(len(parts))))
+        return out
 
     def _noise_fourier(self, pixel_scale, p):
         """Per-band amplitude and correlation kernel of the noise spectra."""
@@ -803,8 +853,7 @@ class NIRCamSimulator:
         sky = scipy.fft.irfft2(self._noise_spectra(m, pixel_scale, size).numpy(),
                                s=(size, size), workers=2)
         var = np.clip(images, 0, None) / self._electrons_per_njy()[None, :, None, None]
-        images += sky + np.sqrt(var) * torch.randn(images.shape,
-                                                   generator=self._torch_gen).numpy()
+        images += sky + np.sqrt(var) * self._randn(images.shape).numpy()
 
     def noise(self, n):
         """
