@@ -2,10 +2,14 @@
 """
 Throughput of the NIRCam simulator.
 
-Goal (issue 3): ``NIRCamSimulator.sample`` produces at least 2,000 cutouts
-per second on 2 CPU cores, so that data never starves training. Prints the
-median and best of several batches of 2,000 (the size a training loop would
-draw), one batch of 10,000, and the time of ``make_field``.
+Goal (issues 3 and 17): ``NIRCamSimulator.sample`` produces at least 2,000
+cutouts per second on 2 CPU cores, so that data never starves training.
+Prints the median and best of several batches of 2,000 (the size a training
+loop would draw) of the balanced training population, the same for
+``population='sky'`` (the field's own mix, with more large bright galaxies
+that are rendered on a padded grid), one batch of 10,000, the time of
+``make_field``, and the throughput of ``SimulatedBatches`` with 0, 1 and 2
+worker processes (``--workers``).
 
 Run with ``tox -e bench`` or ``python benchmarks/bench_simulator.py``.
 """
@@ -20,11 +24,29 @@ from astro_galclass import __version__
 from astro_galclass.simulate import NIRCamSimulator
 
 
+def batches_rate(workers, n):
+    """Cutouts per second that ``SimulatedBatches`` yields (after its first batch)."""
+    from astro_galclass.highz import AsinhNormalization
+    from astro_galclass.training import SimulatedBatches
+
+    batch = 256
+    batches = SimulatedBatches(NIRCamSimulator(seed=3), batch_size=batch,
+                               batches_per_epoch=1 + -(-n // batch),
+                               normalization=AsinhNormalization(), workers=workers)
+    iterator = iter(batches)
+    next(iterator)                        # workers started, first chunk simulated
+    start = time.perf_counter()
+    count = sum(len(x) for x, _ in iterator)
+    return count / (time.perf_counter() - start)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--batch', type=int, default=2000)
     parser.add_argument('--repeat', type=int, default=5)
     parser.add_argument('--large', type=int, default=10000)
+    parser.add_argument('--workers', type=int, nargs='*', default=[0, 1, 2],
+                        help='SimulatedBatches worker counts to time (none: skip)')
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -43,6 +65,14 @@ def main(argv=None):
     start = time.perf_counter()
     sim.make_field(n_sources=500, shape=(2000, 2000))
     t_field = time.perf_counter() - start
+    sky = NIRCamSimulator(depth='jades-deep', seed=0, population='sky')
+    sky.sample(16)
+    sky_times = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        sky.sample(args.batch)
+        sky_times.append(time.perf_counter() - start)
+    loader_rates = {w: batches_rate(w, args.batch) for w in args.workers}
 
     print(f'astro_galclass {__version__}, torch {torch.__version__}, '
           f'{torch.get_num_threads()} threads; set-up {t_init:.1f} s')
@@ -54,6 +84,11 @@ def main(argv=None):
     print(f"{f'sample({args.batch}), best of {args.repeat}':<40} "
           f'{min(times):>9.2f} {max(rates):>10.0f}')
     print(f"{f'sample({args.large})':<40} {t_large:>9.2f} {args.large / t_large:>10.0f}")
+    sky_rate = args.batch / np.median(sky_times)
+    print(f"{f'sky population, sample({args.batch}), median':<40} "
+          f'{np.median(sky_times):>9.2f} {sky_rate:>10.0f}')
+    for workers, r in loader_rates.items():
+        print(f"{f'SimulatedBatches(workers={workers})':<40} {args.batch / r:>9.2f} {r:>10.0f}")
     print(f"{'make_field(500 sources, 2000x2000 SW)':<40} {t_field:>9.2f} {'':>10}")
     verdict = 'met' if np.median(rates) >= 2000 else 'NOT met'
     print(f'\nmedian sample throughput {np.median(rates):.0f} cutouts/s '
