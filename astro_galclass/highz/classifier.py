@@ -1140,9 +1140,12 @@ dict or sequence of dict
         if len(flags) and bad.mean() > UNCLASSIFIED_WARNING_FRACTION:
             reasons = {flag.name: int(np.sum((flags & flag) != 0)) for flag in HighZFlag
                        if flag & UNCLASSIFIED and np.any(flags & flag)}
+            hint = ('; IMPLAUSIBLE_FLUX: check the images\' units (surface brightness '
+                    'such as MJy/sr labelled as a flux such as MJy is read as flux per pixel, '
+                    'orders of magnitude too bright)' if 'IMPLAUSIBLE_FLUX' in reasons else '')
             warnings.warn(f'{int(bad.sum())} of {len(flags)} rows could not be classified '
                           f'(more than {UNCLASSIFIED_WARNING_FRACTION:.0%}); rows per flag: '
-                          f'{reasons}', AstroGalclassUserWarning, stacklevel=stacklevel)
+                          f'{reasons}{hint}', AstroGalclassUserWarning, stacklevel=stacklevel)
 
     def embed(self, cutouts, *, bands=None, unit=None):
         """

@@ -524,7 +524,8 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         `~numpy.ndarray`
             ``(N,)`` class of each source, one of ``classes_``.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)             # NotFittedError before fit
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def classify(self, catalog, **options):
         """
@@ -603,7 +604,19 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
             msg = (f'{path} has format version {int(fields["version"])}; this package '
                    f'reads {_VERSION}')
             raise ValueError(msg)
-        model = cls(**json.loads(str(fields['params'])))
+        missing = sorted({'params', 'checksum', 'X', 'y'} - set(fields))
+        try:
+            params = json.loads(str(fields.get('params', '')))
+        except ValueError:
+            params = None
+        known = set(cls().get_params())
+        if missing or not isinstance(params, dict) or set(params) - known:
+            what = (f'lacks {missing}' if missing else
+                    'has unreadable hyperparameters' if not isinstance(params, dict) else
+                    f'names unknown hyperparameters {sorted(set(params) - known)}')
+            msg = f'{path} {what}: the file is damaged or not written by save()'
+            raise ValueError(msg)
+        model = cls(**params)
         model.X_train_, model.y_train_ = fields['X'], fields['y']
         _, checksum = model._payload()
         if checksum != str(fields['checksum']):

@@ -41,8 +41,11 @@ def test_features_encode_missing_bands():
 
 def test_fit_predict_and_determinism(field):
     X, y, y_true = field
-    a = SemiSupervisedClassifier(n_estimators=100, min_cluster_size=15).fit(X, y)
-    b = SemiSupervisedClassifier(n_estimators=100, min_cluster_size=15).fit(X, y)
+    # safe=False: the pseudo-labelling itself is under test here (whether it
+    # is kept is tested in test_safe.py; on this draw the 3-fold check keeps
+    # the forest, 0.816 against 0.852)
+    a = SemiSupervisedClassifier(n_estimators=100, min_cluster_size=15, safe=False).fit(X, y)
+    b = SemiSupervisedClassifier(n_estimators=100, min_cluster_size=15, safe=False).fit(X, y)
     pa, pb = a.predict_proba(X), b.predict_proba(X)
     assert np.array_equal(pa, pb)
     assert pa.shape == (len(X), 3) and np.allclose(pa.sum(axis=1), 1)
