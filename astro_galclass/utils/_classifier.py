@@ -17,7 +17,7 @@ from types import MappingProxyType
 import numpy as np
 import torch
 
-from astro_galclass.utils._device import resolve_device
+from astro_galclass.utils._device import cpu_has_native_bf16, resolve_device
 from astro_galclass.utils._progress import progress_bar
 from astro_galclass.utils._tables import append_columns, provenance
 from astro_galclass.utils._validation import check_positive_int
@@ -168,13 +168,14 @@ class ClassifierBase:
         return cls(shipped_weights_path(cls.shipped_weights), device=device,
                    batch_size=batch_size)
 
-    #: Arithmetic of inference: ``'fp32'``, or ``'bf16'`` (bfloat16 autocast).
+    #: Arithmetic of inference: ``'fp32'``, ``'bf16'`` (bfloat16 autocast)
+    #: or ``'auto'``.
     _precision = 'fp32'
 
     @property
     def precision(self):
         """
-        Arithmetic of the forward passes: ``'fp32'`` (default) or ``'bf16'``.
+        Arithmetic of the forward passes: ``'fp32'`` (default), ``'bf16'`` or ``'auto'``.
 
         ``'bf16'`` runs the network under `torch.autocast` with bfloat16
         (``torch.autocast(device_type, dtype=torch.bfloat16)``): on CPUs with
@@ -182,16 +183,29 @@ class ClassifierBase:
         about three significant digits in the probabilities;
         ``benchmarks/bench_precision.py`` measures the speed, the agreement
         of the predicted classes and the calibration against ``'fp32'`` on
-        your machine. Opt-in: the outputs' provenance records it.
+        your machine. ``'auto'`` is ``'bf16'`` on a CPU with native
+        bfloat16 (`~astro_galclass.utils._device.cpu_has_native_bf16`, where
+        it met the bar of 2x the speed, 99.5% class agreement and ECE within
+        0.005) and ``'fp32'`` elsewhere, GPUs included until they are
+        measured. The outputs' provenance records the arithmetic used
+        (`arithmetic`). The default stays ``'fp32'``: float32 gives the same
+        probabilities on every machine, bfloat16 moves them by up to 0.06.
         """
         return self._precision
 
     @precision.setter
     def precision(self, value):
-        if value not in ('fp32', 'bf16'):
-            msg = f"precision must be 'fp32' or 'bf16', got {value!r}"
+        if value not in ('fp32', 'bf16', 'auto'):
+            msg = f"precision must be 'fp32', 'bf16' or 'auto', got {value!r}"
             raise ValueError(msg)
         self._precision = value
+
+    @property
+    def arithmetic(self):
+        """The arithmetic `precision` gives on this device: ``'fp32'`` or ``'bf16'``."""
+        if self.precision == 'auto':
+            return 'bf16' if self.device.type == 'cpu' and cpu_has_native_bf16() else 'fp32'
+        return self.precision
 
     @property
     def memory_format(self):
@@ -268,7 +282,7 @@ class ClassifierBase:
         self.model.eval()
         out = []
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16,
-                                  enabled=self.precision == 'bf16')
+                                  enabled=self.arithmetic == 'bf16')
         with torch.inference_mode(), progress_bar(total=len(values), progress=progress,
                                                   unit='source', desc='classifying') as bar:
             for x in self._batches(values):
@@ -285,7 +299,7 @@ class ClassifierBase:
                           weights_sha256=self.weights_sha256,
                           options={'device': str(self.device),
                                    'batch_size': self.batch_size,
-                                   'precision': self.precision, **options})
+                                   'precision': self.arithmetic, **options})
 
     def _output(self, catalog, columns, options, *, overwrite=False):
         """The result table: ``catalog`` (or a new table) with ``columns`` and provenance."""

@@ -3,7 +3,7 @@
 
 import torch
 
-__all__ = ['resolve_device']
+__all__ = ['cpu_has_native_bf16', 'resolve_device']
 
 
 def resolve_device(device):
@@ -34,3 +34,22 @@ def resolve_device(device):
                "on this machine; use device='auto' or 'cpu'")
         raise ValueError(msg)
     return resolved
+
+
+def cpu_has_native_bf16():
+    """
+    True when this CPU computes in bfloat16 natively (AVX-512 BF16 or AMX).
+
+    Read from the CPU flags of ``/proc/cpuinfo`` (Linux); elsewhere, and on
+    CPUs without the flags, False: torch then emulates bfloat16, which need
+    not be faster than float32.
+    """
+    try:
+        with open('/proc/cpuinfo') as handle:
+            for line in handle:
+                if line.startswith('flags'):
+                    flags = set(line.split(':', 1)[1].split())
+                    return bool(flags & {'avx512_bf16', 'amx_bf16'})
+    except OSError:
+        pass
+    return False
