@@ -91,6 +91,11 @@ def test_in_process_partitions_match_classify_catalog(clf, field):
     assert np.any(flags & HighZFlag.OFF_IMAGE) and np.any(flags & HighZFlag.BAD_POSITION)
     assert np.sum(~np.ma.getmaskarray(reference['p_high_z'])) >= 35
     _same_table(classify_catalog(clf, catalog, paths, partition_size=20), reference)
+    # the options travel too
+    options = {'uncertainty': 2, 'priors': {'low_z': 0.9, 'high_z': 0.1, 'brown_dwarf': 0.0}}
+    reference = clf.classify_catalog(catalog, paths, **options)
+    assert 'p_high_z_std' in reference.colnames
+    _same_table(classify_catalog(clf, catalog, paths, partition_size=20, **options), reference)
 
 
 def test_bit_identical_on_dask(clf, field, client, one_thread):
