@@ -174,3 +174,35 @@ def test_sky_cell_order_keeps_chunks_compact():
 
     assert median_span(order) < 45
     assert median_span(np.flatnonzero(valid)) > 170
+
+
+def test_windowed_reads_match_whole_images(tmp_path, monkeypatch):
+    # a FITS mosaic read window by window (with its weight map) gives the
+    # cutouts of the same image held whole in memory (with the weight map as
+    # a mask), however small the windows
+    from astropy.io import fits
+
+    from astro_galclass.highz import resample
+    from astro_galclass.simulate import make_toy_field
+
+    images, truth = make_toy_field(n_sources=12, seed=3)
+    bands = list(images)
+    paths, whole = {}, {}
+    for band, image in images.items():
+        data = np.asarray(image.data, np.float32)
+        weight = np.ones(data.shape, np.float32)
+        weight[:, :40] = 0
+        header = image.wcs.to_header()
+        header['BUNIT'] = str(image.unit)
+        paths[band] = tmp_path / f'{band}.fits'
+        fits.HDUList([fits.PrimaryHDU(data, header=header),
+                      fits.ImageHDU(weight, name='WHT')]).writeto(paths[band])
+        whole[band] = NDData(data, mask=weight == 0, wcs=image.wcs, unit=image.unit)
+    coords = truth['sky_centroid']
+    expected, flags = extract_cutouts(whole, coords, bands=bands, progress=False)
+    assert np.isnan(expected.value).any() and np.isfinite(expected.value).any()
+    for window in (resample.MAX_WINDOW_PIXELS, 80 * 80):
+        monkeypatch.setattr(resample, 'MAX_WINDOW_PIXELS', window)
+        got, got_flags = extract_cutouts(paths, coords, bands=bands, progress=False)
+        np.testing.assert_array_equal(got.value, expected.value)
+        np.testing.assert_array_equal(got_flags, flags)
