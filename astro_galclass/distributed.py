@@ -222,6 +222,9 @@ def classify_catalog(classifier, catalog, images, *, client=None,
         classifier's own device is used.
     progress : bool, optional
         Show a progress bar over partitions (only on a terminal).
+    _task_hook : callable, optional
+        For tests: called on the worker with the partition's index at the
+        start of each task (the test suite kills a worker with it).
 
     Returns
     -------
