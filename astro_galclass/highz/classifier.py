@@ -1021,9 +1021,11 @@ dict or sequence of dict
         Notes
         -----
         Sources are cut out and classified in chunks of ``4 * batch_size``
-        taken in sky-cell order (1 arcmin cells), so that a chunk reads a
-        small part of a memory-mapped mosaic; memory is bounded by the chunk,
-        not by the catalog (the result columns take about 60 bytes a row).
+        taken in sky order (1-arcmin cells, Z order within a cell), so that
+        a chunk reads one small window of each mosaic; mosaics given as FITS
+        paths are read window by window, never whole. Memory is bounded by
+        the chunk, not by the mosaics or the catalog (the result columns
+        take about 60 bytes a row); see :ref:`survey-scale`.
         """
         job = self._catalog_job(catalog, images, position_column=position_column,
                                 unit=unit, priors=priors, uncertainty=uncertainty)

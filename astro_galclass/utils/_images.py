@@ -40,7 +40,7 @@ class ImageData:
     wcs: object | None
     unit: u.UnitBase | None
     label: str
-    #: A coverage map read lazily (`unpack_image` with ``lazy_coverage``):
+    #: A coverage map read window by window (`unpack_image` with ``lazy``):
     #: ``(array, kind)``, kind one of ``'weight'``, ``'error'``, ``'context'``.
     coverage: tuple | None = None
 
@@ -49,9 +49,10 @@ class ImageData:
         The data of a window, and where it has none.
 
         Only the window is read: a FITS file opened lazily (`unpack_image`
-        with ``lazy=True``) is read by `~astropy.io.fits.ImageHDU.section`,
-        never whole and never memory-mapped, so that reading a mosaic
-        piece by piece holds no more than the piece in memory.
+        with ``lazy=True``) is read through a short-lived memory map of the
+        window's rows, or `~astropy.io.fits.ImageHDU.section` for compressed
+        or scaled images (`FitsSection`), so that reading a mosaic piece by
+        piece holds no more than the piece in memory.
 
         Parameters
         ----------
@@ -97,7 +98,9 @@ class FitsSection:
 
     Behaves enough like an array for this package (``shape``, ``ndim``,
     ``dtype``, slicing, `numpy.asarray`): slicing reads only the requested
-    pixels through `~astropy.io.fits.ImageHDU.section`.
+    pixels, from a memory map of their rows that is closed at once (plain
+    images) or through `~astropy.io.fits.ImageHDU.section` (compressed or
+    scaled ones).
 
     Parameters
     ----------
