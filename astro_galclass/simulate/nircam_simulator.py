@@ -11,7 +11,6 @@ import copy
 import functools
 import math
 import os
-import threading
 
 import astropy.units as u
 import numpy as np
@@ -88,9 +87,6 @@ def _randn_pool():
 
     return ThreadPoolExecutor(RANDN_STREAMS, thread_name_prefix='astro_galclass-randn')
 
-
-#: Per-thread scratch buffers of the renderer.
-_SCRATCH = threading.local()
 
 # a forked child (e.g. a DataLoader worker) has the pool but not its threads
 os.register_at_fork(after_in_child=_randn_pool.cache_clear)
@@ -808,16 +804,10 @@ class NIRCamSimulator:
 
     def _add_noise_spectra(self, spec, pixel_scale, p):
         """Add correlated sky noise to the spectra ``spec``, in place."""
-        shape = (len(spec), len(self.bands), p, p // 2 + 1, 2)
-        scratch = getattr(_SCRATCH, 'noise', None)
-        if scratch is None or scratch.shape != shape:
-            # one buffer per thread, reused: a fresh 30 MB array each chunk
-            # costs as much in page faults as drawing the normals
-            scratch = _SCRATCH.noise = torch.empty(shape)
-        z = self._randn(shape, out=scratch)
+        z = self._randn((len(spec), len(self.bands), p, p // 2 + 1, 2))
         torch.view_as_real(spec).addcmul_(z, self._noise_amplitude(pixel_scale, p))
 
-    def _randn(self, shape, out=None):
+    def _randn(self, shape):
         """
         Standard normal float32 draws of ``shape``, in `RANDN_STREAMS` streams.
 
@@ -826,7 +816,7 @@ class NIRCamSimulator:
         parallel threads, so that the draws depend on the seed only, not on
         the machine's threads.
         """
-        out = torch.empty(shape) if out is None else out
+        out = torch.empty(shape)
         seeds = torch.randint(2**62, (RANDN_STREAMS,), generator=self._torch_gen).tolist()
         parts = [part for part in torch.tensor_split(out, RANDN_STREAMS) if part.numel()]
 
