@@ -14,8 +14,11 @@ pixel, which conserves flux; when the output pixels are larger than the
 input pixels, each output pixel averages ``k x k`` sub-samples so that it
 integrates over its area rather than sampling one point.
 
-All sources of a chunk are processed at once with NumPy gathers: there is no
-Python loop over sources or `~astropy.nddata.Cutout2D` calls.
+The sources of a chunk are processed together with NumPy gathers from one
+window of the image that holds all their cutouts (several windows when they
+are far apart, each at most `MAX_WINDOW_PIXELS`): there is no Python loop
+over pixels or `~astropy.nddata.Cutout2D` calls, and a mosaic given as a FITS
+path is read window by window, never whole.
 """
 
 import math
