@@ -12,8 +12,12 @@ On one simulated field written as seven FITS mosaics, in the same run:
   thread each), after a warm-up run that loads the classifier and opens the
   mosaics on every worker.
 
-The per-task overhead is the 1-worker time less the in-process time, per
-partition. All runs give the same table (checked).
+The per-task overhead is the time of a one-source catalog on the cluster
+less the same in this process. All runs give the same table (checked). The workers get
+``MALLOC_TRIM_THRESHOLD_`` = 256 MB (``--trim-threshold``): with Dask's
+default of 64 kB, glibc returns every chunk's arrays to the system and the
+next chunk faults them back in, which made classification 1.5 times slower
+on this machine.
 
 Run: ``python benchmarks/bench_distributed.py`` (about 5 minutes on 2 cores).
 """
@@ -49,8 +53,11 @@ def main(argv=None):
     parser.add_argument('--side', type=int, default=2000, help='mosaic side (pixels)')
     parser.add_argument('--partition-size', type=int, default=256)
     parser.add_argument('--batch-size', type=int, default=32)
+    parser.add_argument('--trim-threshold', type=int, default=2**28,
+                        help="the workers' MALLOC_TRIM_THRESHOLD_ (Dask's default: 65536)")
     args = parser.parse_args(argv)
 
+    import dask
     from distributed import Client, LocalCluster
 
     from astro_galclass import HighZClassifier
@@ -72,9 +79,24 @@ def main(argv=None):
                 ('distributed, no client', t_local)]
         same = [np.array_equal(local['p_high_z'].filled(-1), reference['p_high_z'].filled(-1))]
         for workers in (1, 2):
-            with LocalCluster(n_workers=workers, threads_per_worker=1,
-                              dashboard_address=None) as cluster, Client(cluster) as client:
+            # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which
+            # makes glibc return and re-fault every chunk's arrays: 1.5x slower
+            # here (docs/survey_scale.rst); a larger threshold avoids it
+            with dask.config.set({'distributed.nanny.pre-spawn-environ.'
+                                  'MALLOC_TRIM_THRESHOLD_': args.trim_threshold}), \
+                    LocalCluster(n_workers=workers, threads_per_worker=1,
+                                 dashboard_address=None) as cluster, Client(cluster) as client:
                 classify_catalog(clf, coords[:64], paths, client=client, progress=False)
+                if workers == 1:
+                    # one task of one source, against the same in this process
+                    trips = []
+                    for _ in range(5):
+                        start = time.perf_counter()
+                        classify_catalog(clf, coords[:1], paths, client=client, progress=False)
+                        middle = time.perf_counter()
+                        classify_catalog(clf, coords[:1], paths, progress=False)
+                        trips.append(2 * middle - start - time.perf_counter())
+                    overhead = np.median(trips)
                 start = time.perf_counter()
                 result = classify_catalog(clf, coords, paths, client=client,
                                           partition_size=args.partition_size, progress=False)
@@ -89,8 +111,9 @@ def main(argv=None):
         print(f'{name:<32} {seconds:>7.1f} {len(coords) / seconds:>10.1f}')
     t1, t2 = rows[2][1], rows[3][1]
     print(f'2 workers / 1 worker speed-up: {t1 / t2:.2f}')
-    print(f'per-task overhead: {(t1 - t_single) / n_parts * 1000:.0f} ms '
-          f'(1-worker time less in-process time, per partition)')
+    print(f'per-task overhead: {overhead * 1000:.0f} ms (a one-source catalog on the '
+          'cluster less the same here, median of 5)')
+    print(f'1 worker / this process, same threads: {t1 / t_single:.2f} times the time')
     print(f'identical probabilities in every run: {all(same)}')
 
 

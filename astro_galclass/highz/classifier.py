@@ -1024,8 +1024,9 @@ dict or sequence of dict
         taken in sky order (1-arcmin cells, Z order within a cell), so that
         a chunk reads one small window of each mosaic; mosaics given as FITS
         paths are read window by window, never whole. Memory is bounded by
-        the chunk, not by the mosaics or the catalog (the result columns
-        take about 60 bytes a row); see :ref:`survey-scale`.
+        the chunk, not by the mosaics; what grows with the catalog is about
+        0.4 kB a row (positions, results, the output table). See
+        :ref:`survey-scale`.
         """
         job = self._catalog_job(catalog, images, position_column=position_column,
                                 unit=unit, priors=priors, uncertainty=uncertainty)
