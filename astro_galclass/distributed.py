@@ -9,15 +9,17 @@ Survey-scale classification: Dask workers, and results streamed to Parquet.
   chunks of the single-process call's sky-cell order, see
   `~astro_galclass.highz.HighZClassifier.classify_catalog`);
 - with a `dask.distributed.Client`, each partition is a task: the worker
-  opens the FITS mosaics by path, memory-mapped (no pixel goes through the
-  scheduler), loads the classifier once (on its GPU when it has one and
+  opens the FITS mosaics by path and reads only the windows its sources
+  need (no pixel goes through the scheduler), loads the classifier once
+  (on its GPU when it has one and
   ``device='auto'``), and returns the partition's probabilities and flags;
   a task lost with its worker is run again elsewhere, and each partition
   lands in its place once, so no row is lost or duplicated;
 - without a client the partitions run one after the other in this process,
   which with ``output=`` bounds the memory of a catalog of any length;
 - the result is the single-process call's table (same rows, order, columns
-  and meta; bit-identical probabilities on the CPU), or with ``output=`` a
+  and meta; bit-identical probabilities on the CPU when both sides run torch
+  with the same number of threads), or with ``output=`` a
   folder of Parquet files, one per partition, that `astropy.table.Table.read`,
   ``pyarrow.dataset`` or ``dask.dataframe.read_parquet`` read back.
 
@@ -179,10 +181,11 @@ def classify_catalog(classifier, catalog, images, *, client=None,
 
     Gives what ``classifier.classify_catalog(catalog, images, ...)`` gives:
     the same rows in the same order, the same columns and provenance, and on
-    the CPU bit-identical probabilities (the partitions are runs of the
+    the CPU bit-identical probabilities when torch runs with the same number
+    of threads here and on the workers (the partitions are runs of the
     single-process call's chunks, so every source meets the network in the
-    same batch); warnings are raised here, once, from the counts of all
-    partitions.
+    same batch; with other thread counts they agree to about 1e-10);
+    warnings are raised here, once, from the counts of all partitions.
 
     Parameters
     ----------
