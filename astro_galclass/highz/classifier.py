@@ -951,7 +951,7 @@ dict or sequence of dict
         values, given = self._prepare(cutouts, bands, unit)
         self._check_data(values)
         flags = self._flags(values, given)
-        self._warn_zero_cores((zero_core_bands(values) & given).sum(axis=0), stacklevel=3)
+        self._warn_zero_cores((zero_core_bands(values) & given).sum(axis=0), stacklevel=2)
         probs, ood, draws = self._evaluate(values, flags, target, uncertainty=samples)
         std = None if draws is None else draws.std(axis=1)
         used = usable_bands(values) & given if self.band_mask else None
