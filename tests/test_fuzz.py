@@ -180,3 +180,46 @@ def test_random_label_files(tmp_path_factory, text):
         return
     assert len(images) == len(table)
 
+
+
+@FUZZ
+@given(shape=st.tuples(st.integers(2, 40), st.integers(2, 40)),
+       dtype=st.sampled_from(['>f4', '>f8', '>i2', 'u1']),
+       kind=st.sampled_from(['WHT', 'ERR', 'CON', None]),
+       scaled=st.booleans(), data=st.data())
+def test_fits_windows_read_what_the_whole_file_holds(tmp_path_factory, shape, dtype, kind,
+                                                     scaled, data):
+    # mosaics given by path are read window by window (a short-lived map of
+    # the rows, or astropy's section for scaled images): any window holds
+    # what the whole file holds, and its bad pixels are the coverage map's
+    from astropy.io import fits
+
+    from astro_galclass.utils._images import _no_data, unpack_image
+
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    pixels = (rng.normal(0, 50, shape) if dtype.startswith('>f')
+              else rng.integers(0, 100, shape)).astype(dtype)
+    hdus = [fits.PrimaryHDU(pixels)]
+    if scaled:
+        hdus[0].header['BSCALE'] = 2.0
+    coverage = rng.choice([0.0, 1.0, np.nan], shape).astype('>f4')
+    if kind is not None:
+        hdus.append(fits.ImageHDU(coverage, name=kind))
+    path = tmp_path_factory.mktemp('fits') / 'mosaic.fits'
+    fits.HDUList(hdus).writeto(path)
+    with fits.open(path) as whole:
+        expected = np.array(whole[0].data)
+    image = unpack_image(path, 'x', lazy=True)
+    r0 = data.draw(st.integers(0, shape[0] - 1))
+    c0 = data.draw(st.integers(0, shape[1] - 1))
+    rows = slice(r0, data.draw(st.integers(r0 + 1, shape[0])))
+    cols = slice(c0, data.draw(st.integers(c0 + 1, shape[1])))
+    window, bad = image.window(rows, cols)
+    np.testing.assert_array_equal(window, expected[rows, cols])
+    if kind is None:
+        assert bad is None
+    else:
+        kinds = {'WHT': 'weight', 'ERR': 'error', 'CON': 'context'}
+        np.testing.assert_array_equal(
+            bad, _no_data(np.nan_to_num(coverage, nan=0.0) if kind == 'CON' else coverage,
+                          kinds[kind])[rows, cols])

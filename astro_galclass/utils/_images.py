@@ -178,10 +178,12 @@ def _no_data(values, kind, *, planes=False):
 
     A weight of zero or below, a non-finite or non-positive error or
     variance, and a context of no exposure (all bit planes, the first axis
-    with ``planes``, zero) mean none.
+    with ``planes``, zero or non-finite) mean none.
     """
     if kind == 'context':
-        return ~np.any(values != 0, axis=0) if planes else values == 0
+        # a non-finite context (a damaged float map) is no data too
+        exposed = (values != 0) & np.isfinite(values)
+        return ~np.any(exposed, axis=0) if planes else ~exposed
     with np.errstate(invalid='ignore'):
         return ~np.isfinite(values) | (values <= 0)
 
