@@ -327,18 +327,8 @@ class _Sink:
         if index in self.done:            # a task run twice (a lost worker): once only
             return
         self.done.add(index)
-        totals = self.totals
-        totals.flags[rows] |= result.flags
-        totals.on_band += result.on_band
-        totals.zero_cores += result.zero_cores
-        if self.output is None:
-            totals.probs[rows] = result.probs
-            totals.ood[rows] = result.ood
-            if totals.std is not None:
-                totals.std[rows] = result.std
-            if totals.used is not None:
-                totals.used[rows] = result.used
-        else:
+        self.totals.put(rows, result)
+        if self.output is not None:
             self._write(index, rows, result)
 
     def _subset(self, rows):
@@ -355,18 +345,14 @@ class _Sink:
         result.flags = self.totals.flags[rows]
         columns = self.classifier._result_columns(result.probs, result.flags, result.ood,
                                                   result.std, result.used)
-        table = self.classifier._output(self._subset(rows), columns, self._options(),
+        table = self.classifier._output(self._subset(rows), columns,
+                                        self.job.provenance_options(self.overwrite),
                                         overwrite=self.overwrite)
         table['row'] = Column(rows.astype(np.int64),
                               description='index of the row in the classified catalog')
         path = self.output / PART_NAME.format(index)
         table.write(path, format='parquet', overwrite=True)
         self.paths.append(path)
-
-    def _options(self):
-        options = dict(self.job.options, overwrite=bool(self.overwrite))
-        return {k: options[k] for k in ('position_column', 'unit', 'overwrite',
-                                        'bands_given', 'priors', 'uncertainty')}
 
     def finish(self, n_parts):
         job, totals = self.job, self.totals

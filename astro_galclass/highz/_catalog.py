@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from astro_galclass.highz.flags import HighZFlag
+
 __all__ = ['CELL_SIZE_ARCMIN', 'CatalogJob', 'RowResults', 'sky_cell_order']
 
 #: Side of the sky cells that order a catalog (arcmin): about 2,000 pixels
@@ -86,6 +88,13 @@ class CatalogJob:
     band_mask: bool
     options: dict = field(default_factory=dict)
 
+    def provenance_options(self, overwrite):
+        """The options of the run as the output's provenance records them."""
+        return {'position_column': self.options['position_column'],
+                'unit': self.options['unit'], 'overwrite': bool(overwrite),
+                'bands_given': self.options['bands_given'],
+                'priors': self.options['priors'], 'uncertainty': self.options['uncertainty']}
+
     def chunks(self, start=0, stop=None):
         """Row indices of chunks ``start`` to ``stop`` (chunk numbers)."""
         n_chunks = self.n_chunks if stop is None else stop
@@ -100,14 +109,8 @@ class CatalogJob:
     def empty_result(self):
         """Results of every row, before any is classified."""
         result = RowResults.empty(len(self.ra), self)
-        result.flags[~self.valid] |= _bad_position()
+        result.flags[~self.valid] |= HighZFlag.BAD_POSITION
         return result
-
-
-def _bad_position():
-    from astro_galclass.highz.flags import HighZFlag
-
-    return HighZFlag.BAD_POSITION
 
 
 @dataclass
@@ -135,13 +138,15 @@ class RowResults:
             zero_cores=np.zeros(job.n_bands, int))
 
     def put(self, rows, part):
-        """Store the results ``part`` of the rows ``rows``."""
+        """
+        Store the results ``part`` of the rows ``rows``.
+
+        Per-row arrays that are None here are not kept (results streamed
+        elsewhere keep only the flags and the counts).
+        """
         self.flags[rows] |= part.flags
-        self.probs[rows] = part.probs
-        self.ood[rows] = part.ood
-        if self.std is not None:
-            self.std[rows] = part.std
-        if self.used is not None:
-            self.used[rows] = part.used
+        for name in ('probs', 'ood', 'std', 'used'):
+            if getattr(self, name) is not None:
+                getattr(self, name)[rows] = getattr(part, name)
         self.on_band += part.on_band
         self.zero_cores += part.zero_cores

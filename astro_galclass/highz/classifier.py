@@ -1101,10 +1101,8 @@ dict or sequence of dict
                             stacklevel=stacklevel + 1)
         columns = self._result_columns(result.probs, result.flags, result.ood,
                                        result.std, result.used)
-        options = dict(job.options, overwrite=bool(overwrite))
-        options = {k: options[k] for k in ('position_column', 'unit', 'overwrite',
-                                           'bands_given', 'priors', 'uncertainty')}
-        return self._output(catalog, columns, options, overwrite=overwrite)
+        return self._output(catalog, columns, job.provenance_options(overwrite),
+                            overwrite=overwrite)
 
     def _warn_unusable(self, values, given, what):
         """Say which sources a method without flags computes from zero-filled data."""

@@ -613,7 +613,8 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         if missing or not isinstance(params, dict) or set(params) - known:
             what = (f'lacks {missing}' if missing else
                     'has unreadable hyperparameters' if not isinstance(params, dict) else
-                    f'names unknown hyperparameters {sorted(set(params) - known)}')
+                    f'names unknown hyperparameters {sorted(set(params) - known)} '
+                    f'(expected among {sorted(known)})')
             msg = f'{path} {what}: the file is damaged or not written by save()'
             raise ValueError(msg)
         model = cls(**params)

@@ -169,9 +169,6 @@ class FitsSection:
         data = np.asarray(self._hdu.section[(slice(None),) * self.ndim])
         return data if dtype is None else data.astype(dtype)
 
-    def reshape(self, *shape):
-        return np.asarray(self).reshape(*shape)
-
 
 def _no_data(values, kind, *, planes=False):
     """True where coverage ``values`` of ``kind`` say there is no data.
