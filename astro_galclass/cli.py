@@ -217,11 +217,11 @@ def _or(value, default):
     return default if value is None else value
 
 
-def _recipe_only(args, names):
-    """Refuse options that apply only with ``--recipe shipped``."""
+def _recipe_only(args, names, recipe='shipped'):
+    """Refuse options that apply only with ``--recipe`` ``recipe``."""
     given = [f'--{k.replace("_", "-")}' for k in names if getattr(args, k) is not None]
     if given:
-        msg = f'{given} apply only with --recipe shipped'
+        msg = f'{given} apply only with --recipe {recipe}'
         raise SystemExit(msg)
 
 
@@ -266,6 +266,30 @@ def _train_highz_sky(args):
     return 0
 
 
+def _train_highz_head(args):
+    from astro_galclass.training.highz import finetune_highz_head
+
+    given = [f'--{k.replace("_", "-")}' for k in ('data', 'finetune_epochs', 'workers',
+                                                  'batches_per_epoch', 'n_val', 'freeze', 'lr',
+                                                  'batch_size', 'patience')
+             if getattr(args, k) is not None]
+    if given:
+        msg = (f'--recipe head retrains a head on simulations; it cannot be combined with '
+               f'{given}')
+        raise SystemExit(msg)
+    start = time.perf_counter()
+    clf, history = finetune_highz_head(
+        args.output, init=_init_path(args.init, 'highz'), device=args.device,
+        n_sky=args.n_sky, n_balanced=args.n_balanced, max_epochs=args.max_epochs,
+        time_budget=args.time_budget, checkpoint_dir=args.checkpoint_dir,
+        progress=not args.no_progress, **({} if args.name is None else {'name': args.name}))
+    history.pprint(max_lines=-1, max_width=-1)
+    print(f'\nstopped by {history.meta.get("stopped_by")}; temperature {clf.temperature:.3f}; '
+          f'default priors {clf.default_priors}; wrote {args.output} in '
+          f'{time.perf_counter() - start:.0f} s')
+    return 0
+
+
 def _train_highz(args):
 
     from astro_galclass.training.highz import train_highz, train_highz_simulated
@@ -273,6 +297,9 @@ def _train_highz(args):
     _writable_file(args.output)
     if args.checkpoint_dir is not None:
         _writable_folder(args.checkpoint_dir, '--checkpoint-dir')
+    if args.recipe == 'head':
+        return _train_highz_head(args)
+    _recipe_only(args, ('n_sky', 'n_balanced'), 'head')
     if args.recipe == 'shipped':
         return _train_highz_recipe(args)
     if args.recipe in ('sky', 'bands'):
@@ -673,9 +700,12 @@ def _parser():
                        'or on your labelled cutouts, or retrain the shipped model',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--output', required=True, type=Path, help='weights file to write')
-    p.add_argument('--recipe', choices=('shipped', 'sky', 'bands'), default=None,
+    p.add_argument('--recipe', choices=('shipped', 'head', 'sky', 'bands'), default=None,
                    help="'shipped': train with the two-stage recipe of version 3 "
                    '(astro_galclass.training.HIGHZ_RECIPE and HIGHZ_FINETUNE_RECIPE); '
+                   "'head': retrain the dense head of a seven-band network on both "
+                   'populations, convolutional layers frozen (HIGHZ_HEAD_RECIPE: how version 4 '
+                   'was made from version 3); '
                    "'sky': continue a network on the sky population (HIGHZ_SKY_RECIPE, "
                    "an experiment, not the shipped recipe); 'bands': give a seven-band "
                    'network a band-availability input and continue it on band subsets '
@@ -684,8 +714,8 @@ def _parser():
     p.add_argument('--init', type=_init, default=None,
                    help="'pretrained' (the shipped model) or a weights file. With --data: "
                    'fine-tune it on your labelled cutouts (HighZClassifier.fine_tune). With '
-                   '--recipe shipped: start stage 2 from it (skips stage 1); with --recipe sky '
-                   'or bands: the network to continue (default: the shipped one)')
+                   '--recipe shipped: start stage 2 from it (skips stage 1); with --recipe head, '
+                   'sky or bands: the network to continue (default: the shipped one)')
     p.add_argument('--freeze', choices=('none', 'features'), default=None,
                    help="with --init and --data: 'features' trains only the dense head "
                    "(default 'none': all layers)")
@@ -694,6 +724,10 @@ def _parser():
     p.add_argument('--workers', type=_non_negative, default=None,
                    help='with --recipe shipped: simulation processes (the batches depend on '
                    'their number)')
+    p.add_argument('--n-sky', type=_positive, default=None,
+                   help="with --recipe head: sky-population sources (the recipe's 24000)")
+    p.add_argument('--n-balanced', type=_positive, default=None,
+                   help="with --recipe head: balanced-population sources (the recipe's 16000)")
     p.add_argument('--data', type=Path, default=None,
                    help='.npz with "cutouts" (N, 7, 64, 64) in nJy/pix and "labels" '
                    '(0 low_z, 1 high_z, 2 brown_dwarf); optional "val_cutouts", '

@@ -37,9 +37,10 @@ from astro_galclass.training.data import (
 )
 from astro_galclass.training.trainer import Trainer, balanced_class_weights
 
-__all__ = ['COMPACT_ARCHITECTURE', 'HIGHZ_BANDS_RECIPE', 'HIGHZ_FINETUNE_RECIPE', 'HIGHZ_RECIPE',
-           'HIGHZ_SKY_RECIPE', 'finetune_highz_bands', 'finetune_highz_sky', 'reproduce_highz',
-           'train_highz', 'train_highz_simulated']
+__all__ = ['COMPACT_ARCHITECTURE', 'HIGHZ_BANDS_RECIPE', 'HIGHZ_FINETUNE_RECIPE',
+           'HIGHZ_HEAD_RECIPE', 'HIGHZ_RECIPE', 'HIGHZ_SKY_RECIPE', 'finetune_highz_bands',
+           'finetune_highz_head', 'finetune_highz_sky', 'reproduce_highz', 'train_highz',
+           'train_highz_simulated']
 
 #: Compact widths of `~astro_galclass.highz.LymanBreakCNN`: about 1/7 of the
 #: default parameters, training about six times faster on a CPU (the
@@ -138,6 +139,39 @@ HIGHZ_BANDS_RECIPE = {
     'schedule': 'cosine',
     'seed': 3,
     'workers': 1,
+}
+
+
+#: Stage 3 of the shipped model (version 4): the convolutional layers of a
+#: seven-band network (version 3) kept as they are, and its dense head and
+#: output layer retrained on both populations: ``n_sky`` sources of
+#: ``NIRCamSimulator(population='sky')`` (the low-z galaxies and the z ~ 4-6
+#: galaxies of a real deep field) and ``n_balanced`` of the balanced
+#: population (the z > 8 tail, dusty and Balmer-break interlopers and bright
+#: brown dwarfs that the sky holds few of), classes in equal thirds in both,
+#: ``mosaic_fraction`` of each cut out of simulated mosaics. The frozen
+#: layers' pooled features are computed once, so the run is a forward pass
+#: over the sources plus seconds of head training: about 15 minutes on two
+#: CPU cores. Frozen layers cannot forget what they learned, which is what
+#: the full fine-tunes of ``benchmarks/studies/README.md`` did. The loss adds
+#: ``sky_loss_weight`` times the cross-entropy of the decisions at the sky's
+#: class mix (`~astro_galclass.training.Trainer` ``logit_shift``), so that
+#: the margins of separable classes (bright brown dwarfs) survive the shift
+#: to the default priors.
+HIGHZ_HEAD_RECIPE = {
+    'depth': 'jades-deep',
+    'train_seed': 20261204,
+    'n_sky': 24000,
+    'n_balanced': 16000,
+    'mosaic_fraction': 0.1,
+    'val_fraction': 0.15,
+    'batch_size': 256,
+    'lr': 3e-4,
+    'weight_decay': 1e-4,
+    'sky_loss_weight': 0.3,
+    'max_epochs': 200,
+    'patience': 10,
+    'seed': 3,
 }
 
 
@@ -703,6 +737,191 @@ def finetune_highz_bands(output, *, init=None, device='auto', max_epochs=None,
         f"{loaded.metadata.get('training', 'not recorded')}; then given a band-availability "
         'input and continued on balanced- and sky-population NIRCamSimulator sources '
         f"(depth {recipe['depth']!r}) with random band subsets")
+    return save_classifier(clf, output), history
+
+
+class _Head(torch.nn.Module):
+    """The dense head and output layer of a `LymanBreakCNN`, on its pooled features."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.head, self.classifier = model.head, model.classifier
+
+    def forward(self, pooled):
+        return self.classifier(self.head(pooled))
+
+
+class _FeatureBatches:
+    """Shuffled ``(features, labels)`` batches, reshuffled every epoch."""
+
+    def __init__(self, features, labels, *, batch_size, seed):
+        self.features, self.labels = features, labels
+        self.batch_size = int(batch_size)
+        self.generator = torch.Generator().manual_seed(int(seed))
+
+    def __len__(self):
+        return -(-len(self.labels) // self.batch_size)
+
+    def __iter__(self):
+        order = torch.randperm(len(self.labels), generator=self.generator)
+        for start in range(0, len(order), self.batch_size):
+            take = order[start:start + self.batch_size]
+            yield self.features[take], self.labels[take]
+
+
+def _pooled_features(clf, simulator, n, *, mosaic_fraction, chunk=4096, seed=0):
+    """
+    Pooled features ``(n, channels)`` and labels of ``n`` simulated sources.
+
+    ``mosaic_fraction`` of them are cut out of simulated mosaics
+    (`SimulatedMosaicBatches`, seed ``seed``); the rest are drawn directly.
+    The cutouts are simulated and passed through the network ``chunk`` at a
+    time, so memory stays bounded.
+    """
+    model = clf.model
+    width = model.config['spatial_channels'][-1]
+    n_mosaic = round(n * mosaic_fraction)
+    mosaic = (SimulatedMosaicBatches(simulator, batch_size=min(n_mosaic, 256),
+                                     batches_per_epoch=1, normalization=None, seed=seed)
+              if n_mosaic else None)
+    features, labels = [], []
+    for kind, total in (('direct', n - n_mosaic), ('mosaic', n_mosaic)):
+        for start in range(0, total, chunk):
+            size = min(chunk, total - start)
+            if kind == 'direct':
+                flux, truth = simulator.sample(size)
+                flux, label = flux.to_value(u.nJy), np.asarray(truth['label'])
+            else:
+                flux, label = mosaic.draw(size)
+            features.append(clf._infer(np.asarray(flux, np.float32), model.pool, (0, width)))
+            labels.append(np.asarray(label, np.int64))
+    return (torch.from_numpy(np.concatenate(features).astype(np.float32)),
+            torch.from_numpy(np.concatenate(labels)))
+
+
+def finetune_highz_head(output, *, init=None, device='auto', n_sky=None, n_balanced=None,
+                        max_epochs=None, time_budget=None, checkpoint_dir=None, progress=True,
+                        name='highz-sim-jades-deep-v4'):
+    """
+    Retrain the dense head of a high-z network on both populations (`HIGHZ_HEAD_RECIPE`).
+
+    This is how the shipped version 4 was made from version 3. The
+    convolutional layers stay frozen: their pooled features
+    (`~astro_galclass.highz.LymanBreakCNN.pool`) of ``n_sky``
+    sky-population and ``n_balanced`` balanced-population sources (classes
+    in equal thirds, a tenth cut out of simulated mosaics) are computed once;
+    the dense head and output layer then train on them with class-balanced
+    cross-entropy, early stopping on a held-out part (``val_fraction``),
+    and a temperature fitted on that part. The loss adds ``sky_loss_weight``
+    times the cross-entropy of the posteriors at the sky's class mix: bright
+    brown dwarfs and galaxies are separable, so the cross-entropy alone
+    leaves their logit margin wherever training stops (7-10 nats measured),
+    and the shift to a deep field's brown-dwarf share (5e-5, 9.6 nats) then
+    turns many of them into galaxies. ``training_priors`` stay uniform;
+    ``default_priors`` becomes the sky's class mix at the recipe's depth
+    (`~astro_galclass.simulate.NIRCamSimulator.sky_class_fractions`), so
+    that ``p_high_z`` is a deep field's posterior by default. The
+    out-of-distribution statistics of the old head no longer apply and are
+    dropped: refit them with `~astro_galclass.HighZClassifier.fit_ood`
+    (the shipped file's come from ``benchmarks/bench_highz_ood.py
+    --write-weights``). From the shell: ``galclass train-highz --recipe
+    head``.
+
+    Parameters
+    ----------
+    output : path-like
+        Weights file to write.
+    init : path-like, optional
+        The seven-band network whose head is retrained (default: the shipped
+        weights).
+    device : str, optional
+        ``'auto'``, ``'cpu'`` or ``'cuda[:N]'``.
+    n_sky, n_balanced, max_epochs : int, optional
+        Override the recipe (e.g. for a quick smoke run); the metadata
+        records what was used.
+    time_budget : float, optional
+        Wall-clock seconds for the head's training (not the feature pass).
+    checkpoint_dir : path-like, optional
+        Where the trainer writes ``last.pt`` after each epoch.
+    progress : bool, optional
+        Show progress bars.
+    name : str, optional
+        Name of the result.
+
+    Returns
+    -------
+    classifier : `~astro_galclass.HighZClassifier`
+        The retrained, calibrated classifier, also saved to ``output``.
+    history : `~astropy.table.QTable`
+        The head's training history.
+    """
+    start = time.perf_counter()
+    recipe = override_recipe(HIGHZ_HEAD_RECIPE, n_sky=n_sky, n_balanced=n_balanced,
+                             max_epochs=max_epochs)
+    loaded, previous = _start_from(init, device)
+    if loaded.model.band_mask:
+        msg = (f'{loaded.name!r} takes a band-availability input; the head recipe retrains '
+               'seven-band networks')
+        raise ValueError(msg)
+    clf = loaded
+    clf.metadata['name'] = name
+    clf.metadata.pop('ood', None)
+    seed = recipe['seed']
+    torch.manual_seed(seed)
+    parts = [_pooled_features(clf, _equal_thirds(recipe, population, recipe['train_seed'] + k),
+                              recipe[f'n_{population}'], seed=seed + k,
+                              mosaic_fraction=recipe['mosaic_fraction'])
+             for k, population in enumerate(('sky', 'balanced'))]
+    features = torch.cat([p[0] for p in parts])
+    labels = torch.cat([p[1] for p in parts])
+    # the held-out part is stratified by class and population
+    strata = (labels + len(clf.classes) * torch.cat(
+        [torch.full((len(p[1]),), k) for k, p in enumerate(parts)])).numpy()
+    train, val = train_test_split(np.arange(len(labels)), test_size=recipe['val_fraction'],
+                                  random_state=seed, stratify=strata)
+    train, val = torch.from_numpy(train), torch.from_numpy(val)
+    features_seconds = time.perf_counter() - start
+    counts = np.bincount(labels[train].numpy(), minlength=len(clf.classes)).astype(float)
+    sky_mix = NIRCamSimulator(depth=recipe['depth']).sky_class_fractions()
+    shift = np.log([sky_mix[c] * len(clf.classes) for c in clf.classes])
+    head = _Head(clf.model)
+    for p in clf.model.parameters():
+        p.requires_grad_(False)
+    for p in head.parameters():
+        p.requires_grad_(True)
+    trainer = Trainer(head, n_classes=len(clf.classes), lr=recipe['lr'],
+                      weight_decay=recipe['weight_decay'],
+                      class_weights=balanced_class_weights(counts), schedule='plateau',
+                      max_epochs=recipe['max_epochs'], patience=recipe['patience'],
+                      device=clf.device, seed=seed, checkpoint_dir=checkpoint_dir,
+                      progress=progress, time_budget=time_budget, logit_shift=shift,
+                      logit_shift_weight=recipe['sky_loss_weight'])
+    history = trainer.fit(_FeatureBatches(features[train], labels[train],
+                                          batch_size=recipe['batch_size'], seed=seed),
+                          (features[val], labels[val]))
+    for p in clf.model.parameters():
+        p.requires_grad_(True)
+    logits, val_labels = trainer.predict_logits((features[val], labels[val]))
+    clf.temperature = fit_temperature(logits.numpy(), val_labels.numpy())
+    clf.metadata['training_priors'] = dict.fromkeys(clf.classes, 1 / len(clf.classes))
+    _set_sky_priors(clf, recipe['depth'])
+    clf.metadata['sky_simulator'] = _equal_thirds(recipe, 'sky', recipe['train_seed']).settings()
+    seen = int(recipe['n_sky'] + recipe['n_balanced'])
+    clf.metadata['recipe'] = {
+        'reproduce': 'galclass train-highz --recipe head --init V3.pt',
+        'previous': previous,
+        'head': {**fit_record('astro_galclass.training.finetune_highz_head', history, **recipe,
+                              time_budget=time_budget, features_seconds=features_seconds,
+                              n_train=len(train), n_val=len(val)),
+                 **run_record(clf, start)},
+        'cutouts_seen': previous.get('cutouts_seen', 0) + seen,
+        'device': str(clf.device), 'torch_version': str(torch.__version__)}
+    clf.metadata['training'] = (
+        f"{loaded.metadata.get('training', 'not recorded')}; then its dense head retrained "
+        f"(convolutional layers frozen) on {recipe['n_sky']} sky-population and "
+        f"{recipe['n_balanced']} balanced-population NIRCamSimulator sources "
+        f"(depth {recipe['depth']!r})")
+    clf.model_changed()
     return save_classifier(clf, output), history
 
 

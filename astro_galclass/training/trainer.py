@@ -92,6 +92,20 @@ class Trainer:
         epoch.
     progress : bool, optional
         Show a tqdm progress bar.
+    logit_shift : array-like or None, optional
+        ``(n_classes,)`` log ratios ``log(target_mix / training_mix)`` of a
+        class mix the outputs will be shifted to (e.g. a deep field's, where
+        brown dwarfs are 5e-5 of the sources). With ``logit_shift_weight``
+        > 0 the training loss adds that weight times the (class-weighted)
+        cross-entropy of ``logits + logit_shift``: the decisions at that mix.
+        Where classes are separable the cross-entropy alone leaves the
+        logit margins undetermined, and a prior shift of several nats then
+        moves the decision into a class (see
+        `~astro_galclass.training.finetune_highz_head`); this term asks for
+        margins that survive the shift. The validation loss (early
+        stopping) stays the plain cross-entropy. Classification only.
+    logit_shift_weight : float, optional
+        Weight of that term (default 0: off).
     time_budget : float or None, optional
         Wall-clock seconds for `fit`, for runs on a lent machine that must
         end saved. After each epoch the trainer measures the mean epoch time
@@ -117,7 +131,8 @@ class Trainer:
     def __init__(self, model, *, n_classes=None, loss=None, metric=None, parameters=None,
                  lr=5e-4, weight_decay=0.0, class_weights=None, schedule='plateau',
                  schedule_patience=2, max_epochs=30, patience=5, device='auto', seed=0,
-                 checkpoint_dir=None, progress=True, time_budget=None):
+                 checkpoint_dir=None, progress=True, time_budget=None, logit_shift=None,
+                 logit_shift_weight=0.0):
         if not isinstance(model, nn.Module):
             msg = f'model must be a torch.nn.Module, got {type(model).__name__}'
             raise TypeError(msg)
@@ -161,6 +176,8 @@ class Trainer:
                 raise ValueError(msg)
             class_weights = torch.as_tensor(class_weights, dtype=torch.float32)
         self.class_weights = class_weights
+        self.logit_shift, self.logit_shift_weight = self._check_shift(logit_shift,
+                                                                      logit_shift_weight)
 
         torch.manual_seed(self.seed)
         # channels-last convolutions are faster on CPUs (oneDNN)
@@ -184,6 +201,32 @@ class Trainer:
         self.best_epoch = None
         self.best_loss = math.inf
         self._epoch = 0
+
+    def _check_shift(self, shift, weight):
+        if isinstance(weight, bool) or not isinstance(weight, (int, float, np.floating)) or not (
+                np.isfinite(weight) and weight >= 0):
+            msg = f'logit_shift_weight must be a number >= 0, got {weight!r}'
+            raise ValueError(msg)
+        if shift is None or weight == 0:
+            if weight and shift is None:
+                msg = 'logit_shift_weight needs a logit_shift'
+                raise ValueError(msg)
+            return None, 0.0
+        if self.task != 'classification':
+            msg = 'logit_shift applies to the default cross-entropy loss only'
+            raise ValueError(msg)
+        shift = np.asarray(shift, float)
+        if shift.shape != (self.n_classes,) or not np.all(np.isfinite(shift)):
+            msg = f'logit_shift must be {self.n_classes} finite numbers, got {shift}'
+            raise ValueError(msg)
+        return torch.as_tensor(shift, dtype=torch.float32), float(weight)
+
+    def _loss(self, outputs, targets):
+        loss = self.loss_fn(outputs, targets)
+        if self.logit_shift is not None:
+            shift = self.logit_shift.to(outputs.device, outputs.dtype)
+            loss = loss + self.logit_shift_weight * self.loss_fn(outputs + shift, targets)
+        return loss
 
     def _to_device(self, x, y):
         x = x.to(self.device, torch.float32, non_blocking=True)
@@ -270,7 +313,7 @@ class Trainer:
                        disable=not self.progress, leave=False, unit='batch')
             for x, y in bar:
                 x, y = self._to_device(x, y)
-                loss = self.loss_fn(self.model(x), y)
+                loss = self._loss(self.model(x), y)
                 if not torch.isfinite(loss):
                     msg = (f'the training loss became {loss.item()} in epoch {epoch}; '
                            'lower the learning rate or check the inputs for NaN')

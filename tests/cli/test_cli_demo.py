@@ -135,3 +135,25 @@ def test_train_highz_recipe_options(tmp_path):
     with pytest.raises(SystemExit, match='cannot be combined with --data'):
         main(['train-highz', '--recipe', 'shipped', '--output', str(tmp_path / 'm.pt'),
               '--data', str(tmp_path / 'x.npz')])
+    with pytest.raises(SystemExit, match=r"\['--n-sky'\] apply only with --recipe head"):
+        main(['train-highz', '--recipe', 'sky', '--output', str(tmp_path / 'm.pt'),
+              '--n-sky', '100'])
+    with pytest.raises(SystemExit, match=r"\['--n-balanced'\] apply only with --recipe head"):
+        main(['train-highz', '--output', str(tmp_path / 'm.pt'), '--n-balanced', '100'])
+    with pytest.raises(SystemExit, match=r"cannot be combined with \['--lr', '--batch-size'\]"):
+        main(['train-highz', '--recipe', 'head', '--output', str(tmp_path / 'm.pt'),
+              '--lr', '0.1', '--batch-size', '8'])
+
+
+def test_train_highz_head_recipe_from_the_shell(tiny_model, tmp_path):
+    from astro_galclass import HighZClassifier
+
+    HighZClassifier(tiny_model, device='cpu').save(tmp_path / 'v3.pt')
+    out = tmp_path / 'v4.pt'
+    assert main(['train-highz', '--recipe', 'head', '--init', str(tmp_path / 'v3.pt'),
+                 '--output', str(out), '--n-sky', '60', '--n-balanced', '30',
+                 '--max-epochs', '1', '--device', 'cpu', '--no-progress',
+                 '--name', 'my-head']) == 0
+    clf = HighZClassifier(out)
+    assert clf.name == 'my-head'
+    assert clf.metadata['recipe']['head']['n_sky'] == 60

@@ -285,3 +285,45 @@ def test_simulated_batches_in_worker_processes():
         with pytest.raises(ValueError, match='workers must be a non-negative int'):
             SimulatedBatches(NIRCamSimulator(seed=1), batch_size=4, batches_per_epoch=1,
                              normalization=None, workers=bad)
+
+
+def test_head_recipe_keeps_the_convolutional_layers(tiny_model, tmp_path):
+    from astro_galclass.training import HIGHZ_HEAD_RECIPE, finetune_highz_head
+
+    start = HighZClassifier(tiny_model, device='cpu')
+    start.metadata['recipe'] = {'cutouts_seen': 10, 'function': 'test'}
+    cutouts, truth = NIRCamSimulator(seed=5).sample(90)
+    start.fit_ood(cutouts, truth['label'])
+    start.save(tmp_path / 'v3.pt')
+    before = {k: v.clone() for k, v in start.model.state_dict().items()}
+    out = tmp_path / 'v4.pt'
+    _clf, history = finetune_highz_head(out, init=tmp_path / 'v3.pt', device='cpu',
+                                        n_sky=90, n_balanced=60, max_epochs=2, progress=False)
+    assert 1 <= len(history) <= 2
+    clf = HighZClassifier(out)
+    after = clf.model.state_dict()
+    frozen = [k for k in before if not k.startswith(('head.', 'classifier.'))]
+    assert frozen and all(torch.equal(before[k], after[k]) for k in frozen)
+    assert not torch.equal(before['classifier.weight'], after['classifier.weight'])
+    assert all(p.requires_grad for p in clf.model.parameters())
+    recipe = clf.metadata['recipe']
+    assert recipe['previous']['loaded_from'] == 'v3.pt'
+    assert recipe['head']['n_sky'] == 90 and recipe['head']['n_balanced'] == 60
+    assert recipe['head']['sky_loss_weight'] == HIGHZ_HEAD_RECIPE['sky_loss_weight']
+    assert recipe['head']['n_train'] + recipe['head']['n_val'] == 150
+    assert recipe['cutouts_seen'] == 160
+    # the old head's out-of-distribution statistics no longer apply
+    assert 'ood' not in clf.metadata
+    assert clf.training_priors == pytest.approx({c: 1 / 3 for c in clf.classes})
+    sky = NIRCamSimulator(depth='jades-deep').sky_class_fractions()
+    assert clf.default_priors == pytest.approx({c: sky[c] for c in clf.classes})
+    assert clf.metadata['sky_simulator']['population'] == 'sky'
+
+
+def test_head_recipe_refuses_band_masked_networks(tiny_model, tmp_path):
+    from astro_galclass.training import finetune_highz_head
+
+    HighZClassifier(tiny_model.with_band_mask(), device='cpu').save(tmp_path / 'masked.pt')
+    with pytest.raises(ValueError, match='band-availability input'):
+        finetune_highz_head(tmp_path / 'out.pt', init=tmp_path / 'masked.pt', device='cpu',
+                            n_sky=30, n_balanced=30, max_epochs=1, progress=False)

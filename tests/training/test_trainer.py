@@ -86,6 +86,12 @@ def test_nan_loss_raises():
     ({'schedule': 'step'}, ValueError, 'schedule'),
     ({'class_weights': [1.0]}, ValueError, 'class_weights'),
     ({'max_epochs': 0}, ValueError, 'max_epochs'),
+    ({'logit_shift': [0.0, 1.0, 2.0], 'logit_shift_weight': 1}, ValueError, 'logit_shift must'),
+    ({'logit_shift': [0.0, np.inf], 'logit_shift_weight': 1}, ValueError, 'logit_shift must'),
+    ({'logit_shift_weight': 1}, ValueError, 'needs a logit_shift'),
+    ({'logit_shift': [0.0, 1.0], 'logit_shift_weight': -1}, ValueError, 'logit_shift_weight'),
+    ({'loss': torch.nn.functional.mse_loss, 'logit_shift': [0.0, 1.0],
+      'logit_shift_weight': 1}, ValueError, 'cross-entropy loss only'),
 ])
 def test_bad_options(kwargs, error, match):
     options = {'n_classes': 2, 'device': 'cpu', 'progress': False, **kwargs}
@@ -168,3 +174,27 @@ def test_time_budget_fits_the_epochs_and_the_cosine_schedule():
     assert unlimited.fit([(x, y)], (x, y)).meta['stopped_by'] == 'max_epochs'
     with pytest.raises(ValueError, match='time_budget must be a finite positive number'):
         Trainer(torch.nn.Linear(2, 2), n_classes=2, time_budget=0)
+
+
+def test_logit_shift_gives_margins_that_survive_the_shift():
+    # separable classes: the plain cross-entropy leaves the margin where training stops
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(1024, 2, generator=gen)
+    x[:, 0] += torch.where(torch.arange(1024) % 2 == 0, -3.0, 3.0)
+    y = (torch.arange(1024) % 2).long()
+    shift = [0.0, -8.0]        # class 1 is 3e-4 as common where the outputs are used
+
+    def decisions(weight):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(2, 2)
+        trainer = Trainer(model, n_classes=2, lr=1e-2, max_epochs=20, patience=20,
+                          device='cpu', progress=False, logit_shift=shift,
+                          logit_shift_weight=weight)
+        trainer.fit(_batches(x, y), (x, y))
+        with torch.no_grad():
+            shifted = model(x) + torch.tensor(shift)
+        return float((shifted.argmax(1) == y)[y == 1].float().mean())
+
+    plain, shifted = decisions(0.0), decisions(1.0)
+    assert plain < 0.5
+    assert shifted > 0.85 and shifted > plain + 0.4
