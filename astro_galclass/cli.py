@@ -407,8 +407,16 @@ def _evaluate_highz(args):
     if not args.no_baselines:
         print()
         own = table[table['mix'] == 'test set']
-        improvement_table(own, results={'CNN': probs, **predictions},
+        improvement_table(own, results={'CNN': probs, **{k: v for k, v in predictions.items()
+                                                          if ' @ ' not in k}},
                           truth=truth).pprint(max_lines=-1, max_width=-1)
+        for mix in sorted(set(table['mix']) - {'test set'}):
+            # the paired test on the decisions at that mix (counts unweighted)
+            suffix = f' @ {mix}'
+            at_mix = {k[:-len(suffix)]: v for k, v in predictions.items() if k.endswith(suffix)}
+            print(f'\nat the mix "{mix}" (paired counts over the unweighted test set):')
+            improvement_table(table[table['mix'] == mix], results=at_mix,
+                              truth=truth).pprint(max_lines=-1, max_width=-1)
     print('\ntargets (CNN, S/N >= 10):')
     for line in check_targets(table):
         print('  ' + line)

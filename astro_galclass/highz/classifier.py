@@ -197,11 +197,16 @@ class HighZClassifier(ClassifierBase):
         """
         The shipped model, trained on simulated JADES-deep NIRCam cutouts.
 
-        The weights (``astro_galclass/data/highz_default.pt``) were trained
-        by ``galclass train-highz --recipe shipped`` on cutouts
-        of `~astro_galclass.simulate.NIRCamSimulator`, drawn directly and cut
-        out of simulated mosaics; the simulator
-        settings, seeds and recipe are in ``metadata``. Read the model card
+        The weights (``astro_galclass/data/highz_default.pt``, version 4)
+        were trained by ``galclass train-highz --recipe shipped`` (version
+        3) and ``--recipe head`` (its dense head retrained on both simulated
+        populations) on cutouts of
+        `~astro_galclass.simulate.NIRCamSimulator`, drawn directly and cut
+        out of simulated mosaics; the simulator settings, seeds and recipe
+        are in ``metadata``. Its default probabilities are a JADES-deep
+        field's posteriors (`default_priors`: the sky's class mix, brown
+        dwarfs 5e-5 of the sources); ``priors='training'`` gives equal
+        thirds. Read the model card
         in the documentation before using it on real data: it has never
         seen a real JWST image, so validate it on sources of your field with
         known classes, or train your own model
@@ -378,9 +383,8 @@ class HighZClassifier(ClassifierBase):
         The training functions record it in the weights metadata
         (``training_priors``): the class shares of the training data as the
         loss weighted them, so uniform for a class-balanced loss. Files
-        without the entry (such as the shipped ``highz-sim-jades-deep-v3``,
-        trained on equal thirds with a class-balanced loss) are taken to be
-        uniform.
+        without the entry (such as version 3 of the shipped model, trained on
+        equal thirds with a class-balanced loss) are taken to be uniform.
         """
         recorded = self.metadata.get('training_priors')
         if recorded is None:

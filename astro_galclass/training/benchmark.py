@@ -88,7 +88,10 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
     truth : `~astropy.table.QTable`
         The test set's truth table.
     predictions : dict
-        Baseline name -> predicted labels.
+        Baseline name -> predicted labels (argmax at the models' training
+        mix). With ``priors``, also ``'<model> @ <mix>'`` -> the labels each
+        model (the network's included) predicts at that mix, for a paired
+        test there (`improvement_table`).
     """
     say = progress or (lambda msg: None)
     say(f'simulating {n_test} test cutouts (depth {depth!r}, seed {seed}, '
@@ -145,6 +148,8 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
             at_mix['colour cuts'] = results['colour cuts']
         table = vstack([table, evaluate_highz(at_mix, truth, priors=target, mix=mix)],
                        metadata_conflicts='silent')
+        for name, result in at_mix.items():
+            predictions[f'{name} @ {mix}'] = _scores(result, len(target))[0]
         table.meta['priors'] = dict(zip(classifier.classes, target.tolist(), strict=True))
     table.meta.update({'n_test': int(n_test), 'depth': str(depth), 'seed': int(seed),
                        'population': population, 'train_population': train_population,

@@ -565,7 +565,7 @@ def finetune_highz_sky(output, *, init=None, device='auto', max_epochs=None,
     """
     Continue a high-z network on the sky population (`HIGHZ_SKY_RECIPE`).
 
-    Continues a network (by default the shipped version 3) on
+    Continues a network (by default the shipped one) on
     ``NIRCamSimulator(population='sky')`` sources: star-forming,
     nearly flat-spectrum low-z galaxies, the z >= 4 redshift mix of a deep
     field and its emission lines. The classes stay in equal thirds (uniform

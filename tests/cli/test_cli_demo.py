@@ -57,6 +57,9 @@ def test_evaluate_highz_on_the_sky_population(tiny_weights, tmp_path, capsys):
                  'cpu', '--population', 'sky']) == 0
     text = capsys.readouterr().out
     assert 'sky population' in text and "targets at the sky's mix" in text
+    # the paired test is also run on the decisions at the sky's mix
+    assert 'at the mix "sky" (paired counts' in text
+    assert text.split('at the mix "sky"')[1].count('CNN vs random forest') == 2
     table = QTable.read(tmp_path / 'evaluation.ecsv')
     assert set(table['mix']) == {'test set', 'sky'}
     assert table.meta['population'] == 'sky'

@@ -94,3 +94,22 @@ def test_shipped_model_is_calibrated_at_the_mix_it_is_told():
                                  sample_weight=weights)
     assert weighted['highz_contamination'] == pytest.approx(pure['highz_contamination'],
                                                             abs=0.04)
+
+
+def test_shipped_default_is_a_deep_field_posterior():
+    # issue 13: the shipped model's p_high_z means what a user reads it as on a
+    # JADES-deep field: a field drawn from the sky population at the sky's class
+    # mix is calibrated with the default priors, and better than with the
+    # network's own (equal thirds)
+    clf = HighZClassifier.pretrained(device='cpu')
+    sim = NIRCamSimulator(depth='jades-deep', seed=33, population='sky')
+    mix = sim.sky_class_fractions()
+    assert clf.default_priors == pytest.approx({c: mix[c] for c in clf.classes})
+    field, truth = sim.sample(1000)
+    labels = np.asarray(truth['label'])
+    thirds = clf.predict_proba(field, priors='training')
+    default = shift_priors(thirds, [1 / 3] * 3, check_priors(clf.default_priors))
+    np.testing.assert_allclose(clf.predict_proba(field[:20]), default[:20], rtol=1e-6)
+    ece_default = expected_calibration_error(default, labels)
+    assert ece_default < expected_calibration_error(thirds, labels)
+    assert ece_default < 0.03

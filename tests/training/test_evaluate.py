@@ -127,3 +127,19 @@ def test_benchmark_scores_the_network_at_its_own_mix(tiny_model):
     np.testing.assert_array_equal(pa, pb)
     for col in ('accuracy', 'highz_completeness', 'ece'):
         np.testing.assert_array_equal(np.asarray(a[col]), np.asarray(b[col]))
+
+
+def test_benchmark_returns_the_decisions_at_the_mix(tiny_model):
+    from astro_galclass import HighZClassifier
+    from astro_galclass.nircam import check_priors, shift_priors
+    from astro_galclass.training import benchmark_highz
+
+    clf = HighZClassifier(tiny_model, device='cpu', name='tiny')
+    mix = {'low_z': 0.7, 'high_z': 0.2, 'brown_dwarf': 0.1}
+    _, probs, _, predictions = benchmark_highz(clf, n_test=90, n_train_baseline=90,
+                                               priors=mix, mix='field')
+    assert set(predictions) == {'colour cuts', 'random forest', 'CNN @ field',
+                                'random forest @ field', 'colour cuts @ field'}
+    expected = shift_priors(probs, [1 / 3] * 3, check_priors(mix)).argmax(axis=1)
+    np.testing.assert_array_equal(predictions['CNN @ field'], expected)
+    np.testing.assert_array_equal(predictions['colour cuts @ field'], predictions['colour cuts'])
