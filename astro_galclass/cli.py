@@ -203,6 +203,17 @@ def _bands(text):
     return bands
 
 
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < 1:
+        msg = f'expected a fraction between 0 and 1, got {text!r}'
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def _priors(text):
     """``low_z=0.88,high_z=0.1,brown_dwarf=0.02`` -> dict (an argparse type)."""
     try:
@@ -379,6 +390,7 @@ def _evaluate_highz(args):
         benchmark_highz,
         check_targets,
         improvement_table,
+        threshold_selection,
     )
     from astro_galclass.training.evaluate import plot_highz_evaluation
 
@@ -424,6 +436,21 @@ def _evaluate_highz(args):
         print("\ntargets at the sky's mix (CNN, S/N >= 10, issue 13):")
         for line in check_targets(table, targets=HIGHZ_SKY_TARGETS, mix='sky'):
             print('  ' + line)
+    if args.select_contamination is not None:
+        mix = table.meta.get('priors')
+        print(f'measuring the p_high_z threshold for contamination <= '
+              f'{args.select_contamination} on {args.n_test} other simulated sources '
+              f'(seed {args.seed + 2})', file=sys.stderr)
+        chosen = threshold_selection(
+            clf, probs, truth, max_contamination=args.select_contamination, priors=mix,
+            depth=args.depth, seed=args.seed, population=args.population)
+        where = 'the training mix' if mix is None else 'the mix of the rows above'
+        print(f"\nCNN selection p_high_z >= {chosen['threshold']:.4f} at {where}, S/N >= 10 "
+              f"(threshold set for contamination <= {args.select_contamination} on seed "
+              f"{args.seed + 2}: completeness {chosen['calibration_completeness']:.4f}, "
+              f"contamination {chosen['calibration_contamination']:.4f}); on this test set: "
+              f"completeness {chosen['highz_completeness']:.4f}, contamination "
+              f"{chosen['highz_contamination']:.4f} ({chosen['n_selected']} selected)")
     if args.output is not None:
         out = Path(args.output)
         out.mkdir(parents=True, exist_ok=True)
@@ -792,6 +819,10 @@ def _parser():
                    'is given')
     p.add_argument('--train-population', choices=('balanced', 'sky'), default='balanced',
                    help='population the Random Forest baseline is trained on')
+    p.add_argument('--select-contamination', type=_fraction, default=None,
+                   help='also measure the p_high_z threshold for this contamination (at the '
+                   "sky's mix or --priors) on other simulated sources, and report that "
+                   'selection on the test set')
     p.add_argument('--output', default=None, help='folder for evaluation.ecsv/.png')
     p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
     p.set_defaults(func=_evaluate_highz)

@@ -5,7 +5,15 @@ import numpy as np
 from astropy import units as u
 from astropy.table import QTable, vstack
 
-from astro_galclass.nircam import HIGHZ_CLASSES, NIRCAM_BANDS, check_priors, shift_priors
+from astro_galclass.nircam import (
+    HIGHZ_CLASSES,
+    NIRCAM_BANDS,
+    check_priors,
+    prevalence_weights,
+    selection_metrics,
+    selection_threshold,
+    shift_priors,
+)
 from astro_galclass.simulate import NIRCamSimulator
 from astro_galclass.training.baselines import ApertureRandomForest, LymanBreakSelection
 from astro_galclass.training.evaluate import (
@@ -16,7 +24,7 @@ from astro_galclass.training.evaluate import (
 )
 
 __all__ = ['HIGHZ_SKY_TARGETS', 'HIGHZ_TARGETS', 'benchmark_highz', 'check_targets',
-           'improvement_table']
+           'improvement_table', 'threshold_selection']
 
 #: Goals of the shipped model at JADES-deep depth, F444W S/N >= 10 (issue 3).
 HIGHZ_TARGETS = {'accuracy': ('>=', 0.98), 'recall_brown_dwarf': ('>=', 0.97),
@@ -157,6 +165,79 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
                        'model': classifier.name,
                        'weights_sha256': classifier.weights_sha256})
     return table, probs, truth, predictions
+
+
+def threshold_selection(classifier, probabilities, truth, *, max_contamination, priors=None,
+                        n_calibration=None, depth='jades-deep', seed=7, population='balanced',
+                        snr_min=10.0, snr_band='F444W'):
+    """
+    A ``p_high_z`` selection for a contamination goal, set on other sources.
+
+    The threshold is measured (`~astro_galclass.nircam.selection_threshold`)
+    on a second simulated set, ``n_calibration`` sources of the same depth
+    and population drawn with seed ``seed + 2`` (`benchmark_highz` uses
+    ``seed`` and ``seed + 1``), weighted to ``priors``; it is then applied
+    to the test set's ``probabilities``. So the contamination reached on the
+    test set is an honest estimate, not one fitted to it. Only sources with
+    ``snr_<snr_band> >= snr_min`` count in either set.
+
+    Parameters
+    ----------
+    classifier : `~astro_galclass.HighZClassifier`
+    probabilities : array-like
+        ``(N, n_classes)`` probabilities of the test set at the classifier's
+        training mix (as `benchmark_highz` returns them).
+    truth : `~astropy.table.Table`
+        The test set's truth table.
+    max_contamination : float
+        The goal, in (0, 1).
+    priors : dict, optional
+        The class mix of the selection (default: the training mix).
+    n_calibration : int, optional
+        Sources of the calibration set (default: as many as the test set).
+    depth, seed, population :
+        Those of the test set (`benchmark_highz`).
+    snr_min : float, optional
+    snr_band : str, optional
+
+    Returns
+    -------
+    result : dict
+        ``threshold``; ``calibration_completeness`` and
+        ``calibration_contamination`` on the calibration set; and
+        ``highz_completeness``, ``highz_contamination`` and ``n_selected``
+        of the test set's selection.
+    """
+    classes = tuple(classifier.classes)
+    trained = check_priors(classifier.training_priors, classes)
+    target = trained if priors is None else check_priors(priors, classes)
+    n_calibration = len(truth) if n_calibration is None else int(n_calibration)
+    sim = NIRCamSimulator(depth=depth, seed=seed + 2, pixel_scale=classifier.pixel_scale,
+                          cutout_size=classifier.cutout_size, population=population,
+                          class_fractions=dict.fromkeys(HIGHZ_CLASSES, 1.0))
+    cutouts, cal_truth = sim.sample(n_calibration)
+    cal = classifier.predict_proba(cutouts[:, [list(sim.bands).index(b)
+                                               for b in classifier.bands]],
+                                   priors='training')
+
+    def selected_slice(p, t):
+        labels, snr = _truth_arrays(t, snr_band)
+        keep = snr >= snr_min
+        p = shift_priors(np.asarray(p, float)[keep], trained, target)
+        return p[:, classes.index('high_z')], labels[keep]
+
+    p_cal, y_cal = selected_slice(cal, cal_truth)
+    chosen = selection_threshold(p_cal, y_cal, max_contamination=max_contamination,
+                                 sample_weight=prevalence_weights(y_cal, target))
+    p_test, y_test = selected_slice(probabilities, truth)
+    picked = np.where(p_test >= chosen['threshold'], 1, -1)
+    scores = selection_metrics(y_test, picked, sample_weight=prevalence_weights(y_test, target))
+    return {'threshold': float(chosen['threshold']),
+            'calibration_completeness': float(chosen['highz_completeness']),
+            'calibration_contamination': float(chosen['highz_contamination']),
+            'highz_completeness': float(scores['highz_completeness']),
+            'highz_contamination': float(scores['highz_contamination']),
+            'n_selected': int(np.sum(picked == 1))}
 
 
 def improvement_table(table, *, reference='CNN', results=None, truth=None):

@@ -54,12 +54,15 @@ def test_evaluate_highz(tiny_weights, tmp_path, capsys):
 def test_evaluate_highz_on_the_sky_population(tiny_weights, tmp_path, capsys):
     assert main(['evaluate-highz', '--weights', str(tiny_weights), '--n-test', '240',
                  '--n-train-baseline', '240', '--output', str(tmp_path), '--device',
-                 'cpu', '--population', 'sky']) == 0
+                 'cpu', '--population', 'sky', '--select-contamination', '0.5']) == 0
     text = capsys.readouterr().out
     assert 'sky population' in text and "targets at the sky's mix" in text
     # the paired test is also run on the decisions at the sky's mix
     assert 'at the mix "sky" (paired counts' in text
     assert text.split('at the mix "sky"')[1].count('CNN vs random forest') == 2
+    assert 'CNN selection p_high_z >= ' in text and 'on seed 9' in text
+    with pytest.raises(SystemExit):
+        main(['evaluate-highz', '--select-contamination', '3'])
     table = QTable.read(tmp_path / 'evaluation.ecsv')
     assert set(table['mix']) == {'test set', 'sky'}
     assert table.meta['population'] == 'sky'

@@ -143,3 +143,26 @@ def test_benchmark_returns_the_decisions_at_the_mix(tiny_model):
     expected = shift_priors(probs, [1 / 3] * 3, check_priors(mix)).argmax(axis=1)
     np.testing.assert_array_equal(predictions['CNN @ field'], expected)
     np.testing.assert_array_equal(predictions['colour cuts @ field'], predictions['colour cuts'])
+
+
+def test_threshold_selection_is_set_on_other_sources(tiny_model):
+    from astro_galclass import HighZClassifier
+    from astro_galclass.training import benchmark_highz, threshold_selection
+
+    clf = HighZClassifier(tiny_model, device='cpu', name='tiny')
+    mix = {'low_z': 0.6, 'high_z': 0.3, 'brown_dwarf': 0.1}
+    _, probs, truth, _ = benchmark_highz(clf, n_test=150, baselines=False)
+    loose = threshold_selection(clf, probs, truth, max_contamination=0.99, priors=mix,
+                                n_calibration=150)
+    strict = threshold_selection(clf, probs, truth, max_contamination=0.8, priors=mix,
+                                 n_calibration=150)
+    assert loose['calibration_contamination'] <= 0.99
+    assert strict['calibration_contamination'] <= 0.8
+    assert strict['threshold'] >= loose['threshold']
+    assert strict['n_selected'] <= loose['n_selected']
+    # the test-set figures are those of the threshold applied to it
+    from astro_galclass.nircam import check_priors, shift_priors
+
+    keep = np.asarray(truth['snr_F444W']) >= 10
+    p = shift_priors(probs[keep], [1 / 3] * 3, check_priors(mix))[:, 1]
+    assert strict['n_selected'] == int(np.sum(p >= strict['threshold']))
