@@ -92,6 +92,12 @@ class Trainer:
         epoch.
     progress : bool, optional
         Show a tqdm progress bar.
+    time_budget : float or None, optional
+        Wall-clock seconds for `fit`, for runs on a lent machine that must
+        end saved. After each epoch the trainer measures the mean epoch time
+        and lowers ``max_epochs`` to what still fits (a cosine schedule is
+        shortened to end at the new ``max_epochs``); it stops when no further
+        epoch fits. ``history.meta['stopped_by']`` says what ended the run.
     logit_shift : array-like or None, optional
         ``(n_classes,)`` log ratios ``log(target_mix / training_mix)`` of a
         class mix the outputs will be shifted to (e.g. a deep field's, where
@@ -106,12 +112,6 @@ class Trainer:
         stopping) stays the plain cross-entropy. Classification only.
     logit_shift_weight : float, optional
         Weight of that term (default 0: off).
-    time_budget : float or None, optional
-        Wall-clock seconds for `fit`, for runs on a lent machine that must
-        end saved. After each epoch the trainer measures the mean epoch time
-        and lowers ``max_epochs`` to what still fits (a cosine schedule is
-        shortened to end at the new ``max_epochs``); it stops when no further
-        epoch fits. ``history.meta['stopped_by']`` says what ended the run.
 
     Examples
     --------
