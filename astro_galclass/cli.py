@@ -443,7 +443,7 @@ def _evaluate_highz(args):
               f'(seed {args.seed + 2})', file=sys.stderr)
         chosen = threshold_selection(
             clf, probs, truth, max_contamination=args.select_contamination, priors=mix,
-            depth=args.depth, seed=args.seed, population=args.population)
+            depth=args.depth, seed=args.seed, population=args.population, bands=args.bands)
         where = 'the training mix' if mix is None else 'the mix of the rows above'
         print(f"\nCNN selection p_high_z >= {chosen['threshold']:.4f} at {where}, S/N >= 10 "
               f"(threshold set for contamination <= {args.select_contamination} on seed "

@@ -18,6 +18,7 @@ from astro_galclass.simulate import NIRCamSimulator
 from astro_galclass.training.baselines import ApertureRandomForest, LymanBreakSelection
 from astro_galclass.training.evaluate import (
     DEFAULT_SNR_BINS,
+    _present,
     _scores,
     _truth_arrays,
     evaluate_highz,
@@ -169,7 +170,7 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
 
 def threshold_selection(classifier, probabilities, truth, *, max_contamination, priors=None,
                         n_calibration=None, depth='jades-deep', seed=7, population='balanced',
-                        snr_min=10.0, snr_band='F444W'):
+                        bands=None, snr_min=10.0, snr_band='F444W'):
     """
     A ``p_high_z`` selection for a contamination goal, set on other sources.
 
@@ -195,7 +196,7 @@ def threshold_selection(classifier, probabilities, truth, *, max_contamination, 
         The class mix of the selection (default: the training mix).
     n_calibration : int, optional
         Sources of the calibration set (default: as many as the test set).
-    depth, seed, population :
+    depth, seed, population, bands :
         Those of the test set (`benchmark_highz`).
     snr_min : float, optional
     snr_band : str, optional
@@ -215,10 +216,10 @@ def threshold_selection(classifier, probabilities, truth, *, max_contamination, 
     sim = NIRCamSimulator(depth=depth, seed=seed + 2, pixel_scale=classifier.pixel_scale,
                           cutout_size=classifier.cutout_size, population=population,
                           class_fractions=dict.fromkeys(HIGHZ_CLASSES, 1.0))
+    bands = tuple(classifier.bands) if bands is None else tuple(bands)
     cutouts, cal_truth = sim.sample(n_calibration)
-    cal = classifier.predict_proba(cutouts[:, [list(sim.bands).index(b)
-                                               for b in classifier.bands]],
-                                   priors='training')
+    cal = classifier.predict_proba(cutouts[:, [list(sim.bands).index(b) for b in bands]],
+                                   bands=bands, priors='training')
 
     def selected_slice(p, t):
         labels, snr = _truth_arrays(t, snr_band)
@@ -228,10 +229,11 @@ def threshold_selection(classifier, probabilities, truth, *, max_contamination, 
 
     p_cal, y_cal = selected_slice(cal, cal_truth)
     chosen = selection_threshold(p_cal, y_cal, max_contamination=max_contamination,
-                                 sample_weight=prevalence_weights(y_cal, target))
+                                 sample_weight=prevalence_weights(y_cal, _present(target, y_cal)))
     p_test, y_test = selected_slice(probabilities, truth)
     picked = np.where(p_test >= chosen['threshold'], 1, -1)
-    scores = selection_metrics(y_test, picked, sample_weight=prevalence_weights(y_test, target))
+    scores = selection_metrics(y_test, picked,
+                               sample_weight=prevalence_weights(y_test, _present(target, y_test)))
     return {'threshold': float(chosen['threshold']),
             'calibration_completeness': float(chosen['highz_completeness']),
             'calibration_contamination': float(chosen['highz_contamination']),

@@ -80,9 +80,12 @@ def test_evaluate_highz_on_the_cosmos_web_bands(tiny_weights, tmp_path, capsys):
     masked.save(tmp_path / 'masked.pt')
     assert main(['evaluate-highz', '--weights', str(tmp_path / 'masked.pt'), '--n-test',
                  '300', '--n-train-baseline', '300', '--output', str(tmp_path), '--device',
-                 'cpu', '--depth', 'cosmos-web', '--bands', 'cosmos-web']) == 0
+                 'cpu', '--depth', 'cosmos-web', '--bands', 'cosmos-web',
+                 '--select-contamination', '0.99']) == 0
     text = capsys.readouterr().out
     assert 'bands F115W F150W F277W F444W' in text and 'colour cuts' not in text
+    # the threshold is measured on the same four bands
+    assert 'CNN selection p_high_z >= ' in text
     table = QTable.read(tmp_path / 'evaluation.ecsv')
     assert set(table['model']) == {'CNN', 'random forest'}
     assert table.meta['bands'] == ['F115W', 'F150W', 'F277W', 'F444W']
