@@ -35,6 +35,7 @@ from astro_galclass.training.data import (
     SimulatedBatches,
     SimulatedMosaicBatches,
 )
+from astro_galclass.training.finetune import _freeze
 from astro_galclass.training.trainer import Trainer, balanced_class_weights
 
 __all__ = ['COMPACT_ARCHITECTURE', 'HIGHZ_BANDS_RECIPE', 'HIGHZ_FINETUNE_RECIPE',
@@ -868,10 +869,11 @@ def finetune_highz_head(output, *, init=None, device='auto', n_sky=None, n_balan
     clf.metadata.pop('ood', None)
     seed = recipe['seed']
     torch.manual_seed(seed)
-    parts = [_pooled_features(clf, _equal_thirds(recipe, population, recipe['train_seed'] + k),
-                              recipe[f'n_{population}'], seed=seed + k,
+    simulators = {population: _equal_thirds(recipe, population, recipe['train_seed'] + k)
+                  for k, population in enumerate(('sky', 'balanced'))}
+    parts = [_pooled_features(clf, sim, recipe[f'n_{population}'], seed=seed + k,
                               mosaic_fraction=recipe['mosaic_fraction'])
-             for k, population in enumerate(('sky', 'balanced'))]
+             for k, (population, sim) in enumerate(simulators.items())]
     features = torch.cat([p[0] for p in parts])
     labels = torch.cat([p[1] for p in parts])
     # the held-out part is stratified by class and population
@@ -884,11 +886,7 @@ def finetune_highz_head(output, *, init=None, device='auto', n_sky=None, n_balan
     counts = np.bincount(labels[train].numpy(), minlength=len(clf.classes)).astype(float)
     sky_mix = NIRCamSimulator(depth=recipe['depth']).sky_class_fractions()
     shift = np.log([sky_mix[c] * len(clf.classes) for c in clf.classes])
-    head = _Head(clf.model)
-    for p in clf.model.parameters():
-        p.requires_grad_(False)
-    for p in head.parameters():
-        p.requires_grad_(True)
+    head = _Head(_freeze(clf.model, 'features'))
     trainer = Trainer(head, n_classes=len(clf.classes), lr=recipe['lr'],
                       weight_decay=recipe['weight_decay'],
                       class_weights=balanced_class_weights(counts), schedule='plateau',
@@ -905,7 +903,7 @@ def finetune_highz_head(output, *, init=None, device='auto', n_sky=None, n_balan
     clf.temperature = fit_temperature(logits.numpy(), val_labels.numpy())
     clf.metadata['training_priors'] = dict.fromkeys(clf.classes, 1 / len(clf.classes))
     _set_sky_priors(clf, recipe['depth'])
-    clf.metadata['sky_simulator'] = _equal_thirds(recipe, 'sky', recipe['train_seed']).settings()
+    clf.metadata['sky_simulator'] = simulators['sky'].settings()
     seen = int(recipe['n_sky'] + recipe['n_balanced'])
     clf.metadata['recipe'] = {
         'reproduce': 'galclass train-highz --recipe head --init V3.pt',
