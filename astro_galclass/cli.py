@@ -383,6 +383,14 @@ def _evaluate_morphology(args):
     return 0
 
 
+def _selection_goal(args):
+    if args.select_contamination is not None:
+        return {'max_contamination': args.select_contamination}
+    if args.select_completeness is not None:
+        return {'min_completeness': args.select_completeness}
+    return None
+
+
 def _evaluate_highz(args):
     from astro_galclass.highz import HighZClassifier
     from astro_galclass.training.benchmark import (
@@ -390,7 +398,6 @@ def _evaluate_highz(args):
         benchmark_highz,
         check_targets,
         improvement_table,
-        threshold_selection,
     )
     from astro_galclass.training.evaluate import plot_highz_evaluation
 
@@ -403,7 +410,7 @@ def _evaluate_highz(args):
         depth=args.depth, seed=args.seed, baselines=not args.no_baselines,
         progress=lambda msg: print(msg, file=sys.stderr), priors=args.priors,
         mix='priors', population=args.population, train_population=args.train_population,
-        bands=args.bands)
+        bands=args.bands, selection=_selection_goal(args))
     print(f'{clf.name} (sha256 {clf.weights_sha256[:12]}) on {args.n_test} simulated '
           f'{args.depth} sources ({args.population} population, classes in equal thirds), '
           f"bands {' '.join(table.meta['bands'])}, seed {args.seed}, F444W S/N slices:\n")
@@ -436,21 +443,27 @@ def _evaluate_highz(args):
         print("\ntargets at the sky's mix (CNN, S/N >= 10, issue 13):")
         for line in check_targets(table, targets=HIGHZ_SKY_TARGETS, mix='sky'):
             print('  ' + line)
-    if args.select_contamination is not None:
-        mix = table.meta.get('priors')
-        print(f'measuring the p_high_z threshold for contamination <= '
-              f'{args.select_contamination} on {args.n_test} other simulated sources '
-              f'(seed {args.seed + 2})', file=sys.stderr)
-        chosen = threshold_selection(
-            clf, probs, truth, max_contamination=args.select_contamination, priors=mix,
-            depth=args.depth, seed=args.seed, population=args.population, bands=args.bands)
-        where = 'the training mix' if mix is None else 'the mix of the rows above'
-        print(f"\nCNN selection p_high_z >= {chosen['threshold']:.4f} at {where}, S/N >= 10 "
-              f"(threshold set for contamination <= {args.select_contamination} on seed "
-              f"{args.seed + 2}: completeness {chosen['calibration_completeness']:.4f}, "
-              f"contamination {chosen['calibration_contamination']:.4f}); on this test set: "
-              f"completeness {chosen['highz_completeness']:.4f}, contamination "
-              f"{chosen['highz_contamination']:.4f} ({chosen['n_selected']} selected)")
+    if 'selection' in table.meta:
+        chosen = table.meta['selection']
+        (goal, value), = chosen['goal'].items()
+        print(f"\nselections (rows 'selection' above): each model's p_high_z threshold for "
+              f"{goal.replace('_', ' ')} {value}, measured on seed {args.seed + 2} at "
+              f"S/N >= {chosen['snr_min']:g}:")
+        for name, got in chosen.items():
+            if name in ('goal', 'snr_min'):
+                continue
+            if 'error' in got:
+                print(f'  {name}: none ({got["error"]})')
+            else:
+                print(f"  {name}: p_high_z >= {got['threshold']:.4f} (there completeness "
+                      f"{got['calibration_completeness']:.4f}, contamination "
+                      f"{got['calibration_contamination']:.4f})")
+        if 'sky, selection' in set(table['mix']) and 'CNN' in chosen:
+            goals = {k: HIGHZ_SKY_TARGETS[k] for k in ('highz_completeness',
+                                                        'highz_contamination')}
+            print("\nthe CNN's selection against the issue-13 goals (sky's mix, S/N >= 10):")
+            for line in check_targets(table, targets=goals, mix='sky, selection'):
+                print('  ' + line)
     if args.output is not None:
         out = Path(args.output)
         out.mkdir(parents=True, exist_ok=True)
@@ -819,10 +832,16 @@ def _parser():
                    'is given')
     p.add_argument('--train-population', choices=('balanced', 'sky'), default='balanced',
                    help='population the Random Forest baseline is trained on')
-    p.add_argument('--select-contamination', type=_fraction, default=None,
-                   help='also measure the p_high_z threshold for this contamination (at the '
-                   "sky's mix or --priors) on other simulated sources, and report that "
-                   'selection on the test set')
+    select = p.add_mutually_exclusive_group()
+    select.add_argument('--select-contamination', type=_fraction, default=None,
+                        help='also compare the network and the Random Forest at one '
+                        'operating point: each model\'s p_high_z threshold for this '
+                        "contamination (at the sky's mix or --priors) is measured on "
+                        'other simulated sources (seed + 2) and applied to the test set, '
+                        'with the paired test')
+    select.add_argument('--select-completeness', type=_fraction, default=None,
+                        help='the same for a completeness goal: each model\'s purest '
+                        'selection reaching it')
     p.add_argument('--output', default=None, help='folder for evaluation.ecsv/.png')
     p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda[:N]'")
     p.set_defaults(func=_evaluate_highz)

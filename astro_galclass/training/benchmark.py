@@ -10,7 +10,6 @@ from astro_galclass.nircam import (
     NIRCAM_BANDS,
     check_priors,
     prevalence_weights,
-    selection_metrics,
     selection_threshold,
     shift_priors,
 )
@@ -25,7 +24,7 @@ from astro_galclass.training.evaluate import (
 )
 
 __all__ = ['HIGHZ_SKY_TARGETS', 'HIGHZ_TARGETS', 'benchmark_highz', 'check_targets',
-           'improvement_table', 'threshold_selection']
+           'improvement_table']
 
 #: Goals of the shipped model at JADES-deep depth, F444W S/N >= 10 (issue 3).
 HIGHZ_TARGETS = {'accuracy': ('>=', 0.98), 'recall_brown_dwarf': ('>=', 0.97),
@@ -42,7 +41,8 @@ HIGHZ_SKY_TARGETS = {'highz_completeness': ('>=', 0.85), 'highz_contamination': 
 def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
                     depth='jades-deep', seed=7, baselines=True, progress=None,
                     priors=None, mix='priors', population='balanced',
-                    train_population='balanced', bands=None):
+                    train_population='balanced', bands=None, selection=None,
+                    n_calibration=None, snr_min=10.0):
     """
     Evaluate a classifier and the two baselines on the same simulated test set.
 
@@ -85,6 +85,26 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
         all its bands) and the Random Forest is trained and applied on the
         same bands. The colour selection, which needs all seven bands, is
         left out then.
+    selection : dict, optional
+        A ``p_high_z`` selection goal, ``{'max_contamination': C}`` or
+        ``{'min_completeness': C}``, to compare the models at one operating
+        point instead of at their argmax: a model whose argmax is purer but
+        less complete is not better for it. Each probabilistic model (the
+        network, the Random Forest) gets its own threshold
+        (`~astro_galclass.nircam.selection_threshold`), measured on a second
+        simulated set of ``n_calibration`` sources (seed ``seed + 2``, same
+        depth, population and bands) at the mix ``priors`` (or the test
+        set's equal thirds), on its sources with F444W S/N >= ``snr_min``.
+        Applied to the test set, a source is high-z when its ``p_high_z``
+        reaches the threshold and otherwise the likelier of the two other
+        classes. So the test-set scores are honest estimates, not fitted to
+        the test set. The rows have the mix ``'<mix>, selection'``
+        (``'test set, selection'`` without ``priors``), the thresholds go to
+        ``table.meta['selection']``.
+    n_calibration : int, optional
+        Sources of that second set (default: ``n_test``).
+    snr_min : float, optional
+        The S/N cut of the threshold's measurement.
 
     Returns
     -------
@@ -100,9 +120,12 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
         Baseline name -> predicted labels (argmax at the models' training
         mix). With ``priors``, also ``'<model> @ <mix>'`` -> the labels each
         model (the network's included) predicts at that mix, for a paired
-        test there (`improvement_table`).
+        test there (`improvement_table`); with ``selection``, also
+        ``'<model> @ <mix>, selection'`` -> the labels of each model's
+        selection.
     """
     say = progress or (lambda msg: None)
+    goal = None if selection is None else _check_selection(selection)
     say(f'simulating {n_test} test cutouts (depth {depth!r}, seed {seed}, '
         f'population {population!r})')
     sim = NIRCamSimulator(depth=depth, seed=seed,
@@ -121,6 +144,8 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
     probs = classifier.predict_proba(cutouts, bands=bands, priors='training',
                                      progress=progress is not None)
     results = {'CNN': probs}
+    # probabilistic models -> (model, the class mix of its probabilities)
+    models = {'CNN': (classifier, check_priors(classifier.training_priors, classifier.classes))}
     predictions = {}
     colour_cuts = baselines and set(bands) == set(NIRCAM_BANDS)
     if colour_cuts:
@@ -142,6 +167,8 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
         del train_x
         rf_probs = rf.predict_proba(cutouts)
         results['random forest'] = rf_probs
+        models['random forest'] = (rf, np.full(len(classifier.classes),
+                                               1 / len(classifier.classes)))
         predictions['random forest'] = rf_probs.argmax(axis=1)
     if colour_cuts:
         results['colour cuts'] = predictions['colour cuts']
@@ -160,6 +187,37 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
         for name, result in at_mix.items():
             predictions[f'{name} @ {mix}'] = _scores(result, len(target))[0]
         table.meta['priors'] = dict(zip(classifier.classes, target.tolist(), strict=True))
+    if goal is not None:
+        say(f'measuring each model\'s p_high_z threshold for {goal[0]} {goal[1]} on '
+            f'{n_calibration or n_test} other simulated sources (seed {seed + 2})')
+        sim = NIRCamSimulator(depth=depth, seed=seed + 2, pixel_scale=classifier.pixel_scale,
+                              cutout_size=classifier.cutout_size, population=population,
+                              class_fractions={c: 1.0 for c in HIGHZ_CLASSES})
+        cal_cutouts, cal_truth = sim.sample(int(n_calibration or n_test))
+        cal_cutouts = cal_cutouts[:, pick]
+        target = None if priors is None else check_priors(priors, classifier.classes)
+        picked, table.meta['selection'] = {}, {'goal': {goal[0]: goal[1]},
+                                               'snr_min': float(snr_min)}
+        for name, (model, trained) in models.items():
+            cal = (model.predict_proba(cal_cutouts, bands=bands, priors='training')
+                   if model is classifier else model.predict_proba(cal_cutouts))
+            test = results[name]
+            if target is not None:
+                cal, test = shift_priors(cal, trained, target), shift_priors(test, trained, target)
+            try:
+                chosen = _threshold(cal, cal_truth, goal, target, classifier.classes, snr_min)
+            except ValueError as err:     # the goal is out of this model's reach
+                table.meta['selection'][name] = {'threshold': np.nan, 'error': str(err)}
+                continue
+            picked[name] = _select(test, chosen['threshold'], classifier.classes)
+            table.meta['selection'][name] = chosen
+        where = 'test set' if target is None else mix
+        if picked:
+            table = vstack([table, evaluate_highz(picked, truth, priors=target,
+                                                  mix=f'{where}, selection')],
+                           metadata_conflicts='silent')
+        for name, labels in picked.items():
+            predictions[f'{name} @ {where}, selection'] = labels
     table.meta.update({'n_test': int(n_test), 'depth': str(depth), 'seed': int(seed),
                        'population': population, 'train_population': train_population,
                        'bands': list(bands),
@@ -168,78 +226,45 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
     return table, probs, truth, predictions
 
 
-def threshold_selection(classifier, probabilities, truth, *, max_contamination, priors=None,
-                        n_calibration=None, depth='jades-deep', seed=7, population='balanced',
-                        bands=None, snr_min=10.0, snr_band='F444W'):
-    """
-    A ``p_high_z`` selection for a contamination goal, set on other sources.
+_SELECTION_GOALS = ('max_contamination', 'min_completeness')
 
-    The threshold is measured (`~astro_galclass.nircam.selection_threshold`)
-    on a second simulated set, ``n_calibration`` sources of the same depth
-    and population drawn with seed ``seed + 2`` (`benchmark_highz` uses
-    ``seed`` and ``seed + 1``), weighted to ``priors``; it is then applied
-    to the test set's ``probabilities``. So the contamination reached on the
-    test set is an honest estimate, not one fitted to it. Only sources with
-    ``snr_<snr_band> >= snr_min`` count in either set.
 
-    Parameters
-    ----------
-    classifier : `~astro_galclass.HighZClassifier`
-    probabilities : array-like
-        ``(N, n_classes)`` probabilities of the test set at the classifier's
-        training mix (as `benchmark_highz` returns them).
-    truth : `~astropy.table.Table`
-        The test set's truth table.
-    max_contamination : float
-        The goal, in (0, 1).
-    priors : dict, optional
-        The class mix of the selection (default: the training mix).
-    n_calibration : int, optional
-        Sources of the calibration set (default: as many as the test set).
-    depth, seed, population, bands :
-        Those of the test set (`benchmark_highz`).
-    snr_min : float, optional
-    snr_band : str, optional
+def _check_selection(selection):
+    """(goal name, value) of a ``selection`` dict, or a clear error."""
+    if (not isinstance(selection, dict) or len(selection) != 1
+            or next(iter(selection)) not in _SELECTION_GOALS):
+        msg = ("selection must be a dict with one key, 'max_contamination' or "
+               f"'min_completeness', got {selection!r}")
+        raise ValueError(msg)
+    (name, value), = selection.items()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+            or not 0 < float(value) < 1:
+        msg = f'the selection goal {name} must be a fraction in (0, 1), got {value!r}'
+        raise ValueError(msg)
+    return name, float(value)
 
-    Returns
-    -------
-    result : dict
-        ``threshold``; ``calibration_completeness`` and
-        ``calibration_contamination`` on the calibration set; and
-        ``highz_completeness``, ``highz_contamination`` and ``n_selected``
-        of the test set's selection.
-    """
-    classes = tuple(classifier.classes)
-    trained = check_priors(classifier.training_priors, classes)
-    target = trained if priors is None else check_priors(priors, classes)
-    n_calibration = len(truth) if n_calibration is None else int(n_calibration)
-    sim = NIRCamSimulator(depth=depth, seed=seed + 2, pixel_scale=classifier.pixel_scale,
-                          cutout_size=classifier.cutout_size, population=population,
-                          class_fractions=dict.fromkeys(HIGHZ_CLASSES, 1.0))
-    bands = tuple(classifier.bands) if bands is None else tuple(bands)
-    cutouts, cal_truth = sim.sample(n_calibration)
-    cal = classifier.predict_proba(cutouts[:, [list(sim.bands).index(b) for b in bands]],
-                                   bands=bands, priors='training')
 
-    def selected_slice(p, t):
-        labels, snr = _truth_arrays(t, snr_band)
-        keep = snr >= snr_min
-        p = shift_priors(np.asarray(p, float)[keep], trained, target)
-        return p[:, classes.index('high_z')], labels[keep]
-
-    p_cal, y_cal = selected_slice(cal, cal_truth)
-    chosen = selection_threshold(p_cal, y_cal, max_contamination=max_contamination,
-                                 sample_weight=prevalence_weights(y_cal, _present(target, y_cal)))
-    p_test, y_test = selected_slice(probabilities, truth)
-    picked = np.where(p_test >= chosen['threshold'], 1, -1)
-    scores = selection_metrics(y_test, picked,
-                               sample_weight=prevalence_weights(y_test, _present(target, y_test)))
+def _threshold(probs, truth, goal, target, classes, snr_min):
+    """A model's threshold for ``goal``, measured on ``truth``'s sources at ``snr_min``."""
+    labels, snr = _truth_arrays(truth, 'F444W')
+    keep = snr >= snr_min
+    weights = (None if target is None
+               else prevalence_weights(labels[keep], _present(target, labels[keep])))
+    chosen = selection_threshold(np.asarray(probs)[keep, list(classes).index('high_z')],
+                                 labels[keep], sample_weight=weights, **{goal[0]: goal[1]})
     return {'threshold': float(chosen['threshold']),
             'calibration_completeness': float(chosen['highz_completeness']),
-            'calibration_contamination': float(chosen['highz_contamination']),
-            'highz_completeness': float(scores['highz_completeness']),
-            'highz_contamination': float(scores['highz_contamination']),
-            'n_selected': int(np.sum(picked == 1))}
+            'calibration_contamination': float(chosen['highz_contamination'])}
+
+
+def _select(probs, threshold, classes):
+    """Labels of a selection: high-z at ``p_high_z >= threshold``, else the likelier other."""
+    probs = np.asarray(probs, float)
+    hi = list(classes).index('high_z')
+    others = np.nan_to_num(probs, nan=-1.0)
+    others[:, hi] = -np.inf
+    labels = np.where(probs[:, hi] >= threshold, hi, np.argmax(others, axis=1))
+    return np.where(np.all(np.isfinite(probs), axis=1), labels, -1)
 
 
 def improvement_table(table, *, reference='CNN', results=None, truth=None):

@@ -54,17 +54,25 @@ def test_evaluate_highz(tiny_weights, tmp_path, capsys):
 def test_evaluate_highz_on_the_sky_population(tiny_weights, tmp_path, capsys):
     assert main(['evaluate-highz', '--weights', str(tiny_weights), '--n-test', '240',
                  '--n-train-baseline', '240', '--output', str(tmp_path), '--device',
-                 'cpu', '--population', 'sky', '--select-contamination', '0.5']) == 0
+                 'cpu', '--population', 'sky', '--select-completeness', '0.5']) == 0
     text = capsys.readouterr().out
     assert 'sky population' in text and "targets at the sky's mix" in text
-    # the paired test is also run on the decisions at the sky's mix
+    # the paired test is also run on the decisions at the sky's mix, and on the
+    # two models' selections at one completeness
     assert 'at the mix "sky" (paired counts' in text
-    assert text.split('at the mix "sky"')[1].count('CNN vs random forest') == 2
-    assert 'CNN selection p_high_z >= ' in text and 'on seed 9' in text
-    with pytest.raises(SystemExit):
-        main(['evaluate-highz', '--select-contamination', '3'])
+    at_sky, at_selection = text.split('at the mix "sky"')[1].split('at the mix "sky, selection"')
+    assert at_sky.count('CNN vs random forest') == 2
+    assert at_selection.count('CNN vs random forest') == 2
+    assert 'min completeness 0.5, measured on seed 9' in text
+    assert '  CNN: p_high_z >= ' in text
+    assert "the CNN's selection against the issue-13 goals" in text
+    for bad in (['--select-contamination', '3'],
+                ['--select-contamination', '0.1', '--select-completeness', '0.9']):
+        with pytest.raises(SystemExit):
+            main(['evaluate-highz', *bad])
     table = QTable.read(tmp_path / 'evaluation.ecsv')
-    assert set(table['mix']) == {'test set', 'sky'}
+    assert set(table['mix']) == {'test set', 'sky', 'sky, selection'}
+    assert table.meta['selection']['CNN']['calibration_completeness'] >= 0.5
     assert table.meta['population'] == 'sky'
     mix = table.meta['priors']
     expected = NIRCamSimulator(depth='jades-deep').sky_class_fractions()
@@ -85,7 +93,7 @@ def test_evaluate_highz_on_the_cosmos_web_bands(tiny_weights, tmp_path, capsys):
     text = capsys.readouterr().out
     assert 'bands F115W F150W F277W F444W' in text and 'colour cuts' not in text
     # the threshold is measured on the same four bands
-    assert 'CNN selection p_high_z >= ' in text
+    assert '  CNN: p_high_z >= ' in text
     table = QTable.read(tmp_path / 'evaluation.ecsv')
     assert set(table['model']) == {'CNN', 'random forest'}
     assert table.meta['bands'] == ['F115W', 'F150W', 'F277W', 'F444W']

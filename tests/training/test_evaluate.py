@@ -145,24 +145,42 @@ def test_benchmark_returns_the_decisions_at_the_mix(tiny_model):
     np.testing.assert_array_equal(predictions['colour cuts @ field'], predictions['colour cuts'])
 
 
-def test_threshold_selection_is_set_on_other_sources(tiny_model):
+def test_selection_compares_the_models_at_one_operating_point(tiny_model):
     from astro_galclass import HighZClassifier
-    from astro_galclass.training import benchmark_highz, threshold_selection
+    from astro_galclass.nircam import check_priors, shift_priors
+    from astro_galclass.training import benchmark_highz
 
     clf = HighZClassifier(tiny_model, device='cpu', name='tiny')
     mix = {'low_z': 0.6, 'high_z': 0.3, 'brown_dwarf': 0.1}
-    _, probs, truth, _ = benchmark_highz(clf, n_test=150, baselines=False)
-    loose = threshold_selection(clf, probs, truth, max_contamination=0.99, priors=mix,
-                                n_calibration=150)
-    strict = threshold_selection(clf, probs, truth, max_contamination=0.8, priors=mix,
-                                 n_calibration=150)
-    assert loose['calibration_contamination'] <= 0.99
-    assert strict['calibration_contamination'] <= 0.8
-    assert strict['threshold'] >= loose['threshold']
-    assert strict['n_selected'] <= loose['n_selected']
-    # the test-set figures are those of the threshold applied to it
-    from astro_galclass.nircam import check_priors, shift_priors
+    table, probs, _, predictions = benchmark_highz(
+        clf, n_test=150, n_train_baseline=150, priors=mix, mix='field',
+        selection={'min_completeness': 0.6}, n_calibration=120)
+    chosen = table.meta['selection']
+    assert chosen['goal'] == {'min_completeness': 0.6}
+    for name in ('CNN', 'random forest'):
+        # the goal is met on the calibration set, where the threshold was set
+        assert chosen[name]['calibration_completeness'] >= 0.6
+        # one row per S/N slice, as at the mix itself
+        rows = table[(table['mix'] == 'field, selection') & (table['model'] == name)]
+        assert len(rows) == np.sum((table['mix'] == 'field') & (table['model'] == name)) > 0
+    # the network's selection is its p_high_z at the mix against its threshold,
+    # and the likelier of the two other classes below it
+    p = shift_priors(probs, [1 / 3] * 3, check_priors(mix))
+    labels = predictions['CNN @ field, selection']
+    high = p[:, 1] >= chosen['CNN']['threshold']
+    np.testing.assert_array_equal(labels == 1, high)
+    np.testing.assert_array_equal(labels[~high], np.where(p[~high, 0] >= p[~high, 2], 0, 2))
+    assert 'random forest @ field, selection' in predictions
+    assert 'colour cuts @ field, selection' not in predictions   # it has no probabilities
 
-    keep = np.asarray(truth['snr_F444W']) >= 10
-    p = shift_priors(probs[keep], [1 / 3] * 3, check_priors(mix))[:, 1]
-    assert strict['n_selected'] == int(np.sum(p >= strict['threshold']))
+
+@pytest.mark.parametrize('selection', [{'max_contamination': 3}, {'purity': 0.9},
+                                       {'max_contamination': 0.1, 'min_completeness': 0.5},
+                                       {'min_completeness': True}, 0.03])
+def test_selection_goal_is_validated_before_any_work(tiny_model, selection):
+    from astro_galclass import HighZClassifier
+    from astro_galclass.training import benchmark_highz
+
+    clf = HighZClassifier(tiny_model, device='cpu', name='tiny')
+    with pytest.raises(ValueError, match='selection'):
+        benchmark_highz(clf, n_test=10 ** 9, selection=selection)
