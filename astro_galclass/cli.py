@@ -433,9 +433,12 @@ def _evaluate_highz(args):
             # the paired test on the decisions at that mix (counts unweighted)
             suffix = f' @ {mix}'
             at_mix = {k[:-len(suffix)]: v for k, v in predictions.items() if k.endswith(suffix)}
-            print(f'\nat the mix "{mix}" (paired counts over the unweighted test set):')
-            improvement_table(table[table['mix'] == mix], results=at_mix,
-                              truth=truth).pprint(max_lines=-1, max_width=-1)
+            selection = mix.endswith(', selection')
+            print(f'\nat the mix "{mix}" (paired counts over the unweighted test set'
+                  + (', on the high-z decision' if selection else '') + '):')
+            improvement_table(table[table['mix'] == mix], results=at_mix, truth=truth,
+                              paired_on='high_z' if selection else 'class'
+                              ).pprint(max_lines=-1, max_width=-1)
     print('\ntargets (CNN, S/N >= 10):')
     for line in check_targets(table):
         print('  ' + line)

@@ -267,7 +267,7 @@ def _select(probs, threshold, classes):
     return np.where(np.all(np.isfinite(probs), axis=1), labels, -1)
 
 
-def improvement_table(table, *, reference='CNN', results=None, truth=None):
+def improvement_table(table, *, reference='CNN', results=None, truth=None, paired_on='class'):
     """
     How much ``reference`` beats each other model, per S/N slice.
 
@@ -282,7 +282,11 @@ def improvement_table(table, *, reference='CNN', results=None, truth=None):
     same sources): ``n_only_reference`` and ``n_only_other`` count the
     sources only one of the two gets right, and ``p_accuracy`` is the
     two-sided binomial probability of so uneven a split if the two models
-    were equally accurate.
+    were equally accurate. With ``paired_on='high_z'`` the test is on the
+    high-z decision alone (a source is right when it is selected if and
+    only if it is at z >= 4), for comparing two selections: a difference
+    in the other classes (brown dwarfs against low-z galaxies) does not
+    count then, and the p-value column is ``p_selection``.
 
     Parameters
     ----------
@@ -302,6 +306,9 @@ def improvement_table(table, *, reference='CNN', results=None, truth=None):
     truth : `~astropy.table.Table`, optional
         The test set's truth table (``label`` and ``snr_<band>`` columns),
         for the paired test.
+    paired_on : {'class', 'high_z'}, optional
+        What the paired test counts as right: the class, or the high-z
+        decision.
 
     Returns
     -------
@@ -310,15 +317,22 @@ def improvement_table(table, *, reference='CNN', results=None, truth=None):
         ``snr_slice``, ``d_accuracy``, ``d_highz_completeness``,
         ``d_highz_contamination``, ``d_recall_brown_dwarf`` and, with the
         paired test, ``n_only_reference``, ``n_only_other`` and
-        ``p_accuracy``.
+        ``p_accuracy`` (``p_selection`` with ``paired_on='high_z'``).
     """
     from scipy.stats import binomtest
 
+    if paired_on not in ('class', 'high_z'):
+        msg = f"paired_on must be 'class' or 'high_z', got {paired_on!r}"
+        raise ValueError(msg)
     paired = results is not None and truth is not None
     if paired:
         labels, snr = _truth_arrays(truth, table.meta.get('snr_band', 'F444W'))
-        right = {name: _scores(result, len(HIGHZ_CLASSES))[0] == labels
-                 for name, result in results.items()}
+        hi = HIGHZ_CLASSES.index('high_z')
+        right = {}
+        for name, result in results.items():
+            pred = _scores(result, len(HIGHZ_CLASSES))[0]
+            right[name] = (pred == labels if paired_on == 'class'
+                           else (pred >= 0) & ((pred == hi) == (labels == hi)))
         bins = {name: (lo, hi) for name, lo, hi in DEFAULT_SNR_BINS}
     rows = []
     ref_rows = {r['snr_slice']: r for r in table if r['model'] == reference}
@@ -347,12 +361,13 @@ def improvement_table(table, *, reference='CNN', results=None, truth=None):
     names = ['comparison', 'snr_slice', 'd_accuracy', 'd_highz_completeness',
              'd_highz_contamination', 'd_recall_brown_dwarf']
     if paired:
-        names += ['n_only_reference', 'n_only_other', 'p_accuracy']
+        names += ['n_only_reference', 'n_only_other',
+                  'p_accuracy' if paired_on == 'class' else 'p_selection']
     out = QTable(rows=rows, names=names)
     for col in names[2:6]:
         out[col].format = '+.4f'
     if paired:
-        out['p_accuracy'].format = '.2g'
+        out[names[-1]].format = '.2g'
     return out
 
 

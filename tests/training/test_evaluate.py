@@ -88,6 +88,25 @@ def test_improvement_paired_test(case):
     assert 'p_accuracy' not in improvement_table(t).colnames
 
 
+def test_improvement_paired_on_the_high_z_decision():
+    # two selections that differ only in brown dwarf vs low-z below the cut
+    # tie on the high-z decision; the class-level test would count them
+    truth = QTable({'label': np.array([0, 0, 2, 2, 1, 1, 0, 1]),
+                    'snr_F444W': np.full(8, 20.0)})
+    cnn = np.array([0, 0, 2, 2, 1, 1, 1, 0])     # one contaminant, one missed
+    forest = np.array([2, 2, 0, 0, 1, 1, 0, 1])  # right high-z decisions, wrong classes
+    t = evaluate_highz({'CNN': cnn, 'forest': forest}, truth)
+    by_class = improvement_table(t, results={'CNN': cnn, 'forest': forest}, truth=truth)
+    assert (by_class['n_only_reference'][0], by_class['n_only_other'][0]) == (4, 2)
+    on_high_z = improvement_table(t, results={'CNN': cnn, 'forest': forest}, truth=truth,
+                                  paired_on='high_z')
+    assert (on_high_z['n_only_reference'][0], on_high_z['n_only_other'][0]) == (0, 2)
+    assert on_high_z['p_selection'][0] == pytest.approx(0.5)
+    assert 'p_accuracy' not in on_high_z.colnames
+    with pytest.raises(ValueError, match="paired_on must be 'class' or 'high_z'"):
+        improvement_table(t, results={'CNN': cnn}, truth=truth, paired_on='purity')
+
+
 def test_plot(case):
     import matplotlib
 
