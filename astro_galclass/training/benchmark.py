@@ -282,11 +282,18 @@ def improvement_table(table, *, reference='CNN', results=None, truth=None, paire
     same sources): ``n_only_reference`` and ``n_only_other`` count the
     sources only one of the two gets right, and ``p_accuracy`` is the
     two-sided binomial probability of so uneven a split if the two models
-    were equally accurate. With ``paired_on='high_z'`` the test is on the
-    high-z decision alone (a source is right when it is selected if and
-    only if it is at z >= 4), for comparing two selections: a difference
-    in the other classes (brown dwarfs against low-z galaxies) does not
-    count then, and the p-value column is ``p_selection``.
+    were equally accurate.
+
+    With ``paired_on='high_z'``, for comparing two selections, the tests
+    are on the high-z decision and made within a class, where a class mix
+    weights every source alike (the test set's counts are unweighted):
+    among the true z >= 4 galaxies, which model keeps more of them
+    (``n_high_z_only_reference``, ``n_high_z_only_other``,
+    ``p_completeness``); among the true low-z galaxies, which model rejects
+    more of them (``n_low_z_only_reference``, ``n_low_z_only_other``,
+    ``p_low_z_rejection``), the galaxies whose selection makes a field's
+    contamination. Brown dwarfs have their own column,
+    ``d_recall_brown_dwarf``.
 
     Parameters
     ----------
@@ -317,7 +324,7 @@ def improvement_table(table, *, reference='CNN', results=None, truth=None, paire
         ``snr_slice``, ``d_accuracy``, ``d_highz_completeness``,
         ``d_highz_contamination``, ``d_recall_brown_dwarf`` and, with the
         paired test, ``n_only_reference``, ``n_only_other`` and
-        ``p_accuracy`` (``p_selection`` with ``paired_on='high_z'``).
+        ``p_accuracy`` (with ``paired_on='high_z'`` the six columns above).
     """
     from scipy.stats import binomtest
 
@@ -333,6 +340,8 @@ def improvement_table(table, *, reference='CNN', results=None, truth=None, paire
             pred = _scores(result, len(HIGHZ_CLASSES))[0]
             right[name] = (pred == labels if paired_on == 'class'
                            else (pred >= 0) & ((pred == hi) == (labels == hi)))
+        groups = ({'': np.ones(len(labels), bool)} if paired_on == 'class' else
+                  {'high_z': labels == hi, 'low_z': labels == HIGHZ_CLASSES.index('low_z')})
         bins = {name: (lo, hi) for name, lo, hi in DEFAULT_SNR_BINS}
     rows = []
     ref_rows = {r['snr_slice']: r for r in table if r['model'] == reference}
@@ -352,22 +361,28 @@ def improvement_table(table, *, reference='CNN', results=None, truth=None, paire
                 raise ValueError(msg)
             lo, hi = bins[str(r['snr_slice'])]
             sel = (snr >= lo) & (snr < hi)
-            only_ref = int(np.sum(right[reference][sel] & ~right[r['model']][sel]))
-            only_other = int(np.sum(~right[reference][sel] & right[r['model']][sel]))
-            n = only_ref + only_other
-            row += [only_ref, only_other,
-                    binomtest(only_ref, n, 0.5).pvalue if n else 1.0]
+            for group in groups.values():
+                within = sel & group
+                only_ref = int(np.sum(right[reference][within] & ~right[r['model']][within]))
+                only_other = int(np.sum(~right[reference][within] & right[r['model']][within]))
+                n = only_ref + only_other
+                row += [only_ref, only_other,
+                        binomtest(only_ref, n, 0.5).pvalue if n else 1.0]
         rows.append(row)
     names = ['comparison', 'snr_slice', 'd_accuracy', 'd_highz_completeness',
              'd_highz_contamination', 'd_recall_brown_dwarf']
     if paired:
-        names += ['n_only_reference', 'n_only_other',
-                  'p_accuracy' if paired_on == 'class' else 'p_selection']
+        if paired_on == 'class':
+            names += ['n_only_reference', 'n_only_other', 'p_accuracy']
+        else:
+            names += ['n_high_z_only_reference', 'n_high_z_only_other', 'p_completeness',
+                      'n_low_z_only_reference', 'n_low_z_only_other', 'p_low_z_rejection']
     out = QTable(rows=rows, names=names)
     for col in names[2:6]:
         out[col].format = '+.4f'
-    if paired:
-        out[names[-1]].format = '.2g'
+    for col in names[6:]:
+        if col.startswith('p_'):
+            out[col].format = '.2g'
     return out
 
 

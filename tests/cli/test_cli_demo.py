@@ -63,7 +63,7 @@ def test_evaluate_highz_on_the_sky_population(tiny_weights, tmp_path, capsys):
     at_sky, at_selection = text.split('at the mix "sky"')[1].split('at the mix "sky, selection"')
     assert at_sky.count('CNN vs random forest') == 2
     assert at_selection.count('CNN vs random forest') == 2
-    assert 'on the high-z decision' in at_selection and 'p_selection' in at_selection
+    assert 'on the high-z decision' in at_selection and 'p_low_z_rejection' in at_selection
     assert 'min completeness 0.5, measured on seed 9' in text
     assert '  CNN: p_high_z >= ' in text
     assert "the CNN's selection against the issue-13 goals" in text

@@ -89,19 +89,22 @@ def test_improvement_paired_test(case):
 
 
 def test_improvement_paired_on_the_high_z_decision():
-    # two selections that differ only in brown dwarf vs low-z below the cut
-    # tie on the high-z decision; the class-level test would count them
-    truth = QTable({'label': np.array([0, 0, 2, 2, 1, 1, 0, 1]),
-                    'snr_F444W': np.full(8, 20.0)})
-    cnn = np.array([0, 0, 2, 2, 1, 1, 1, 0])     # one contaminant, one missed
-    forest = np.array([2, 2, 0, 0, 1, 1, 0, 1])  # right high-z decisions, wrong classes
+    # two selections compared on the high-z decision, within the high-z and
+    # the low-z galaxies; brown dwarfs and the other classes' labels do not count
+    truth = QTable({'label': np.array([0, 0, 2, 2, 1, 1, 0, 1, 1, 2]),
+                    'snr_F444W': np.full(10, 20.0)})
+    cnn = np.array([0, 0, 2, 2, 1, 1, 1, 0, 1, 1])     # a contaminant, a miss, a dwarf
+    forest = np.array([2, 2, 0, 0, 1, 1, 0, 1, 0, 0])  # other classes wrong, a miss
     t = evaluate_highz({'CNN': cnn, 'forest': forest}, truth)
     by_class = improvement_table(t, results={'CNN': cnn, 'forest': forest}, truth=truth)
-    assert (by_class['n_only_reference'][0], by_class['n_only_other'][0]) == (4, 2)
+    assert (by_class['n_only_reference'][0], by_class['n_only_other'][0]) == (5, 2)
     on_high_z = improvement_table(t, results={'CNN': cnn, 'forest': forest}, truth=truth,
                                   paired_on='high_z')
-    assert (on_high_z['n_only_reference'][0], on_high_z['n_only_other'][0]) == (0, 2)
-    assert on_high_z['p_selection'][0] == pytest.approx(0.5)
+    row = on_high_z[0]
+    assert (row['n_high_z_only_reference'], row['n_high_z_only_other']) == (1, 1)
+    assert row['p_completeness'] == pytest.approx(1.0)
+    assert (row['n_low_z_only_reference'], row['n_low_z_only_other']) == (0, 1)
+    assert row['p_low_z_rejection'] == pytest.approx(1.0)
     assert 'p_accuracy' not in on_high_z.colnames
     with pytest.raises(ValueError, match="paired_on must be 'class' or 'high_z'"):
         improvement_table(t, results={'CNN': cnn}, truth=truth, paired_on='purity')
