@@ -5,9 +5,14 @@ Out-of-distribution flags and Monte Carlo dropout uncertainties of a high-z mode
 1. Fits the ``highz_ood`` statistics (``HighZClassifier.fit_ood``: the
    embedding's Mahalanobis score and the pixel-level single-band score) on
    simulated in-distribution cutouts (half ``'balanced'``, half ``'sky'``
-   population, classes in equal thirds), with a 1% false-flag goal.
+   population, classes in equal thirds; ``--mosaic-fraction`` of them cut
+   out of simulated mosaics as ``classify_catalog`` cuts them, the rest
+   drawn directly), with a 1% false-flag goal.
 2. Reports the share flagged ``OUT_OF_DISTRIBUTION`` among fresh
-   in-distribution cutouts and among cutouts with each kind of
+   in-distribution cutouts of both kinds (drawn directly, and cut out of
+   mosaics: their noise texture and resampling differ, and a flag fitted on
+   direct cutouts alone fired on most mosaic sources) and among cutouts
+   with each kind of
    ``astro_galclass.simulate.inject_artifacts`` (cosmic rays, satellite
    trails, saturated stars with spikes, blends, 0.5 mag zero-point errors,
    little red dots on blank sky), and draws the score distributions.
@@ -29,19 +34,35 @@ import numpy as np
 from astro_galclass import HighZClassifier
 from astro_galclass.highz import HighZFlag
 from astro_galclass.simulate import ARTIFACT_KINDS, NIRCamSimulator, inject_artifacts
+from astro_galclass.training import SimulatedMosaicBatches
 from astro_galclass.training.calibration import expected_calibration_error
 
 EQUAL = {'low_z': 1.0, 'high_z': 1.0, 'brown_dwarf': 1.0}
 
 
-def _in_distribution(n, seed, depth):
-    """``n`` cutouts, half of each population, and their labels."""
-    parts = [NIRCamSimulator(depth=depth, seed=seed + k, population=pop,
-                             class_fractions=EQUAL).sample(n // 2)
-             for k, pop in enumerate(('balanced', 'sky'))]
-    cutouts = np.concatenate([p[0].value for p in parts])
-    labels = np.concatenate([np.asarray(p[1]['label']) for p in parts])
-    return cutouts, labels
+def _in_distribution(n, seed, depth, mosaic_fraction=0.0):
+    """
+    ``n`` cutouts (nJy per pixel), half of each population, and their labels.
+
+    ``mosaic_fraction`` of each half are cut out of simulated mosaics
+    (`SimulatedMosaicBatches`: native pixel scales, resampled, neighbours),
+    the rest drawn directly on the model grid.
+    """
+    cutouts, labels = [], []
+    for k, pop in enumerate(('balanced', 'sky')):
+        sim = NIRCamSimulator(depth=depth, seed=seed + k, population=pop,
+                              class_fractions=EQUAL)
+        n_mosaic = round(n // 2 * mosaic_fraction)
+        flux, truth = sim.sample(n // 2 - n_mosaic)
+        cutouts.append(flux.value)
+        labels.append(np.asarray(truth['label']))
+        if n_mosaic:
+            mosaic = SimulatedMosaicBatches(sim, batch_size=n_mosaic, batches_per_epoch=1,
+                                            normalization=None, seed=seed + k)
+            flux, label = mosaic.draw(n_mosaic)
+            cutouts.append(np.asarray(flux))
+            labels.append(np.asarray(label))
+    return np.concatenate(cutouts), np.concatenate(labels)
 
 
 def main(argv=None):
@@ -54,6 +75,8 @@ def main(argv=None):
     parser.add_argument('--uncertainty', type=int, default=30, help='dropout samples')
     parser.add_argument('--depth', default='jades-deep')
     parser.add_argument('--seed', type=int, default=41)
+    parser.add_argument('--mosaic-fraction', type=float, default=0.5,
+                        help='share of the fitting cutouts cut out of simulated mosaics')
     parser.add_argument('--features', default='embedding', choices=('embedding', 'pooled', 'both'),
                         help='network features of the score (HighZClassifier.fit_ood)')
     parser.add_argument('--figure', default=None, help='PNG of the score distributions')
@@ -65,11 +88,12 @@ def main(argv=None):
     start = time.perf_counter()
     clf = (HighZClassifier.pretrained(device=args.device) if args.weights is None
            else HighZClassifier(args.weights, device=args.device))
-    fit_x, fit_y = _in_distribution(args.n_fit, args.seed, args.depth)
+    fit_x, fit_y = _in_distribution(args.n_fit, args.seed, args.depth, args.mosaic_fraction)
     summary = clf.fit_ood(fit_x, fit_y, false_flag_rate=0.01, features=args.features,
                           description=(
         f'{args.n_fit} simulated {args.depth} cutouts, half balanced and half sky '
-        f'population, classes in equal thirds (seeds {args.seed}, {args.seed + 1})'))
+        f'population, classes in equal thirds, {args.mosaic_fraction:.0%} of them cut out '
+        f'of simulated mosaics (seeds {args.seed}, {args.seed + 1})'))
     print(f'{clf.name}, {args.features} features: fitted on {summary["n_fit"]}, '
           f'thresholds {summary["threshold"]:.1f} (Mahalanobis) and '
           f'{summary["single_band_threshold"]:.1f} (single-band pixels) '
@@ -79,8 +103,11 @@ def main(argv=None):
         print(f'wrote {args.write_weights}')
 
     test_x, test_y = _in_distribution(args.n_test, args.seed + 10, args.depth)
-    scores = {'in distribution': clf.ood_score(test_x)}
-    pixels = {'in distribution': clf._single_band(test_x)}
+    mosaic_x, _ = _in_distribution(args.n_test, args.seed + 40, args.depth, 1.0)
+    scores = {'in distribution': clf.ood_score(test_x),
+              'in distr., mosaics': clf.ood_score(mosaic_x)}
+    pixels = {'in distribution': clf._single_band(test_x),
+              'in distr., mosaics': clf._single_band(mosaic_x)}
     rng = np.random.default_rng(args.seed)
     pool_x, _ = _in_distribution(2 * args.n_kind, args.seed + 20, args.depth)
     blank = NIRCamSimulator(depth=args.depth, seed=args.seed + 30).noise(args.n_kind).value
@@ -125,8 +152,8 @@ def main(argv=None):
         bins = np.geomspace(max(min(np.min(s) for s in scores.values()), 0.05),
                             max(np.max(s) for s in scores.values()) * 1.1, 60)
         for kind, s in scores.items():
-            ax.hist(s, bins=bins, histtype='step', density=True, lw=2 if kind ==
-                    'in distribution' else 1, label=f'{kind} ({np.mean(s > threshold):.0%})')
+            ax.hist(s, bins=bins, histtype='step', density=True, lw=2 if kind.startswith(
+                    'in distr') else 1, label=f'{kind} ({np.mean(s > threshold):.0%})')
         ax.axvline(threshold, color='k', ls='--', lw=1, label='threshold (1% in distribution)')
         ax.set_xscale('log')
         ax.set_xlabel('highz_ood (in units of the threshold)')

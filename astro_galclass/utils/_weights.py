@@ -34,7 +34,7 @@ _READABLE_VERSIONS = (1, 2)
 #: SHA-256 of the bytes of the weights files shipped in ``astro_galclass/data``;
 #: `shipped_weights_path` refuses a file that differs.
 SHIPPED_SHA256 = {
-    'highz_default.pt': '2d3cf8c70a84afb96364bbc86f7ec07805bfe864092549e779426242d681beb8',
+    'highz_default.pt': '20887368bba67a19697ea92f45948473360a1bd5627b9cd8d3969a3fb5da1699',
     'morphology_default.pt': '3b816beb7491e99427b63fb12b0389d2c112ee83e56656f5a9251f2857ad0260',
 }
 
