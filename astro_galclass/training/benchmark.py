@@ -128,10 +128,14 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
     goal = None if selection is None else _check_selection(selection)
     say(f'simulating {n_test} test cutouts (depth {depth!r}, seed {seed}, '
         f'population {population!r})')
-    sim = NIRCamSimulator(depth=depth, seed=seed,
-                          pixel_scale=classifier.pixel_scale,
-                          cutout_size=classifier.cutout_size, population=population,
-                          class_fractions={c: 1.0 for c in HIGHZ_CLASSES})
+
+    def simulator(sim_seed, sim_population):
+        # classes in equal thirds, on the network's grid
+        return NIRCamSimulator(depth=depth, seed=sim_seed, pixel_scale=classifier.pixel_scale,
+                               cutout_size=classifier.cutout_size, population=sim_population,
+                               class_fractions={c: 1.0 for c in HIGHZ_CLASSES})
+
+    sim = simulator(seed, population)
     if population == 'sky' and priors is None:
         priors = {c: f for c, f in sim.sky_class_fractions().items() if c != 'density'}
         mix = 'sky'
@@ -155,11 +159,7 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
         predictions['colour cuts'] = colour.predict(cutouts)
     if baselines:
         say(f'training the Random Forest on {n_train_baseline} simulated cutouts')
-        train_sim = NIRCamSimulator(depth=depth, seed=seed + 1,
-                                    pixel_scale=classifier.pixel_scale,
-                                    cutout_size=classifier.cutout_size,
-                                    population=train_population,
-                                    class_fractions={c: 1.0 for c in HIGHZ_CLASSES})
+        train_sim = simulator(seed + 1, train_population)
         rf = ApertureRandomForest(depth=depth, pixel_scale=classifier.pixel_scale, seed=seed,
                                   bands=bands)
         train_x, train_truth = train_sim.sample(int(n_train_baseline))
@@ -173,13 +173,10 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
     if colour_cuts:
         results['colour cuts'] = predictions['colour cuts']
     table = evaluate_highz(results, truth)
-    if priors is not None:
-        target = check_priors(priors, classifier.classes)
-        trained = check_priors(classifier.training_priors, classifier.classes)
-        at_mix = {'CNN': shift_priors(probs, trained, target)}
-        if baselines:
-            uniform = np.full(len(target), 1 / len(target))
-            at_mix['random forest'] = shift_priors(results['random forest'], uniform, target)
+    target = None if priors is None else check_priors(priors, classifier.classes)
+    if target is not None:
+        at_mix = {name: shift_priors(results[name], trained, target)
+                  for name, (_, trained) in models.items()}
         if colour_cuts:
             at_mix['colour cuts'] = results['colour cuts']
         table = vstack([table, evaluate_highz(at_mix, truth, priors=target, mix=mix)],
@@ -190,20 +187,17 @@ def benchmark_highz(classifier, *, n_test=30000, n_train_baseline=30000,
     if goal is not None:
         say(f'measuring each model\'s p_high_z threshold for {goal[0]} {goal[1]} on '
             f'{n_calibration or n_test} other simulated sources (seed {seed + 2})')
-        sim = NIRCamSimulator(depth=depth, seed=seed + 2, pixel_scale=classifier.pixel_scale,
-                              cutout_size=classifier.cutout_size, population=population,
-                              class_fractions={c: 1.0 for c in HIGHZ_CLASSES})
-        cal_cutouts, cal_truth = sim.sample(int(n_calibration or n_test))
+        cal_cutouts, cal_truth = simulator(seed + 2, population).sample(
+            int(n_calibration or n_test))
         cal_cutouts = cal_cutouts[:, pick]
-        target = None if priors is None else check_priors(priors, classifier.classes)
         picked, table.meta['selection'] = {}, {'goal': {goal[0]: goal[1]},
                                                'snr_min': float(snr_min)}
         for name, (model, trained) in models.items():
             cal = (model.predict_proba(cal_cutouts, bands=bands, priors='training')
                    if model is classifier else model.predict_proba(cal_cutouts))
-            test = results[name]
+            test = results[name] if target is None else at_mix[name]
             if target is not None:
-                cal, test = shift_priors(cal, trained, target), shift_priors(test, trained, target)
+                cal = shift_priors(cal, trained, target)
             try:
                 chosen = _threshold(cal, cal_truth, goal, target, classifier.classes, snr_min)
             except ValueError as err:     # the goal is out of this model's reach

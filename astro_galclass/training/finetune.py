@@ -60,6 +60,13 @@ def _freeze(model, freeze):
     return model
 
 
+def _unfreeze(model):
+    """Make every parameter trainable again (after `_freeze`)."""
+    for p in model.parameters():
+        p.requires_grad_(True)
+    return model
+
+
 def _check_epochs(epochs, patience):
     for name, value in (('epochs', epochs), ('patience', patience)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -178,8 +185,7 @@ def _fine_tune_morphology(clf, images, labels, *, epochs, freeze, validation, lr
         batch_size=batch_size or clf.batch_size, schedule='plateau', max_epochs=epochs,
         patience=patience, device=clf.device, seed=seed, progress=progress,
         time_budget=time_budget, name=name or f'{clf.name}-finetuned', framing=framing)
-    for p in new.model.parameters():
-        p.requires_grad_(True)
+    _unfreeze(new.model)
     for key in ('simulator', 'recipe', 'training'):
         if key in clf.metadata:
             new.metadata[f'base_{key}'] = copy.deepcopy(clf.metadata[key])
@@ -234,8 +240,7 @@ def _fine_tune_highz(clf, cutouts, labels, *, epochs, freeze, validation, lr, ba
         device=clf.device, seed=seed, progress=progress, time_budget=time_budget,
         name=name or f'{clf.name}-finetuned',
         training=f'fine-tuned from {clf.name} on {len(train_y)} user-labelled cutouts')
-    for p in new.model.parameters():
-        p.requires_grad_(True)
+    _unfreeze(new.model)
     # what the network's outputs mean is unchanged: keep the base model's priors
     # and simulator record; its out-of-distribution statistics describe the old
     # embedding and are dropped (refit them with fit_ood)

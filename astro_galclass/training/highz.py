@@ -35,7 +35,7 @@ from astro_galclass.training.data import (
     SimulatedBatches,
     SimulatedMosaicBatches,
 )
-from astro_galclass.training.finetune import _freeze
+from astro_galclass.training.finetune import _freeze, _unfreeze
 from astro_galclass.training.trainer import Trainer, balanced_class_weights
 
 __all__ = ['COMPACT_ARCHITECTURE', 'HIGHZ_BANDS_RECIPE', 'HIGHZ_FINETUNE_RECIPE',
@@ -897,8 +897,7 @@ def finetune_highz_head(output, *, init=None, device='auto', n_sky=None, n_balan
     history = trainer.fit(_FeatureBatches(features[train], labels[train],
                                           batch_size=recipe['batch_size'], seed=seed),
                           (features[val], labels[val]))
-    for p in clf.model.parameters():
-        p.requires_grad_(True)
+    _unfreeze(clf.model)
     logits, val_labels = trainer.predict_logits((features[val], labels[val]))
     clf.temperature = fit_temperature(logits.numpy(), val_labels.numpy())
     clf.metadata['training_priors'] = dict.fromkeys(clf.classes, 1 / len(clf.classes))
