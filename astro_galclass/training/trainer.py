@@ -209,11 +209,13 @@ class Trainer:
             raise ValueError(msg)
         if shift is None or weight == 0:
             if weight and shift is None:
-                msg = 'logit_shift_weight needs a logit_shift'
+                msg = (f'logit_shift_weight={weight} needs a logit_shift (one log ratio of '
+                       'the target to the training class mix per class), got None')
                 raise ValueError(msg)
             return None, 0.0
         if self.task != 'classification':
-            msg = 'logit_shift applies to the default cross-entropy loss only'
+            msg = ('logit_shift applies to the default cross-entropy loss only; got a custom '
+                   'loss (leave loss=None, or logit_shift=None)')
             raise ValueError(msg)
         shift = np.asarray(shift, float)
         if shift.shape != (self.n_classes,) or not np.all(np.isfinite(shift)):
