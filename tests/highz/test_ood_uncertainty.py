@@ -205,7 +205,7 @@ def test_single_band_score_catches_what_only_one_band_shows(small, data):
 def test_shipped_flag_spares_sources_cut_out_of_mosaics():
     # The shipped statistics are fitted on directly drawn cutouts and on
     # cutouts cut out of simulated mosaics. Fitted on direct cutouts alone,
-    # the flag fired on about 90% of the sources classify_catalog cut out
+    # the flag fired on 98% of the sources classify_catalog cut out
     # of a simulated field (their noise texture and resampling differ).
     from astropy.table import QTable
 
