@@ -278,18 +278,19 @@ def _train_highz_sky(args):
 
 
 def _train_highz_head(args):
-    from astro_galclass.training.highz import finetune_highz_head
+    from astro_galclass.training.highz import finetune_highz_head, finetune_highz_top
 
     given = [f'--{k.replace("_", "-")}' for k in ('data', 'finetune_epochs', 'workers',
                                                   'batches_per_epoch', 'n_val', 'freeze', 'lr',
                                                   'batch_size', 'patience')
              if getattr(args, k) is not None]
     if given:
-        msg = (f'--recipe head retrains a head on simulations; it cannot be combined with '
-               f'{given}')
+        msg = (f'--recipe {args.recipe} retrains the top of a network on simulations; it '
+               f'cannot be combined with {given}')
         raise SystemExit(msg)
     start = time.perf_counter()
-    clf, history = finetune_highz_head(
+    function = finetune_highz_head if args.recipe == 'head' else finetune_highz_top
+    clf, history = function(
         args.output, init=_init_path(args.init, 'highz'), device=args.device,
         n_sky=args.n_sky, n_balanced=args.n_balanced, max_epochs=args.max_epochs,
         time_budget=args.time_budget, checkpoint_dir=args.checkpoint_dir,
@@ -308,9 +309,9 @@ def _train_highz(args):
     _writable_file(args.output)
     if args.checkpoint_dir is not None:
         _writable_folder(args.checkpoint_dir, '--checkpoint-dir')
-    if args.recipe == 'head':
+    if args.recipe in ('head', 'top'):
         return _train_highz_head(args)
-    _recipe_only(args, ('n_sky', 'n_balanced'), 'head')
+    _recipe_only(args, ('n_sky', 'n_balanced'), 'head or top')
     if args.recipe == 'shipped':
         return _train_highz_recipe(args)
     if args.recipe in ('sky', 'bands'):
@@ -751,12 +752,13 @@ def _parser():
                        'or on your labelled cutouts, or retrain the shipped model',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--output', required=True, type=Path, help='weights file to write')
-    p.add_argument('--recipe', choices=('shipped', 'head', 'sky', 'bands'), default=None,
+    p.add_argument('--recipe', choices=('shipped', 'head', 'top', 'sky', 'bands'), default=None,
                    help="'shipped': train with the two-stage recipe of version 3 "
                    '(astro_galclass.training.HIGHZ_RECIPE and HIGHZ_FINETUNE_RECIPE); '
                    "'head': retrain the dense head of a seven-band network on both "
                    'populations, convolutional layers frozen (HIGHZ_HEAD_RECIPE: how version 4 '
-                   'was made from version 3); '
+                   "was made from version 3); 'top': the same with the last spatial block "
+                   'retrained too (HIGHZ_TOP_RECIPE); '
                    "'sky': continue a network on the sky population (HIGHZ_SKY_RECIPE, "
                    "an experiment, not the shipped recipe); 'bands': give a seven-band "
                    'network a band-availability input and continue it on band subsets '
@@ -765,8 +767,8 @@ def _parser():
     p.add_argument('--init', type=_init, default=None,
                    help="'pretrained' (the shipped model) or a weights file. With --data: "
                    'fine-tune it on your labelled cutouts (HighZClassifier.fine_tune). With '
-                   '--recipe shipped: start stage 2 from it (skips stage 1); with --recipe head, '
-                   'sky or bands: the network to continue (default: the shipped one)')
+                   '--recipe shipped: start stage 2 from it (skips stage 1); with --recipe '
+                   'head, top, sky or bands: the network to continue (default: the shipped one)')
     p.add_argument('--freeze', choices=('none', 'features'), default=None,
                    help="with --init and --data: 'features' trains only the dense head "
                    "(default 'none': all layers)")
@@ -776,9 +778,10 @@ def _parser():
                    help='with --recipe shipped: simulation processes (the batches depend on '
                    'their number)')
     p.add_argument('--n-sky', type=_positive, default=None,
-                   help="with --recipe head: sky-population sources (the recipe's 24000)")
+                   help="with --recipe head or top: sky-population sources (the recipe's 24000)")
     p.add_argument('--n-balanced', type=_positive, default=None,
-                   help="with --recipe head: balanced-population sources (the recipe's 16000)")
+                   help="with --recipe head or top: balanced-population sources (the recipe's "
+                   "16000)")
     p.add_argument('--data', type=Path, default=None,
                    help='.npz with "cutouts" (N, 7, 64, 64) in nJy/pix and "labels" '
                    '(0 low_z, 1 high_z, 2 brown_dwarf); optional "val_cutouts", '

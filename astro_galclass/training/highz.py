@@ -39,9 +39,9 @@ from astro_galclass.training.finetune import _freeze, _unfreeze
 from astro_galclass.training.trainer import Trainer, balanced_class_weights
 
 __all__ = ['COMPACT_ARCHITECTURE', 'HIGHZ_BANDS_RECIPE', 'HIGHZ_FINETUNE_RECIPE',
-           'HIGHZ_HEAD_RECIPE', 'HIGHZ_RECIPE', 'HIGHZ_SKY_RECIPE', 'finetune_highz_bands',
-           'finetune_highz_head', 'finetune_highz_sky', 'reproduce_highz', 'train_highz',
-           'train_highz_simulated']
+           'HIGHZ_HEAD_RECIPE', 'HIGHZ_RECIPE', 'HIGHZ_SKY_RECIPE', 'HIGHZ_TOP_RECIPE',
+           'finetune_highz_bands', 'finetune_highz_head', 'finetune_highz_sky',
+           'finetune_highz_top', 'reproduce_highz', 'train_highz', 'train_highz_simulated']
 
 #: Compact widths of `~astro_galclass.highz.LymanBreakCNN`: about 1/7 of the
 #: default parameters, training about six times faster on a CPU (the
@@ -173,6 +173,24 @@ HIGHZ_HEAD_RECIPE = {
     'max_epochs': 200,
     'patience': 10,
     'seed': 3,
+}
+
+#: The head recipe with the last spatial block of the network retrained as
+#: well (``retrain_blocks``). `HIGHZ_HEAD_RECIPE` keeps every convolutional
+#: layer of version 3, trained on the balanced population only; the probe of
+#: ``benchmarks/studies/photometry_probe.py`` found those layers, not the
+#: head, limit the purity at the sky's mix (the colours read at the centre
+#: of the spectral stage select more purely than the pooled features). The
+#: input of the last block (128 x 16 x 16 numbers per source, stored as
+#: float16) is computed once, so training costs that block and the head
+#: only: about an hour on two CPU cores for the recipe's 40,000 sources.
+HIGHZ_TOP_RECIPE = {
+    **HIGHZ_HEAD_RECIPE,
+    'train_seed': 20261206,
+    'retrain_blocks': 1,
+    'lr': 1e-4,
+    'max_epochs': 12,
+    'patience': 3,
 }
 
 
@@ -741,15 +759,39 @@ def finetune_highz_bands(output, *, init=None, device='auto', max_epochs=None,
     return save_classifier(clf, output), history
 
 
-class _Head(torch.nn.Module):
-    """The dense head and output layer of a `LymanBreakCNN`, on its pooled features."""
+class _Top(torch.nn.Module):
+    """
+    The trainable top of a `LymanBreakCNN`: its last ``retrain_blocks``
+    spatial blocks (none: the input is the pooled features), the average
+    over the image, the dense head and the output layer. The modules are the
+    network's own, so training this trains the network.
+    """
 
-    def __init__(self, model):
+    def __init__(self, model, retrain_blocks=0):
         super().__init__()
+        cut = len(model.spatial) - 2 * retrain_blocks
+        self.blocks = model.spatial[cut:] if retrain_blocks else None
         self.head, self.classifier = model.head, model.classifier
 
-    def forward(self, pooled):
-        return self.classifier(self.head(pooled))
+    def forward(self, x):
+        if self.blocks is not None:
+            x = self.blocks(x).mean(dim=(2, 3))
+        return self.classifier(self.head(x))
+
+
+def _frozen_part(model, retrain_blocks):
+    """``(forward, shape)``: the frozen layers below `_Top` and their output shape per source."""
+    width = model.config['spatial_channels']
+    if not retrain_blocks:
+        return model.pool, (width[-1],)
+    kept = len(width) - retrain_blocks
+    below = model.spatial[:2 * kept]
+
+    def forward(x):
+        return below(model.attention(model.spectral(model.stem(x))))
+
+    channels = ([model.config['spectral_channels'], *width])[kept]
+    return forward, (channels, 64 // 2 ** kept, 64 // 2 ** kept)
 
 
 class _FeatureBatches:
@@ -770,17 +812,20 @@ class _FeatureBatches:
             yield self.features[take], self.labels[take]
 
 
-def _pooled_features(clf, simulator, n, *, mosaic_fraction, chunk=4096, seed=0):
+def _frozen_features(clf, simulator, n, *, retrain_blocks, mosaic_fraction, chunk=2048,
+                     seed=0):
     """
-    Pooled features ``(n, channels)`` and labels of ``n`` simulated sources.
+    Outputs of the frozen layers (`_frozen_part`) and labels of ``n`` simulated sources.
 
     ``mosaic_fraction`` of them are cut out of simulated mosaics
     (`SimulatedMosaicBatches`, seed ``seed``); the rest are drawn directly.
     The cutouts are simulated and passed through the network ``chunk`` at a
-    time, so memory stays bounded.
+    time, so memory stays bounded. Pooled features are float32; the maps
+    below retrained blocks are stored as float16 (128 x 16 x 16 numbers per
+    source for the last block).
     """
-    model = clf.model
-    width = model.config['spatial_channels'][-1]
+    forward, shape = _frozen_part(clf.model, retrain_blocks)
+    dtype = torch.float16 if retrain_blocks else torch.float32
     n_mosaic = round(n * mosaic_fraction)
     mosaic = (SimulatedMosaicBatches(simulator, batch_size=min(n_mosaic, 256),
                                      batches_per_epoch=1, normalization=None, seed=seed)
@@ -794,10 +839,10 @@ def _pooled_features(clf, simulator, n, *, mosaic_fraction, chunk=4096, seed=0):
                 flux, label = flux.to_value(u.nJy), np.asarray(truth['label'])
             else:
                 flux, label = mosaic.draw(size)
-            features.append(clf._infer(np.asarray(flux, np.float32), model.pool, (0, width)))
+            out = clf._infer(np.asarray(flux, np.float32), forward, (0, *shape))
+            features.append(torch.from_numpy(out).to(dtype))
             labels.append(np.asarray(label, np.int64))
-    return (torch.from_numpy(np.concatenate(features).astype(np.float32)),
-            torch.from_numpy(np.concatenate(labels)))
+    return torch.cat(features), torch.from_numpy(np.concatenate(labels))
 
 
 def finetune_highz_head(output, *, init=None, device='auto', n_sky=None, n_balanced=None,
@@ -856,13 +901,76 @@ def finetune_highz_head(output, *, init=None, device='auto', n_sky=None, n_balan
     history : `~astropy.table.QTable`
         The head's training history.
     """
-    start = time.perf_counter()
     recipe = override_recipe(HIGHZ_HEAD_RECIPE, n_sky=n_sky, n_balanced=n_balanced,
                              max_epochs=max_epochs)
+    return _retrain_top(output, 'head', recipe, init=init, device=device,
+                        time_budget=time_budget, checkpoint_dir=checkpoint_dir,
+                        progress=progress, name=name)
+
+
+def finetune_highz_top(output, *, init=None, device='auto', n_sky=None, n_balanced=None,
+                       max_epochs=None, time_budget=None, checkpoint_dir=None, progress=True,
+                       name='highz-sim-jades-deep-v5'):
+    """
+    Retrain the last spatial block and the dense head of a high-z network (`HIGHZ_TOP_RECIPE`).
+
+    As `finetune_highz_head`, on the same kinds of sources, but the last
+    ``retrain_blocks`` spatial blocks of the network train with the head:
+    the input of those blocks (the output of the frozen layers below them,
+    128 x 16 x 16 numbers per source, float16) is computed once and the
+    blocks, the average over the image, the head and the output layer train
+    on it. The lower layers (stem, spectral stage, channel attention and
+    the first spatial blocks) stay as they are. From the shell:
+    ``galclass train-highz --recipe top``.
+
+    Parameters
+    ----------
+    output : path-like
+        Weights file to write.
+    init : path-like, optional
+        The seven-band network to continue (default: the shipped weights).
+    device : str, optional
+        ``'auto'``, ``'cpu'`` or ``'cuda[:N]'``.
+    n_sky, n_balanced, max_epochs : int, optional
+        Override the recipe (e.g. for a quick smoke run); the metadata
+        records what was used.
+    time_budget : float, optional
+        Wall-clock seconds for the training (not the feature pass).
+    checkpoint_dir : path-like, optional
+        Where the trainer writes ``last.pt`` after each epoch.
+    progress : bool, optional
+        Show progress bars.
+    name : str, optional
+        Name of the result.
+
+    Returns
+    -------
+    classifier : `~astro_galclass.HighZClassifier`
+        The retrained, calibrated classifier, also saved to ``output``.
+    history : `~astropy.table.QTable`
+        The training history.
+    """
+    recipe = override_recipe(HIGHZ_TOP_RECIPE, n_sky=n_sky, n_balanced=n_balanced,
+                             max_epochs=max_epochs)
+    return _retrain_top(output, 'top', recipe, init=init, device=device,
+                        time_budget=time_budget, checkpoint_dir=checkpoint_dir,
+                        progress=progress, name=name)
+
+
+def _retrain_top(output, recipe_name, recipe, *, init, device, time_budget, checkpoint_dir,
+                 progress, name):
+    """The head and top recipes: `_Top` trained on the frozen layers' outputs."""
+    start = time.perf_counter()
+    blocks = recipe.get('retrain_blocks', 0)
     loaded, previous = _start_from(init, device)
     if loaded.model.band_mask:
-        msg = (f'{loaded.name!r} takes a band-availability input; the head recipe retrains '
-               'seven-band networks')
+        msg = (f'{loaded.name!r} takes a band-availability input; the {recipe_name} recipe '
+               'retrains seven-band networks')
+        raise ValueError(msg)
+    n_spatial = len(loaded.model.config['spatial_channels'])
+    if blocks > n_spatial:
+        msg = (f'retrain_blocks must be at most the number of spatial blocks ({n_spatial}), '
+               f'got {blocks}')
         raise ValueError(msg)
     clf = loaded
     clf.metadata['name'] = name
@@ -871,14 +979,16 @@ def finetune_highz_head(output, *, init=None, device='auto', n_sky=None, n_balan
     torch.manual_seed(seed)
     simulators = {population: _equal_thirds(recipe, population, recipe['train_seed'] + k)
                   for k, population in enumerate(('sky', 'balanced'))}
-    parts = [_pooled_features(clf, sim, recipe[f'n_{population}'], seed=seed + k,
-                              mosaic_fraction=recipe['mosaic_fraction'])
+    parts = [_frozen_features(clf, sim, recipe[f'n_{population}'], seed=seed + k,
+                              retrain_blocks=blocks, mosaic_fraction=recipe['mosaic_fraction'])
              for k, (population, sim) in enumerate(simulators.items())]
     features = torch.cat([p[0] for p in parts])
     labels = torch.cat([p[1] for p in parts])
+    del parts
     # the held-out part is stratified by class and population
     strata = (labels + len(clf.classes) * torch.cat(
-        [torch.full((len(p[1]),), k) for k, p in enumerate(parts)])).numpy()
+        [torch.full((recipe[f'n_{population}'],), k)
+         for k, population in enumerate(simulators)])).numpy()
     train, val = train_test_split(np.arange(len(labels)), test_size=recipe['val_fraction'],
                                   random_state=seed, stratify=strata)
     train, val = torch.from_numpy(train), torch.from_numpy(val)
@@ -886,38 +996,46 @@ def finetune_highz_head(output, *, init=None, device='auto', n_sky=None, n_balan
     counts = np.bincount(labels[train].numpy(), minlength=len(clf.classes)).astype(float)
     sky_mix = NIRCamSimulator(depth=recipe['depth']).sky_class_fractions()
     shift = np.log([sky_mix[c] * len(clf.classes) for c in clf.classes])
-    head = _Head(_freeze(clf.model, 'features'))
-    trainer = Trainer(head, n_classes=len(clf.classes), lr=recipe['lr'],
+    _freeze(clf.model, 'features')
+    top = _Top(clf.model, blocks)
+    if blocks:
+        for p in top.blocks.parameters():
+            p.requires_grad_(True)
+    trainer = Trainer(top, n_classes=len(clf.classes), lr=recipe['lr'],
                       weight_decay=recipe['weight_decay'],
                       class_weights=balanced_class_weights(counts), schedule='plateau',
                       max_epochs=recipe['max_epochs'], patience=recipe['patience'],
                       device=clf.device, seed=seed, checkpoint_dir=checkpoint_dir,
                       progress=progress, time_budget=time_budget, logit_shift=shift,
                       logit_shift_weight=recipe['sky_loss_weight'])
+    val_batches = list(_FeatureBatches(features[val], labels[val], batch_size=512, seed=seed))
     history = trainer.fit(_FeatureBatches(features[train], labels[train],
                                           batch_size=recipe['batch_size'], seed=seed),
-                          (features[val], labels[val]))
+                          val_batches)
     _unfreeze(clf.model)
-    logits, val_labels = trainer.predict_logits((features[val], labels[val]))
+    logits, val_labels = trainer.predict_logits(val_batches)
     clf.temperature = fit_temperature(logits.numpy(), val_labels.numpy())
     clf.metadata['training_priors'] = dict.fromkeys(clf.classes, 1 / len(clf.classes))
     _set_sky_priors(clf, recipe['depth'])
     clf.metadata['sky_simulator'] = simulators['sky'].settings()
     seen = int(recipe['n_sky'] + recipe['n_balanced'])
+    function = f'astro_galclass.training.finetune_highz_{recipe_name}'
     clf.metadata['recipe'] = {
-        'reproduce': 'galclass train-highz --recipe head --init V3.pt',
+        'reproduce': f'galclass train-highz --recipe {recipe_name} --init PREVIOUS.pt',
         'previous': previous,
-        'head': {**fit_record('astro_galclass.training.finetune_highz_head', history, **recipe,
-                              time_budget=time_budget, features_seconds=features_seconds,
-                              n_train=len(train), n_val=len(val)),
-                 **run_record(clf, start)},
+        recipe_name: {**fit_record(function, history, **recipe, time_budget=time_budget,
+                                   features_seconds=features_seconds, n_train=len(train),
+                                   n_val=len(val)),
+                      **run_record(clf, start)},
         'cutouts_seen': previous.get('cutouts_seen', 0) + seen,
         'device': str(clf.device), 'torch_version': str(torch.__version__)}
+    retrained = (f'its last {blocks} spatial block(s) and dense head retrained (lower layers '
+                 'frozen)' if blocks else
+                 'its dense head retrained (convolutional layers frozen)')
     clf.metadata['training'] = (
-        f"{loaded.metadata.get('training', 'not recorded')}; then its dense head retrained "
-        f"(convolutional layers frozen) on {recipe['n_sky']} sky-population and "
-        f"{recipe['n_balanced']} balanced-population NIRCamSimulator sources "
-        f"(depth {recipe['depth']!r})")
+        f"{loaded.metadata.get('training', 'not recorded')}; then {retrained} on "
+        f"{recipe['n_sky']} sky-population and {recipe['n_balanced']} balanced-population "
+        f"NIRCamSimulator sources (depth {recipe['depth']!r})")
     clf.model_changed()
     return save_classifier(clf, output), history
 

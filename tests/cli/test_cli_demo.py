@@ -175,3 +175,8 @@ def test_train_highz_head_recipe_from_the_shell(tiny_model, tmp_path):
     clf = HighZClassifier(out)
     assert clf.name == 'my-head'
     assert clf.metadata['recipe']['head']['n_sky'] == 60
+    out = tmp_path / 'v5.pt'
+    assert main(['train-highz', '--recipe', 'top', '--init', str(tmp_path / 'v3.pt'),
+                 '--output', str(out), '--n-sky', '30', '--n-balanced', '30',
+                 '--max-epochs', '1', '--device', 'cpu', '--no-progress']) == 0
+    assert HighZClassifier(out).metadata['recipe']['top']['n_balanced'] == 30

@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 import torch
 from astropy import units as u
+from conftest import TINY
 
 from astro_galclass import HighZClassifier
+from astro_galclass.highz import LymanBreakCNN
 from astro_galclass.simulate import NIRCamSimulator
 from astro_galclass.training import (
     ArrayBatches,
@@ -320,10 +322,46 @@ def test_head_recipe_keeps_the_convolutional_layers(tiny_model, tmp_path):
     assert clf.metadata['sky_simulator']['population'] == 'sky'
 
 
+def test_top_recipe_retrains_the_last_spatial_block_and_the_head(tmp_path):
+    from astro_galclass.training import HIGHZ_TOP_RECIPE, finetune_highz_top
+
+    torch.manual_seed(0)
+    start = HighZClassifier(LymanBreakCNN(**{**TINY, 'spatial_channels': (8, 16)}),
+                            device='cpu')
+    start.save(tmp_path / 'v4.pt')
+    before = {k: v.clone() for k, v in start.model.state_dict().items()}
+    out = tmp_path / 'v5.pt'
+    _clf, history = finetune_highz_top(out, init=tmp_path / 'v4.pt', device='cpu',
+                                       n_sky=90, n_balanced=60, max_epochs=2, progress=False)
+    assert 1 <= len(history) <= 2
+    clf = HighZClassifier(out)
+    after = clf.model.state_dict()
+    last = f'spatial.{len(clf.model.spatial) - 2}.'
+    assert HIGHZ_TOP_RECIPE['retrain_blocks'] == 1
+    frozen = [k for k in before if not k.startswith((last, 'head.', 'classifier.'))]
+    assert any(k.startswith('spatial.0.') for k in frozen)
+    assert all(torch.equal(before[k], after[k]) for k in frozen)
+    for name in (f'{last}body.0.weight', 'head.0.weight', 'classifier.weight'):
+        assert not torch.equal(before[name], after[name]), name
+    assert all(p.requires_grad for p in clf.model.parameters())
+    recipe = clf.metadata['recipe']
+    assert recipe['top']['retrain_blocks'] == 1 and recipe['top']['n_sky'] == 90
+    assert recipe['reproduce'].startswith('galclass train-highz --recipe top')
+    assert 'last 1 spatial block(s)' in clf.metadata['training']
+    sky = NIRCamSimulator(depth='jades-deep').sky_class_fractions()
+    assert clf.default_priors == pytest.approx({c: sky[c] for c in clf.classes})
+    # the retrained network classifies as the file says
+    cutouts, _ = NIRCamSimulator(seed=8).sample(6)
+    assert np.allclose(clf.predict_proba(cutouts).sum(axis=1), 1)
+
+
 def test_head_recipe_refuses_band_masked_networks(tiny_model, tmp_path):
-    from astro_galclass.training import finetune_highz_head
+    from astro_galclass.training import finetune_highz_head, finetune_highz_top
 
     HighZClassifier(tiny_model.with_band_mask(), device='cpu').save(tmp_path / 'masked.pt')
     with pytest.raises(ValueError, match='band-availability input'):
         finetune_highz_head(tmp_path / 'out.pt', init=tmp_path / 'masked.pt', device='cpu',
                             n_sky=30, n_balanced=30, max_epochs=1, progress=False)
+    with pytest.raises(ValueError, match='the top recipe retrains seven-band networks'):
+        finetune_highz_top(tmp_path / 'out.pt', init=tmp_path / 'masked.pt', device='cpu',
+                           n_sky=30, n_balanced=30, max_epochs=1, progress=False)
