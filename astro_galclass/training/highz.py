@@ -184,6 +184,8 @@ HIGHZ_HEAD_RECIPE = {
 #: input of the last block (128 x 16 x 16 numbers per source, stored as
 #: float16) is computed once, so training costs that block and the head
 #: only: about an hour on two CPU cores for the recipe's 40,000 sources.
+#: An experiment, not the shipped recipe: measured on version 4 it gained
+#: little (``benchmarks/studies/README.md``).
 HIGHZ_TOP_RECIPE = {
     **HIGHZ_HEAD_RECIPE,
     'train_seed': 20261206,
@@ -910,7 +912,7 @@ def finetune_highz_head(output, *, init=None, device='auto', n_sky=None, n_balan
 
 def finetune_highz_top(output, *, init=None, device='auto', n_sky=None, n_balanced=None,
                        max_epochs=None, time_budget=None, checkpoint_dir=None, progress=True,
-                       name='highz-sim-jades-deep-v5'):
+                       name='highz-sim-jades-deep-top'):
     """
     Retrain the last spatial block and the dense head of a high-z network (`HIGHZ_TOP_RECIPE`).
 
