@@ -35,6 +35,7 @@ from astro_galclass.highz.resample import (
 from astro_galclass.nircam import (
     DEFAULT_PIXEL_SCALE,
     HIGHZ_CLASSES,
+    NATIVE_PIXEL_SCALE,
     NIRCAM_BANDS,
     PSF_FWHM,
     check_priors,
@@ -621,10 +622,14 @@ dict or sequence of dict
     def _single_band(self, values):
         """`single_band_score` of prepared cutouts, in chunks (bounded memory)."""
         fwhm = self._fwhm_pix()
+        # real cutouts are resampled from the detector pixels (0.031"/0.063")
+        scale = self.metadata['pixel_scale']
+        native = [NATIVE_PIXEL_SCALE[b].to_value(u.arcsec / u.pix) / scale for b in self.bands]
         out = np.zeros(len(values))
         step = 4 * self.batch_size
         for start in range(0, len(values), step):
-            out[start:start + step] = single_band_score(values[start:start + step], fwhm)
+            out[start:start + step] = single_band_score(values[start:start + step], fwhm,
+                                                        native)
         return out
 
     def _ood_combined(self, mahalanobis, values, stats):
@@ -701,7 +706,7 @@ dict or sequence of dict
             progress=progress, time_budget=time_budget, name=name)
 
     def fit_ood(self, cutouts, labels=None, *, bands=None, unit=None, false_flag_rate=0.01, seed=0,
-                description='user data', features='embedding'):
+                description='user data', features='embedding', groups=None):
         """
         Fit the out-of-distribution score to in-distribution cutouts.
 
@@ -740,13 +745,21 @@ dict or sequence of dict
             penultimate-layer ``embedding`` (after the dense head), the
             ``pooled`` last convolutional stage (before it, less shaped by
             the classes), or both concatenated.
+        groups : array-like, optional
+            A label per cutout naming the kind of in-distribution source it
+            is (e.g. ``'direct'`` and ``'mosaic'`` for simulated cutouts
+            drawn on the model grid and cut out of mosaics). The thresholds
+            are then the highest of those each kind needs, so that no kind
+            has more than ``false_flag_rate`` of its held-out sources
+            flagged. Default: one kind.
 
         Returns
         -------
         summary : dict
             ``threshold`` (of the Mahalanobis score),
-            ``single_band_threshold``, ``n_fit``, ``n_threshold`` and the
-            measured ``false_flag_rate`` on the threshold half.
+            ``single_band_threshold``, ``n_fit``, ``n_threshold``, the
+            measured ``false_flag_rate`` on the threshold half and, with
+            ``groups``, ``false_flag_rate_by_group``.
         """
         if not 0 < false_flag_rate < 0.5:
             msg = f'false_flag_rate must be in (0, 0.5), got {false_flag_rate!r}'
@@ -762,6 +775,18 @@ dict or sequence of dict
                 msg = (f'labels must be {len(values)} integer class indices, got '
                        f'{labels.dtype} of shape {labels.shape}')
                 raise ValueError(msg)
+        groups = np.zeros(len(values), int) if groups is None else np.asarray(groups)
+        if groups.shape != (len(values),):
+            msg = f'groups must be one label per cutout ({len(values)}), got shape {groups.shape}'
+            raise ValueError(msg)
+        order = np.random.default_rng(seed).permutation(len(values))
+        fit, hold = order[:len(order) // 2], order[len(order) // 2:]
+        kinds = groups[hold]
+        for kind in np.unique(groups):
+            if np.sum(kinds == kind) < 10:
+                msg = (f'group {str(kind)!r} has {np.sum(kinds == kind)} sources in the half '
+                       'that sets the thresholds; at least 10 are needed')
+                raise ValueError(msg)
         pick, width = _OOD_FEATURES[features]
         model = self.model
 
@@ -776,12 +801,17 @@ dict or sequence of dict
         embedding = out[:, :-1]
         if labels is None:
             labels = out[:, -1].astype(int)
-        order = np.random.default_rng(seed).permutation(len(values))
-        fit, hold = order[:len(order) // 2], order[len(order) // 2:]
         means, precision = fit_class_gaussians(embedding[fit], labels[fit], len(self.classes))
         scores = mahalanobis_score(embedding[hold], means, precision)
         single = None if self._fwhm_pix() is None else self._single_band(values[hold])
-        threshold, single_threshold = _joint_thresholds(scores, single, false_flag_rate)
+        thresholds = []
+        for kind in np.unique(groups):
+            mine = kinds == kind
+            thresholds.append(_joint_thresholds(
+                scores[mine], None if single is None else single[mine], false_flag_rate))
+        # the highest each group needs: no group is flagged above the rate
+        threshold = max(t[0] for t in thresholds)
+        single_threshold = None if single is None else max(t[1] for t in thresholds)
         flagged = scores > threshold
         if single is not None:
             flagged |= single > single_threshold
@@ -793,9 +823,15 @@ dict or sequence of dict
             'highz_ood': 'max(mahalanobis / threshold, single_band / single_band_threshold)',
             'false_flag_rate': float(false_flag_rate),
             'n_fit': len(fit), 'n_threshold': len(hold), 'fitted_on': str(description)}
-        return {'threshold': threshold, 'single_band_threshold': single_threshold,
-                'n_fit': len(fit), 'n_threshold': len(hold),
-                'false_flag_rate': float(np.mean(flagged))}
+        if len(thresholds) > 1:
+            self.metadata['ood']['threshold_groups'] = [str(k) for k in np.unique(groups)]
+        summary = {'threshold': threshold, 'single_band_threshold': single_threshold,
+                   'n_fit': len(fit), 'n_threshold': len(hold),
+                   'false_flag_rate': float(np.mean(flagged))}
+        if len(thresholds) > 1:
+            summary['false_flag_rate_by_group'] = {
+                str(kind): float(np.mean(flagged[kinds == kind])) for kind in np.unique(groups)}
+        return summary
 
     def ood_score(self, cutouts, *, bands=None, unit=None):
         """

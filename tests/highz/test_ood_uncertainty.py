@@ -1,6 +1,7 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """The out-of-distribution score and Monte Carlo dropout uncertainties (issue 14)."""
 
+import astropy.units as u
 import numpy as np
 import pytest
 import torch
@@ -95,6 +96,30 @@ def test_fit_ood_bad_input(small, data):
         small.fit_ood(cutouts, np.zeros(3, int))
     with pytest.raises(ValueError, match='features must be one of'):
         small.fit_ood(cutouts, features='logits')
+    with pytest.raises(ValueError, match=r'groups must be one label per cutout \(240\)'):
+        small.fit_ood(cutouts, groups=['direct'] * 3)
+    with pytest.raises(ValueError, match=r"group 'rare' has \d+ sources in the half"):
+        small.fit_ood(cutouts, groups=['common'] * 236 + ['rare'] * 4)
+
+
+def test_fit_ood_groups_keep_every_kind_at_the_rate(small, data):
+    # Two kinds of in-distribution sources, one noisier: thresholds fitted on
+    # the mixture flag the noisy kind more than the rate; with groups, no
+    # kind is flagged above it on the half that sets the thresholds.
+    cutouts, truth = data
+    noisy = cutouts.value + np.random.default_rng(3).normal(0, 0.5, cutouts.shape)
+    both = np.concatenate([cutouts.value, noisy])
+    labels = np.tile(np.asarray(truth['label']), 2)
+    kinds = np.repeat(['clean', 'noisy'], len(cutouts))
+    clf = HighZClassifier(small.model, device='cpu', batch_size=32, name='small')
+    mixed = clf.fit_ood(both, labels, unit='nJy', false_flag_rate=0.05)
+    assert 'false_flag_rate_by_group' not in mixed
+    grouped = clf.fit_ood(both, labels, unit='nJy', false_flag_rate=0.05, groups=kinds)
+    assert set(grouped['false_flag_rate_by_group']) == {'clean', 'noisy'}
+    assert max(grouped['false_flag_rate_by_group'].values()) <= 0.05
+    assert grouped['threshold'] >= mixed['threshold']
+    assert grouped['single_band_threshold'] >= mixed['single_band_threshold']
+    assert clf.metadata['ood']['threshold_groups'] == ['clean', 'noisy']
 
 
 def test_uncertainty_columns(small, data):
@@ -200,6 +225,60 @@ def test_single_band_score_catches_what_only_one_band_shows(small, data):
     np.testing.assert_array_less(single_band_score(gap, fwhm), threshold * 3)
     with pytest.raises(ValueError, match='one FWHM per band'):
         single_band_score(fresh.value[:2], fwhm[:3])
+
+
+def test_single_band_score_knows_resampled_detector_pixels():
+    # A very red point source (F444W 300 times brighter than F356W, like the
+    # brightest brown dwarfs) on the 0.063"/pix long-wave detector pixels,
+    # cut out onto the 0.03" grid: the bilinear interpolation leaves
+    # ridges sharper than the PSF drawn on that grid. Judged against the
+    # PSF on the grid it looked like a single-band artefact of hundreds of
+    # noise units; against the detector pixels it does not.
+    from astropy.coordinates import SkyCoord
+    from astropy.nddata import NDData
+    from astropy.wcs import WCS
+    from scipy.special import erf
+
+    from astro_galclass.highz import extract_cutouts
+    from astro_galclass.highz.ood import _psf_sharpness, single_band_score
+    from astro_galclass.nircam import NATIVE_PIXEL_SCALE, NIRCAM_BANDS, PSF_FWHM
+
+    assert _psf_sharpness(4.83, 2.1) > 1.3 * _psf_sharpness(4.83)
+    assert _psf_sharpness(1.1, 1.0) == _psf_sharpness(1.1)
+    centre = SkyCoord(150.1, 2.2, unit='deg')
+    rng = np.random.default_rng(4)
+    images = {}
+    for band in NIRCAM_BANDS:
+        scale = NATIVE_PIXEL_SCALE[band].to_value(u.deg / u.pix)
+        wcs = WCS(naxis=2)
+        wcs.wcs.ctype = ['RA---TAN', 'DEC--TAN']
+        wcs.wcs.crval = [centre.ra.deg, centre.dec.deg]
+        wcs.wcs.crpix = [60.3, 60.7]             # the source off the pixel centres
+        wcs.wcs.cdelt = [-scale, scale]
+        sigma = PSF_FWHM[band].to_value(u.deg) / scale / 2.3548
+        edges = np.arange(121) + 0.5 - 60.3
+        gx = np.diff(erf(edges / (np.sqrt(2) * sigma)))
+        edges = np.arange(121) + 0.5 - 60.7
+        gy = np.diff(erf(edges / (np.sqrt(2) * sigma)))
+        flux = 3e5 if band == 'F444W' else 1e3
+        image = flux * np.outer(gy, gx) / 4 + rng.normal(0, 0.02, (120, 120))
+        images[band] = NDData(image, wcs=wcs, unit=u.nJy)
+    cutouts, _ = extract_cutouts(images, SkyCoord([centre]), bands=NIRCAM_BANDS,
+                                 progress=False)
+    fwhm = [PSF_FWHM[b].to_value(u.arcsec) / 0.03 for b in NIRCAM_BANDS]
+    native = [NATIVE_PIXEL_SCALE[b].to_value(u.arcsec / u.pix) / 0.03 for b in NIRCAM_BANDS]
+    grid_only = single_band_score(cutouts.value, fwhm)
+    resampled = single_band_score(cutouts.value, fwhm, native)
+    assert grid_only[0] > 100 and resampled[0] < 10
+    # the pretrained classifier judges its cutouts against the detector pixels
+    clf = HighZClassifier.pretrained(device='cpu')
+    assert clf._single_band(cutouts.value)[0] == pytest.approx(resampled[0])
+    # a cosmic ray on the same cutout still stands out
+    hit = cutouts.value.copy()
+    hit[0, 6, 20, 20] += 50.0
+    assert single_band_score(hit, fwhm, native)[0] > 100
+    with pytest.raises(ValueError, match='native_pixels must be one positive size per band'):
+        single_band_score(cutouts.value, fwhm, native[:3])
 
 
 def test_shipped_flag_spares_sources_cut_out_of_mosaics():
