@@ -781,8 +781,8 @@ class _Top(torch.nn.Module):
         return self.classifier(self.head(x))
 
 
-def _frozen_part(model, retrain_blocks):
-    """``(forward, shape)``: the frozen layers below `_Top` and their output shape per source."""
+def _frozen_part(model, retrain_blocks, size=64):
+    """``(forward, shape)``: the layers below `_Top` and their output per ``size``-pixel cutout."""
     width = model.config['spatial_channels']
     if not retrain_blocks:
         return model.pool, (width[-1],)
@@ -793,7 +793,7 @@ def _frozen_part(model, retrain_blocks):
         return below(model.attention(model.spectral(model.stem(x))))
 
     channels = ([model.config['spectral_channels'], *width])[kept]
-    return forward, (channels, 64 // 2 ** kept, 64 // 2 ** kept)
+    return forward, (channels, size // 2 ** kept, size // 2 ** kept)
 
 
 class _FeatureBatches:
@@ -826,7 +826,7 @@ def _frozen_features(clf, simulator, n, *, retrain_blocks, mosaic_fraction, chun
     below retrained blocks are stored as float16 (128 x 16 x 16 numbers per
     source for the last block).
     """
-    forward, shape = _frozen_part(clf.model, retrain_blocks)
+    forward, shape = _frozen_part(clf.model, retrain_blocks, clf.metadata['cutout_size'])
     dtype = torch.float16 if retrain_blocks else torch.float32
     n_mosaic = round(n * mosaic_fraction)
     mosaic = (SimulatedMosaicBatches(simulator, batch_size=min(n_mosaic, 256),
