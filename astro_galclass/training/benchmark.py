@@ -328,14 +328,14 @@ def improvement_table(table, *, reference='CNN', results=None, truth=None, paire
     paired = results is not None and truth is not None
     if paired:
         labels, snr = _truth_arrays(truth, table.meta.get('snr_band', 'F444W'))
-        hi = HIGHZ_CLASSES.index('high_z')
+        high = HIGHZ_CLASSES.index('high_z')
         right = {}
         for name, result in results.items():
             pred = _scores(result, len(HIGHZ_CLASSES))[0]
             right[name] = (pred == labels if paired_on == 'class'
-                           else (pred >= 0) & ((pred == hi) == (labels == hi)))
+                           else (pred >= 0) & ((pred == high) == (labels == high)))
         groups = ({'': np.ones(len(labels), bool)} if paired_on == 'class' else
-                  {'high_z': labels == hi, 'low_z': labels == HIGHZ_CLASSES.index('low_z')})
+                  {'high_z': labels == high, 'low_z': labels == HIGHZ_CLASSES.index('low_z')})
         bins = {name: (lo, hi) for name, lo, hi in DEFAULT_SNR_BINS}
     rows = []
     ref_rows = {r['snr_slice']: r for r in table if r['model'] == reference}
