@@ -23,11 +23,12 @@ its ROC AUC, and selections whose ``p_high_z`` threshold is set on a second
 set (seed 9) for completeness 0.85 and 0.9 and for contamination 0.03.
 
     python benchmarks/studies/photometry_probe.py [--n-train-sky 24000] \\
-        [--n-train-balanced 16000] [--n-test 9000] [--cache probe.npz]
+        [--n-train-balanced 16000] [--n-test 9000] [--cache probe.npz] \\
+        [--sets pooled "pooled + spectral" ...]
 
 About 40 minutes on two CPU cores at the default sizes (the feature pass is
-most of it; ``--cache`` keeps the features for reruns). It changes no
-weights.
+most of it; ``--cache`` keeps the features for reruns; ``--sets`` trains
+heads on some of the feature sets only). It changes no weights.
 """
 
 import argparse
@@ -56,7 +57,8 @@ from astro_galclass.training.trainer import Trainer, balanced_class_weights
 RADII = (0.1, 0.16, 0.3) * u.arcsec
 SETS = {'pooled': ('pooled',), 'spectral': ('spectral',), 'photometry': ('photometry',),
         'pooled + photometry': ('pooled', 'photometry'),
-        'spectral + photometry': ('spectral', 'photometry')}
+        'spectral + photometry': ('spectral', 'photometry'),
+        'pooled + spectral': ('pooled', 'spectral')}
 
 
 def features(clf, simulator, n, chunk=3000):
@@ -151,6 +153,9 @@ def main():
     parser.add_argument('--n-test', type=int, default=9000)
     parser.add_argument('--seeds', type=int, nargs='+', default=[3, 4],
                         help='seeds of the heads trained on each feature set')
+    parser.add_argument('--sets', nargs='+', choices=list(SETS), default=list(SETS),
+                        metavar='SET', help=f'feature sets to train heads on (default all: '
+                        f'{", ".join(SETS)})')
     parser.add_argument('--cache', type=Path, default=None,
                         help='npz file keeping the features (read when it exists)')
     args = parser.parse_args()
@@ -183,7 +188,8 @@ def main():
     sky = np.array([sky_mix[c] for c in HIGHZ_CLASSES])
     print(f"\n{clf.name}; test: {np.sum(data['test']['snr'] >= 10)} sources at S/N >= 10 "
           "(seed 7), thresholds set on seed 9; (completeness, contamination) at the sky's mix")
-    for title, names in SETS.items():
+    for title in args.sets:
+        names = SETS[title]
         for seed in args.seeds:
             predict, epochs = train_head(train, names, sky, seed)
             row = score(predict(data['test']), data['test'], predict(data['cal']),
