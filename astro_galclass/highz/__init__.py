@@ -12,6 +12,7 @@ from .flags import *  # noqa: F403
 from .model import *  # noqa: F403
 from .normalization import *  # noqa: F403
 from .resample import *  # noqa: F403
+from .zeropoint import *  # noqa: F403
 
 __getattr__ = _moved_names('astro_galclass.highz', dict.fromkeys(
     ('DEFAULT_PIXEL_SCALE', 'HIGHZ_CLASSES', 'LONG_WAVE_BANDS', 'NATIVE_PIXEL_SCALE',
