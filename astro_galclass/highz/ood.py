@@ -19,10 +19,11 @@ bands. ``highz_ood`` is the larger of the two scores, each in units of its
 threshold.
 """
 
+import warnings
 from functools import lru_cache
 
 import numpy as np
-from scipy.ndimage import maximum_filter
+from scipy.ndimage import maximum_filter, minimum_filter
 
 from astro_galclass.highz.flags import usable_bands
 
@@ -193,8 +194,10 @@ def single_band_score(values, fwhm_pix, native_pixels=None):
     sharpness is that of the PSF on the native pixels interpolated onto
     the grid, or on the grid itself, whichever is larger. The excess over
     both, divided by the band's robust (MAD) noise of the high-pass image,
-    is maximised over pixels (not the border, where a pixel lacks a
-    neighbour) and bands. A real
+    is maximised over pixels and bands. Only pixels whose 3x3 neighbourhood
+    has data in the band and in the bands it is compared with are tested
+    (not the border, nor the edge of a mosaic or a chip gap inside the
+    cutout). A real
     source, however sharp, shows up in its neighbouring bands or is no
     sharper than the PSF; a cosmic ray or a thin trail is neither. The
     score is dimensionless (any flux unit).
@@ -250,10 +253,27 @@ def single_band_score(values, fwhm_pix, native_pixels=None):
     if n == 0:
         return score
     observed = usable_bands(values)
+    # a pixel is tested where it and its 3x3 neighbours have data (not the
+    # cutout border, nor next to a mosaic edge or chip gap inside it: the
+    # zeros that stand in for missing data would make any source there
+    # look sharp)
+    finite = np.isfinite(values)
+    testable = minimum_filter(finite.astype(np.uint8), size=(1, 1, 3, 3),
+                              mode='constant', cval=0).astype(bool)
     v = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
     high = _high_pass(v)
-    high -= np.median(high, axis=(-2, -1), keepdims=True)
-    sigma = 1.4826 * np.median(np.abs(high), axis=(2, 3))                  # (N, bands)
+    if finite.all():
+        high -= np.median(high, axis=(-2, -1), keepdims=True)
+        sigma = 1.4826 * np.median(np.abs(high), axis=(2, 3))              # (N, bands)
+    else:
+        # the noise from the pixels with data only (a band without any
+        # gets NaN, then 0, and is skipped below)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', RuntimeWarning)
+            high -= np.nan_to_num(np.nanmedian(np.where(finite, high, np.nan), axis=(-2, -1),
+                                               keepdims=True))
+            sigma = np.nan_to_num(1.4826 * np.nanmedian(
+                np.where(finite, np.abs(high), np.nan), axis=(2, 3)))
     peak = maximum_filter(high, size=(1, 1, 3, 3), mode='nearest')
     score[:] = -np.inf
     # the nearest observed band on each side of each band, per source (-1: none)
@@ -273,13 +293,16 @@ def single_band_score(values, fwhm_pix, native_pixels=None):
         own = min(_PSF_MARGIN * sharp, _PSF_CAP)
         floor = own * np.maximum(v[:, b], 0)
         support = np.zeros_like(v[:, b])
+        tested = testable[:, b].copy()
         for neighbour in (below[:, b], above[:, b]):
             has = neighbour >= 0
             if has.any():
                 support[has] = np.maximum(support[has], _NEIGHBOUR_RATIO
                                           * peak[rows[has], neighbour[has]])
-        # the border pixels lack neighbours on one side: no test there
-        excess = (high[:, b] - np.maximum(support, floor))[:, 1:-1, 1:-1].max(axis=(1, 2))
+                # the neighbouring band must have data there too
+                tested[has] &= testable[rows[has], neighbour[has]]
+        excess = np.where(tested, high[:, b] - np.maximum(support, floor),
+                          -np.inf).max(axis=(1, 2))
         ok = observed[:, b] & (sigma[:, b] > 0)
         score[ok] = np.maximum(score[ok], excess[ok] / sigma[ok, b])
     score[~np.isfinite(score)] = 0.0

@@ -227,6 +227,31 @@ def test_single_band_score_catches_what_only_one_band_shows(small, data):
         single_band_score(fresh.value[:2], fwhm[:3])
 
 
+def test_single_band_score_skips_the_edges_of_missing_data():
+    # A bright source cut by a mosaic edge (all bands) or by a chip gap in
+    # one band: the zeros that stand in for the missing pixels made its
+    # edge look like a feature sharper than the PSF in that band alone.
+    from astro_galclass.highz.ood import single_band_score
+    from astro_galclass.nircam import NIRCAM_BANDS, PSF_FWHM
+
+    fresh, _ = NIRCamSimulator(seed=34).sample(12)
+    bright = fresh.value * 300
+    fwhm = [PSF_FWHM[b].to_value(u.arcsec) / 0.03 for b in NIRCAM_BANDS]
+    whole = single_band_score(bright, fwhm)
+    edge = bright.copy()
+    edge[..., :30] = np.nan                   # the mosaic ends 1.5 pixels from the centre
+    gap = bright.copy()
+    gap[:, 3, :, 29:34] = np.nan              # F200W has a gap through the core
+    for cut in (edge, gap):
+        score = single_band_score(cut, fwhm)
+        assert np.all(score < np.maximum(2 * whole, 10)), (score, whole)
+    # a cosmic ray where there are data still stands out
+    noise = 1.4826 * np.median(np.abs(np.diff(bright[:, 2, 50:60, 50:60], axis=-1)),
+                               axis=(1, 2)) / np.sqrt(2)
+    edge[:, 2, 58, 52] += 1000 * noise
+    assert np.all(single_band_score(edge, fwhm) > 100)
+
+
 def test_single_band_score_knows_resampled_detector_pixels():
     # A very red point source (F444W 300 times brighter than F356W, like the
     # brightest brown dwarfs) on the 0.063"/pix long-wave detector pixels,
