@@ -96,6 +96,23 @@ def _joint_thresholds(mahalanobis, single, rate):
     return float(np.quantile(mahalanobis, hi)), t_s
 
 
+def _confident_rate(n, rate, confidence):
+    """
+    The largest flagged share k / n of ``n`` held-out sources whose
+    Clopper-Pearson upper bound at ``confidence`` stays at or below ``rate``.
+
+    A threshold set at that empirical share flags at most ``rate`` of fresh
+    sources of the same kind with probability ``confidence`` (the
+    quantile of a finite sample is itself uncertain). None when even
+    k = 0 is not enough: too few sources.
+    """
+    from scipy.stats import beta
+
+    k = np.arange(n)
+    ok = beta.ppf(confidence, k + 1, n - k) <= rate
+    return float(k[ok].max() / n) if ok.any() else None
+
+
 def _check_names(name, values):
     if isinstance(values, str) or not isinstance(values, Sequence):
         msg = f'{name} must be a sequence of str, got {type(values).__name__}'
@@ -706,7 +723,7 @@ dict or sequence of dict
             progress=progress, time_budget=time_budget, name=name)
 
     def fit_ood(self, cutouts, labels=None, *, bands=None, unit=None, false_flag_rate=0.01, seed=0,
-                description='user data', features='embedding', groups=None):
+                description='user data', features='embedding', groups=None, confidence=None):
         """
         Fit the out-of-distribution score to in-distribution cutouts.
 
@@ -752,6 +769,16 @@ dict or sequence of dict
             are then the highest of those each kind needs, so that no kind
             has more than ``false_flag_rate`` of its held-out sources
             flagged. Default: one kind.
+        confidence : float, optional
+            With a value such as 0.95, each kind's thresholds are set for
+            a smaller share of its held-out sources: the largest whose
+            Clopper-Pearson upper bound at this confidence is
+            ``false_flag_rate``, so that fresh sources of that kind are
+            flagged at most at that rate with this probability (the
+            quantile of a few thousand sources is uncertain by about a
+            fifth at 1%). Needs ``log(1 - confidence) / log(1 -
+            false_flag_rate)`` held-out sources per kind at least (299 for
+            0.95 and 1%). Default: the empirical quantile.
 
         Returns
         -------
@@ -759,10 +786,16 @@ dict or sequence of dict
             ``threshold`` (of the Mahalanobis score),
             ``single_band_threshold``, ``n_fit``, ``n_threshold``, the
             measured ``false_flag_rate`` on the threshold half and, with
-            ``groups``, ``false_flag_rate_by_group``.
+            ``groups``, ``false_flag_rate_by_group``; with ``confidence``,
+            ``target_rate_by_group``, the share each kind's thresholds were
+            set for.
         """
         if not 0 < false_flag_rate < 0.5:
             msg = f'false_flag_rate must be in (0, 0.5), got {false_flag_rate!r}'
+            raise ValueError(msg)
+        if confidence is not None and (isinstance(confidence, bool) or not isinstance(
+                confidence, (int, float, np.floating)) or not 0.5 <= confidence < 1):
+            msg = f'confidence must be None or a float in [0.5, 1), got {confidence!r}'
             raise ValueError(msg)
         if features not in _OOD_FEATURES:
             msg = f'features must be one of {sorted(_OOD_FEATURES)}, got {features!r}'
@@ -782,11 +815,22 @@ dict or sequence of dict
         order = np.random.default_rng(seed).permutation(len(values))
         fit, hold = order[:len(order) // 2], order[len(order) // 2:]
         kinds = groups[hold]
+        targets = {}
         for kind in np.unique(groups):
-            if np.sum(kinds == kind) < 10:
-                msg = (f'group {str(kind)!r} has {np.sum(kinds == kind)} sources in the half '
+            n_kind = int(np.sum(kinds == kind))
+            if n_kind < 10:
+                msg = (f'group {str(kind)!r} has {n_kind} sources in the half '
                        'that sets the thresholds; at least 10 are needed')
                 raise ValueError(msg)
+            targets[kind] = float(false_flag_rate)
+            if confidence is not None:
+                targets[kind] = _confident_rate(n_kind, false_flag_rate, confidence)
+                if targets[kind] is None:
+                    need = int(np.ceil(np.log(1 - confidence) / np.log(1 - false_flag_rate)))
+                    msg = (f'group {str(kind)!r} has {n_kind} sources in the half that sets '
+                           f'the thresholds; a false-flag rate of {false_flag_rate} at '
+                           f'confidence {confidence} needs at least {need}')
+                    raise ValueError(msg)
         pick, width = _OOD_FEATURES[features]
         model = self.model
 
@@ -808,7 +852,7 @@ dict or sequence of dict
         for kind in np.unique(groups):
             mine = kinds == kind
             thresholds.append(_joint_thresholds(
-                scores[mine], None if single is None else single[mine], false_flag_rate))
+                scores[mine], None if single is None else single[mine], targets[kind]))
         # the highest each group needs: no group is flagged above the rate
         threshold = max(t[0] for t in thresholds)
         single_threshold = None if single is None else max(t[1] for t in thresholds)
@@ -823,6 +867,8 @@ dict or sequence of dict
             'highz_ood': 'max(mahalanobis / threshold, single_band / single_band_threshold)',
             'false_flag_rate': float(false_flag_rate),
             'n_fit': len(fit), 'n_threshold': len(hold), 'fitted_on': str(description)}
+        if confidence is not None:
+            self.metadata['ood']['confidence'] = float(confidence)
         if len(thresholds) > 1:
             self.metadata['ood']['threshold_groups'] = [str(k) for k in np.unique(groups)]
         summary = {'threshold': threshold, 'single_band_threshold': single_threshold,
@@ -831,6 +877,8 @@ dict or sequence of dict
         if len(thresholds) > 1:
             summary['false_flag_rate_by_group'] = {
                 str(kind): float(np.mean(flagged[kinds == kind])) for kind in np.unique(groups)}
+        if confidence is not None:
+            summary['target_rate_by_group'] = {str(k): v for k, v in targets.items()}
         return summary
 
     def ood_score(self, cutouts, *, bands=None, unit=None):

@@ -122,6 +122,34 @@ def test_fit_ood_groups_keep_every_kind_at_the_rate(small, data):
     assert clf.metadata['ood']['threshold_groups'] == ['clean', 'noisy']
 
 
+def test_fit_ood_confidence_leaves_a_margin(small, data, tmp_path):
+    # The quantile of ~120 held-out sources is uncertain; with confidence,
+    # the thresholds are set for the largest share whose Clopper-Pearson
+    # upper bound is the rate, so they are higher.
+    from scipy.stats import beta
+
+    cutouts, truth = data
+    labels = np.asarray(truth['label'])
+    clf = HighZClassifier(small.model, device='cpu', batch_size=32, name='small')
+    plain = clf.fit_ood(cutouts, labels, false_flag_rate=0.05)
+    sure = clf.fit_ood(cutouts, labels, false_flag_rate=0.05, confidence=0.9)
+    (target,) = sure['target_rate_by_group'].values()
+    n = sure['n_threshold']
+    k = round(target * n)
+    assert 0 < target < 0.05
+    assert beta.ppf(0.9, k + 1, n - k) <= 0.05 < beta.ppf(0.9, k + 2, n - k - 1)
+    assert sure['false_flag_rate'] <= target + 1e-9
+    assert sure['threshold'] >= plain['threshold']
+    assert sure['single_band_threshold'] >= plain['single_band_threshold']
+    clf.save(tmp_path / 'sure.pt')
+    assert HighZClassifier(tmp_path / 'sure.pt').metadata['ood']['confidence'] == 0.9
+    with pytest.raises(ValueError, match='confidence 0.95 needs at least 299'):
+        clf.fit_ood(cutouts, labels, false_flag_rate=0.01, confidence=0.95)
+    for bad in (1.0, 0.2, True, '0.9'):
+        with pytest.raises(ValueError, match=r'confidence must be None or a float in \[0.5, 1\)'):
+            clf.fit_ood(cutouts, labels, confidence=bad)
+
+
 def test_uncertainty_columns(small, data):
     cutouts, _ = data
     plain = small.classify(cutouts[:20])
