@@ -36,9 +36,11 @@ from astro_galclass.nircam import (
     resolve_depths,
 )
 from astro_galclass.simulate.population import (
-    BROWN_DWARF_SURFACE_DENSITY,
+    BROWN_DWARF_DISC,
     EMISSION_LINE_EW,
     SKY_EVOLVED_HIGH_Z_SHARE,
+    brown_dwarf_absolute_f444w,
+    draw_brown_dwarf_distances,
     draw_count_magnitudes,
     draw_high_z,
     draw_low_z_redshifts,
@@ -335,9 +337,10 @@ class NIRCamSimulator:
         >>> round(f['high_z'], 2), round(f['density']['low_z'])
         (0.11, 865)
         """
-        colour = float(np.median(self.brown_dwarfs.colours[:, self.bands.index('F115W')]))
+        absolute = brown_dwarf_absolute_f444w(self.brown_dwarfs.teff)
         return sky_class_fractions(galaxy_limit=self.depths['F444W'] + 0.3,
-                                   uv_limit=self.depths['F200W'] + 0.3, dwarf_colour=colour)
+                                   uv_limit=self.depths['F200W'] + 0.3,
+                                   dwarf_absolute=absolute[::max(1, len(absolute) // 400)])
 
     # -- source populations ------------------------------------------------
 
@@ -634,30 +637,43 @@ class NIRCamSimulator:
         m = len(idx)
         bd = self.brown_dwarfs
         families = np.unique(bd.grid)
-        family = rng.choice(families, size=m)
-        rows = np.empty(m, int)
-        for fam in families:
-            sel = np.flatnonzero(family == fam)
-            rows[sel] = rng.choice(np.flatnonzero(bd.grid == fam), size=len(sel))
-        colours = bd.colours[rows] + rng.normal(0, 0.05, (m, len(self.bands)))
-        colours[:, self.bands.index('F444W')] = 0.0
-        # observed dwarfs are up to ~1 mag redder in F356W-F444W (Holwerda+23)
-        colours[:, self.bands.index('F356W')] += rng.uniform(0, 1.0, m)
+
+        def pick(k):
+            family = rng.choice(families, size=k)
+            rows = np.empty(k, int)
+            for fam in families:
+                sel = np.flatnonzero(family == fam)
+                rows[sel] = rng.choice(np.flatnonzero(bd.grid == fam), size=len(sel))
+            return rows
+
+        def model_colours(rows):
+            colours = bd.colours[rows] + rng.normal(0, 0.05, (len(rows), len(self.bands)))
+            colours[:, self.bands.index('F444W')] = 0.0
+            # observed dwarfs are up to ~1 mag redder in F356W-F444W (Holwerda+23)
+            colours[:, self.bands.index('F356W')] += rng.uniform(0, 1.0, len(rows))
+            return colours
+
+        rows = pick(m)
         limit = self._f444w_range()[1]
         if self.population == 'sky':
-            # J-band magnitudes of the Galactic model of Ryan & Reid (2016),
-            # kept where the dwarf is above the F444W limit
-            counts = BROWN_DWARF_SURFACE_DENSITY
-            j_minus_444 = colours[:, self.bands.index('F115W')]
+            # a model and a distance along the line of sight (thin and
+            # thick disc) together, drawn again until the dwarf is above
+            # the F444W limit: a magnitude-limited field favours the
+            # luminous (warmer) dwarfs, seen out to larger distances
+            scatter = BROWN_DWARF_DISC['scatter']
             m444 = np.full(m, np.inf)
-            for _ in range(100):
+            for _ in range(1000):
                 redo = np.flatnonzero(m444 > limit)
                 if not len(redo):
                     break
-                m444[redo] = (rng.normal(counts['j_peak'], counts['j_sigma'], len(redo))
-                              - j_minus_444[redo])
+                rows[redo] = pick(len(redo))
+                m444[redo] = (brown_dwarf_absolute_f444w(bd.teff[rows[redo]])
+                              + 5 * np.log10(draw_brown_dwarf_distances(len(redo), rng) / 10)
+                              + rng.normal(0, scatter, len(redo)))
             m444 = np.minimum(m444, limit)
+            colours = model_colours(rows)
         else:
+            colours = model_colours(rows)
             m444 = rng.uniform(22.5, limit, m)
         cols['kind'][idx] = 'dwarf'
         cols['template'][idx] = bd.grid[rows]

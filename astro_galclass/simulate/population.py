@@ -17,8 +17,14 @@ A deep NIRCam field's sources as published statistics describe them.
   comoving density.
 - **Brown dwarfs.** T and Y dwarfs at the surface density of JWST deep fields
   (UNCOVER, Tu et al. 2026: 0.094 arcmin^-2; JADES, Hainline et al. 2026:
-  41 over about 470 arcmin^2), with the J-band magnitudes of the Ryan & Reid
-  (2016) Galactic model (counts peaking at J ~ 24).
+  41 over about 470 arcmin^2). Their magnitudes come from distances and
+  luminosities: the absolute W2 magnitude against effective temperature
+  (Tinney et al. 2014 and Mamajek's dwarf tables; WISE 0855-0714 for the
+  coldest), seen along a deep field's line of sight through a thin and a
+  thick disc (scale heights 300 and 900 pc, thick-disc share 12%; Juric et
+  al. 2008), so that a magnitude-limited field holds mostly T dwarfs at a
+  few kpc and Y dwarfs within about 1-2 kpc, as JADES finds (Hainline et
+  al. 2024, 2026).
 - **Emission lines.** The [OIII]+Hbeta equivalent widths of z > 6 galaxies
   (Endsley et al. 2023: median 780 A) and the [OIII] 5007 distribution of
   z ~ 2 star-forming galaxies (Boyett et al. 2022: log-normal, mu = 4.24,
@@ -36,7 +42,9 @@ import math
 import numpy as np
 from astropy.cosmology import Planck18
 
-__all__ = ['BROWN_DWARF_SURFACE_DENSITY', 'EMISSION_LINE_EW', 'GALAXY_NUMBER_COUNTS',
+__all__ = ['BROWN_DWARF_ABSOLUTE_W2', 'BROWN_DWARF_DISC', 'BROWN_DWARF_SURFACE_DENSITY',
+           'brown_dwarf_absolute_f444w', 'brown_dwarf_share_brighter',
+           'draw_brown_dwarf_distances', 'EMISSION_LINE_EW', 'GALAXY_NUMBER_COUNTS',
            'UV_LUMINOSITY_FUNCTION', 'draw_count_magnitudes', 'draw_high_z',
            'draw_low_z_redshifts', 'galaxy_counts', 'galaxy_surface_density',
            'high_z_surface_density', 'sky_class_fractions', 'uv_luminosity_function']
@@ -75,10 +83,35 @@ GALAXY_NUMBER_COUNTS = {
 #: Surface density of T and Y dwarfs in JWST deep fields (arcmin^-2):
 #: UNCOVER's T dwarfs, 0.094 arcmin^-2 (arXiv:2602.01894); JADES, 41 T and Y
 #: candidates (Hainline et al. 2026) over the about 470 arcmin^2 of its
-#: deep and medium tiers. ``j_peak`` and ``j_sigma``: their J-band
-#: magnitudes, as the Galactic model of Ryan & Reid (2016) has the counts of
-#: ultracool dwarfs peak at J ~ 24 (the width is an assumption).
-BROWN_DWARF_SURFACE_DENSITY = {'density': 0.09, 'j_peak': 24.0, 'j_sigma': 1.5}
+#: deep and medium tiers. ``reference_limit``: the F444W limit (AB) these
+#: densities are taken to hold to (about JADES-medium's); other depths
+#: scale with `brown_dwarf_share_brighter`.
+BROWN_DWARF_SURFACE_DENSITY = {'density': 0.09, 'reference_limit': 29.5}
+
+#: Absolute W2 magnitude (Vega) of T and Y dwarfs against effective
+#: temperature (K), read from E. Mamajek's spectral-type notes
+#: (github.com/emamajek/SpectralType, 2024 versions): Y1 (360 K) 14.78,
+#: Y0 (450 K) 14.65 and T8 (680 K) 13.44 from Tinney et al. (2014); T0
+#: (1255 K) 11.74 from M_Ks = 13.12, Ks - W1 = 0.70 and W1 - W2 = 0.68;
+#: WISE 0855-0714 (about 285 K) 17.1 from W2 = 13.89 (Wright et al. 2014)
+#: at 2.28 pc. The 1600 K point (11.0) is an assumption (a smooth
+#: continuation into the late L dwarfs). Interpolated linearly in Teff and
+#: held constant outside. ``vega_to_ab``: W2 AB - Vega (Jarrett et al.
+#: 2011); F444W is taken to equal W2 (both cover about 4-5 micron).
+BROWN_DWARF_ABSOLUTE_W2 = {
+    'teff': (285.0, 360.0, 450.0, 680.0, 1255.0, 1600.0),
+    'm_w2': (17.1, 14.78, 14.65, 13.44, 11.74, 11.0),
+    'vega_to_ab': 3.339,
+}
+
+#: The Galactic discs along a deep field's line of sight (Juric et al. 2008,
+#: ApJ 673, 864: thin-disc scale height 300 pc, thick disc 900 pc at 12% of
+#: the local density; the radial scale lengths are neglected at these
+#: distances) at the Galactic latitude of GOODS-South (-54.4 deg; GOODS-North
+#: is at +54.8). ``scatter``: the spread of absolute magnitudes at fixed
+#: Teff (Tinney et al. 2014 give 0.2-0.8 mag rms), in mag.
+BROWN_DWARF_DISC = {'latitude_deg': 54.4, 'thin_scale_height': 300.0,
+                    'thick_scale_height': 900.0, 'thick_fraction': 0.12, 'scatter': 0.4}
 
 #: Rest-frame emission-line equivalent widths (Angstrom) added to the
 #: templates' own lines. ``high_z``: [OIII]+Hbeta of z >= 4 star-forming
@@ -391,7 +424,96 @@ def draw_low_z_redshifts(n, *, rng, m_limit, z_min=0.05, step=0.05):
     return np.minimum(z_grid[cells] + rng.uniform(-step / 2, step / 2, int(n)), 4.0 - 1e-3)
 
 
-def sky_class_fractions(*, galaxy_limit, uv_limit, dwarf_colour):
+def brown_dwarf_absolute_f444w(teff):
+    """
+    Absolute F444W magnitude (AB) of T and Y dwarfs of effective temperature ``teff``.
+
+    `BROWN_DWARF_ABSOLUTE_W2`, interpolated in Teff, plus its Vega-to-AB
+    offset.
+
+    Parameters
+    ----------
+    teff : float or array-like
+        Effective temperature (K).
+
+    Returns
+    -------
+    mag : `~numpy.ndarray`
+
+    Examples
+    --------
+    >>> from astro_galclass.simulate.population import brown_dwarf_absolute_f444w
+    >>> round(float(brown_dwarf_absolute_f444w(450)), 2)   # Y0: M_W2 = 14.65 (Vega)
+    17.99
+    """
+    table = BROWN_DWARF_ABSOLUTE_W2
+    return np.interp(np.asarray(teff, float), table['teff'], table['m_w2']) + table['vega_to_ab']
+
+
+@functools.lru_cache(maxsize=1)
+def _disc_distances():
+    """Distances (pc) along the line of sight and their cumulative share of dwarfs."""
+    disc = BROWN_DWARF_DISC
+    d = np.geomspace(1.0, 3e4, 4000)
+    height = d * math.sin(math.radians(disc['latitude_deg']))
+    density = (np.exp(-height / disc['thin_scale_height'])
+               + disc['thick_fraction'] * np.exp(-height / disc['thick_scale_height']))
+    per_log_d = d ** 3 * density                  # d^2 dd = d^3 dln d
+    cdf = np.cumsum(per_log_d)
+    return d, per_log_d / per_log_d.sum(), cdf / cdf[-1]
+
+
+def draw_brown_dwarf_distances(n, rng):
+    """
+    Distances (pc) of ``n`` brown dwarfs along a deep field's line of sight.
+
+    Drawn in proportion to the volume times the density of `BROWN_DWARF_DISC`.
+
+    Parameters
+    ----------
+    n : int
+        Number of distances.
+    rng : `numpy.random.Generator`
+        Random generator.
+
+    Returns
+    -------
+    distance : `~numpy.ndarray`
+        In pc.
+    """
+    d, _, cdf = _disc_distances()
+    return np.interp(rng.uniform(0, 1, int(n)), cdf, d)
+
+
+def brown_dwarf_share_brighter(limit, absolute=None):
+    """
+    Share of the line of sight's brown dwarfs brighter than F444W ``limit``.
+
+    Parameters
+    ----------
+    limit : float
+        F444W limit (AB).
+    absolute : array-like, optional
+        Absolute F444W magnitudes (AB) to average over; by default those of
+        Teff uniform in 285-1600 K (`brown_dwarf_absolute_f444w`).
+
+    Returns
+    -------
+    share : float
+        Relative to all the dwarfs out to 30 kpc (a small number; use
+        ratios).
+    """
+    if absolute is None:
+        absolute = brown_dwarf_absolute_f444w(np.linspace(285, 1600, 50))
+    d, weight, _ = _disc_distances()
+    modulus = 5 * np.log10(d / 10.0)
+    z = (limit - np.asarray(absolute, float)[:, None] - modulus[None, :]) \
+        / BROWN_DWARF_DISC['scatter']
+    phi = 0.5 * (1 + np.vectorize(math.erf)(z / math.sqrt(2)))
+    return float(np.mean(phi @ weight))
+
+
+def sky_class_fractions(*, galaxy_limit, uv_limit, dwarf_absolute=None):
     """
     The class mix of a deep field, from surface densities.
 
@@ -401,9 +523,12 @@ def sky_class_fractions(*, galaxy_limit, uv_limit, dwarf_colour):
         Faint limit of the galaxy counts (F444W, AB).
     uv_limit : float
         Faint limit in the rest-frame UV of z >= 4 galaxies (F200W, AB).
-    dwarf_colour : float
-        Typical J - F444W of the brown dwarfs (AB), to place the Ryan & Reid
-        J-band counts in F444W.
+    dwarf_absolute : array-like, optional
+        Absolute F444W magnitudes (AB) of the brown dwarfs to average over
+        (`brown_dwarf_share_brighter`); their density is
+        ``BROWN_DWARF_SURFACE_DENSITY['density']`` to F444W =
+        ``reference_limit`` (the JADES candidates' depth), scaled to
+        ``galaxy_limit`` with the line-of-sight model.
 
     Returns
     -------
@@ -414,15 +539,16 @@ def sky_class_fractions(*, galaxy_limit, uv_limit, dwarf_colour):
     Examples
     --------
     >>> from astro_galclass.simulate.population import sky_class_fractions
-    >>> f = sky_class_fractions(galaxy_limit=28.0, uv_limit=28.0, dwarf_colour=3.0)
+    >>> f = sky_class_fractions(galaxy_limit=28.0, uv_limit=28.0)
     >>> round(f['high_z'], 2), f['brown_dwarf'] < 1e-3
     (0.06, True)
     """
     high = high_z_surface_density(uv_limit) / (1 - SKY_EVOLVED_HIGH_Z_SHARE)
     galaxies = galaxy_surface_density(galaxy_limit)
     bd = BROWN_DWARF_SURFACE_DENSITY
-    z_score = (galaxy_limit + dwarf_colour - bd['j_peak']) / bd['j_sigma']
-    dwarfs = bd['density'] * 0.5 * (1 + math.erf(z_score / math.sqrt(2)))
+    dwarfs = bd['density'] * (brown_dwarf_share_brighter(galaxy_limit, dwarf_absolute)
+                              / brown_dwarf_share_brighter(bd['reference_limit'],
+                                                           dwarf_absolute))
     density = {'low_z': max(galaxies - high, 0.0), 'high_z': high, 'brown_dwarf': dwarfs}
     total = sum(density.values())
     fractions = {c: v / total for c, v in density.items()}
