@@ -8,7 +8,10 @@ Out-of-distribution flags and Monte Carlo dropout uncertainties of a high-z mode
    population, classes in equal thirds; ``--mosaic-fraction`` of them cut
    out of simulated mosaics as ``classify_catalog`` cuts them, the rest
    drawn directly), with a 1% false-flag goal for each of the two kinds
-   (``fit_ood(groups=)``).
+   (``fit_ood(groups=)``), at 95% confidence (``--confidence``: the
+   thresholds are set for the largest held-out share whose Clopper-Pearson
+   upper bound is 1%, as a quantile of a few thousand sources is itself
+   uncertain).
 2. Reports the share flagged ``OUT_OF_DISTRIBUTION`` among fresh
    in-distribution cutouts of both kinds (drawn directly, and cut out of
    mosaics: their noise texture and resampling differ, and a flag fitted on
@@ -24,7 +27,7 @@ Out-of-distribution flags and Monte Carlo dropout uncertainties of a high-z mode
 
 ``--write-weights FILE`` saves the model with its fitted statistics (how the
 shipped file gets them). Run: ``python benchmarks/bench_highz_ood.py``
-(about 7 minutes on two CPU cores with the defaults).
+(about 8 minutes on two CPU cores with the defaults).
 """
 
 import argparse
@@ -41,15 +44,20 @@ from astro_galclass.training.calibration import expected_calibration_error
 EQUAL = {'low_z': 1.0, 'high_z': 1.0, 'brown_dwarf': 1.0}
 
 
-def _in_distribution(n, seed, depth, mosaic_fraction=0.0):
+def _in_distribution(n, seed, depth, mosaic_fraction=0.0, field_sources=150):
     """
     ``n`` cutouts (nJy per pixel), half of each population, their labels and kinds.
 
     ``mosaic_fraction`` of each half are cut out of simulated mosaics
     (`SimulatedMosaicBatches`: native pixel scales, resampled, neighbours;
     kind ``'mosaic'``), the rest drawn directly on the model grid
-    (``'direct'``).
+    (``'direct'``). Each mosaic holds ``field_sources`` sources at the
+    density of `SimulatedMosaicBatches`' default fields (600 on 2000 x 2000
+    short-wave pixels): fields differ from one another by more than their
+    counting noise, so many small fields give a threshold that holds on
+    fields it has not seen.
     """
+    side = round(2000 * np.sqrt(field_sources / 600))
     cutouts, labels, kinds = [], [], []
     for k, pop in enumerate(('balanced', 'sky')):
         sim = NIRCamSimulator(depth=depth, seed=seed + k, population=pop,
@@ -61,7 +69,9 @@ def _in_distribution(n, seed, depth, mosaic_fraction=0.0):
         kinds.append(np.full(n // 2 - n_mosaic, 'direct'))
         if n_mosaic:
             mosaic = SimulatedMosaicBatches(sim, batch_size=n_mosaic, batches_per_epoch=1,
-                                            normalization=None, seed=seed + k)
+                                            normalization=None, seed=seed + k,
+                                            field_sources=field_sources,
+                                            field_shape=(side, side))
             flux, label = mosaic.draw(n_mosaic)
             cutouts.append(np.asarray(flux))
             labels.append(np.asarray(label))
@@ -72,7 +82,7 @@ def _in_distribution(n, seed, depth, mosaic_fraction=0.0):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--weights', default=None, help='weights file (default: shipped)')
-    parser.add_argument('--n-fit', type=int, default=6000,
+    parser.add_argument('--n-fit', type=int, default=8000,
                         help='in-distribution cutouts to fit the statistics on')
     parser.add_argument('--n-test', type=int, default=2000, help='fresh in-distribution cutouts')
     parser.add_argument('--n-kind', type=int, default=300, help='cutouts per artefact kind')
@@ -81,6 +91,11 @@ def main(argv=None):
     parser.add_argument('--seed', type=int, default=41)
     parser.add_argument('--mosaic-fraction', type=float, default=0.5,
                         help='share of the fitting cutouts cut out of simulated mosaics')
+    parser.add_argument('--confidence', type=float, default=0.95,
+                        help='thresholds such that each kind is flagged at most 1%% with this '
+                             'probability (HighZClassifier.fit_ood); 0 for the plain quantile')
+    parser.add_argument('--field-sources', type=int, default=150,
+                        help='sources per simulated mosaic (at a fixed density)')
     parser.add_argument('--features', default='embedding', choices=('embedding', 'pooled', 'both'),
                         help='network features of the score (HighZClassifier.fit_ood)')
     parser.add_argument('--figure', default=None, help='PNG of the score distributions')
@@ -93,15 +108,20 @@ def main(argv=None):
     clf = (HighZClassifier.pretrained(device=args.device) if args.weights is None
            else HighZClassifier(args.weights, device=args.device))
     fit_x, fit_y, fit_kind = _in_distribution(args.n_fit, args.seed, args.depth,
-                                              args.mosaic_fraction)
+                                              args.mosaic_fraction, args.field_sources)
+    confidence = args.confidence or None
     summary = clf.fit_ood(fit_x, fit_y, false_flag_rate=0.01, features=args.features,
-                          groups=fit_kind, description=(
+                          groups=fit_kind, confidence=confidence, description=(
         f'{args.n_fit} simulated {args.depth} cutouts, half balanced and half sky '
         f'population, classes in equal thirds, {args.mosaic_fraction:.0%} of them cut out '
-        f'of simulated mosaics (seeds {args.seed}, {args.seed + 1}); thresholds such that '
-        'neither kind has more than 1% flagged'))
+        f'of simulated mosaics of {args.field_sources} sources each (seeds {args.seed}, '
+        f'{args.seed + 1}); thresholds such that neither kind has more than 1% flagged'
+        + (f' at confidence {confidence}' if confidence else '')))
     by_kind = ', '.join(f'{k} {v:.3f}' for k, v in
                         summary.get('false_flag_rate_by_group', {}).items())
+    if confidence:
+        by_kind += '; set for ' + ', '.join(f'{k} {v:.4f}' for k, v in
+                                            summary['target_rate_by_group'].items())
     print(f'{clf.name}, {args.features} features: fitted on {summary["n_fit"]}, '
           f'thresholds {summary["threshold"]:.1f} (Mahalanobis) and '
           f'{summary["single_band_threshold"]:.1f} (single-band pixels) '
@@ -112,7 +132,8 @@ def main(argv=None):
         print(f'wrote {args.write_weights}')
 
     test_x, test_y, _ = _in_distribution(args.n_test, args.seed + 10, args.depth)
-    mosaic_x, _, _ = _in_distribution(args.n_test, args.seed + 40, args.depth, 1.0)
+    mosaic_x, _, _ = _in_distribution(args.n_test, args.seed + 40, args.depth, 1.0,
+                                      args.field_sources)
     scores = {'in distribution': clf.ood_score(test_x),
               'in distr., mosaics': clf.ood_score(mosaic_x)}
     pixels = {'in distribution': clf._single_band(test_x),
