@@ -187,7 +187,9 @@ def zero_point_offsets(cutouts, *, bands=NIRCAM_BANDS, depth='jades-deep',
         is fainter than expected relative to the others, so that its fluxes
         should be multiplied by :math:`10^{0.4\,\Delta m}`), ``offset_err``
         (mag, bootstrap), ``n_sources`` (sources with data in the band) and
-        ``suspect``. The meta holds the settings and ``n_reference_used``.
+        ``suspect``; the offset is NaN, and the band not suspect, when no
+        source has data in it. The meta holds the settings and
+        ``n_reference_used``.
 
     Raises
     ------
@@ -261,7 +263,10 @@ def zero_point_offsets(cutouts, *, bands=NIRCAM_BANDS, depth='jades-deep',
         f = rng.integers(len(ratio), size=len(ratio))
         r = rng.integers(len(ref_ratio), size=len(ref_ratio))
         boot[i] = _offsets(ratio[f], ref_ratio[r], mag[f], ref_mag[r], bins)
-    error = np.nanstd(boot, axis=0)
+    finite = np.isfinite(boot)
+    error = np.full(len(bands), np.nan)
+    some = finite.sum(axis=0) > 1
+    error[some] = [np.std(boot[finite[:, b], b]) for b in np.flatnonzero(some)]
     suspect = (np.abs(offset) > tolerance) & (np.abs(offset) > 3 * error)
     table = QTable()
     table['band'] = list(bands)

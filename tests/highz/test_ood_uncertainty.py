@@ -143,7 +143,7 @@ def test_fit_ood_confidence_leaves_a_margin(small, data, tmp_path):
     assert sure['single_band_threshold'] >= plain['single_band_threshold']
     clf.save(tmp_path / 'sure.pt')
     assert HighZClassifier(tmp_path / 'sure.pt').metadata['ood']['confidence'] == 0.9
-    with pytest.raises(ValueError, match='confidence 0.95 needs at least 299'):
+    with pytest.raises(ValueError, match=r'confidence 0\.95 needs at least 299'):
         clf.fit_ood(cutouts, labels, false_flag_rate=0.01, confidence=0.95)
     for bad in (1.0, 0.2, True, '0.9'):
         with pytest.raises(ValueError, match=r'confidence must be None or a float in \[0.5, 1\)'):

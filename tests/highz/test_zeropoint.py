@@ -79,6 +79,11 @@ def test_a_band_subset_and_missing_data(field):
     assert n['F115W'] < 0.75 * n['F150W']
     values[:, 1] *= 10 ** (-0.4 * 0.5)
     check(zero_point_offsets(values, bands=bands, n_reference=N_REFERENCE), 'F150W')
+    # a band without any data: NaN offset, not suspect, no warning
+    values[:, 0] = np.nan
+    table = zero_point_offsets(values, bands=bands, n_reference=N_REFERENCE)
+    assert table['n_sources'][0] == 0 and np.isnan(table['offset'][0])
+    assert not table['suspect'][0] and table['suspect'][1]
 
 
 def test_bad_input_gets_clear_errors(field):
