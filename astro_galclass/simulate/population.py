@@ -41,6 +41,7 @@ import math
 
 import numpy as np
 from astropy.cosmology import Planck18
+from scipy.special import ndtr
 
 __all__ = ['BROWN_DWARF_ABSOLUTE_W2', 'BROWN_DWARF_DISC', 'BROWN_DWARF_SURFACE_DENSITY',
            'brown_dwarf_absolute_f444w', 'brown_dwarf_share_brighter',
@@ -93,11 +94,12 @@ BROWN_DWARF_SURFACE_DENSITY = {'density': 0.09, 'reference_limit': 29.5}
 #: (github.com/emamajek/SpectralType, 2024 versions): Y1 (360 K) 14.78,
 #: Y0 (450 K) 14.65 and T8 (680 K) 13.44 from Tinney et al. (2014); T0
 #: (1255 K) 11.74 from M_Ks = 13.12, Ks - W1 = 0.70 and W1 - W2 = 0.68;
-#: WISE 0855-0714 (about 285 K) 17.1 from W2 = 13.89 (Wright et al. 2014)
-#: at 2.28 pc. The 1600 K point (11.0) is an assumption (a smooth
-#: continuation into the late L dwarfs). Interpolated linearly in Teff and
-#: held constant outside. ``vega_to_ab``: W2 AB - Vega (Jarrett et al.
-#: 2011); F444W is taken to equal W2 (both cover about 4-5 micron).
+#: WISE 0855-0714 (about 285 K) about 17.1, from its W2 of about 13.9 at
+#: 2.3 pc (Luhman 2014; Wright et al. 2014), approximate. The 1600 K point
+#: (11.0) is an assumption (a smooth continuation into the late L dwarfs).
+#: Interpolated linearly in Teff and held constant outside.
+#: ``vega_to_ab``: W2 AB - Vega (Jarrett et al. 2011); F444W is taken to
+#: equal W2 (both cover about 4-5 micron).
 BROWN_DWARF_ABSOLUTE_W2 = {
     'teff': (285.0, 360.0, 450.0, 680.0, 1255.0, 1600.0),
     'm_w2': (17.1, 14.78, 14.65, 13.44, 11.74, 11.0),
@@ -109,7 +111,8 @@ BROWN_DWARF_ABSOLUTE_W2 = {
 #: the local density; the radial scale lengths are neglected at these
 #: distances) at the Galactic latitude of GOODS-South (-54.4 deg; GOODS-North
 #: is at +54.8). ``scatter``: the spread of absolute magnitudes at fixed
-#: Teff (Tinney et al. 2014 give 0.2-0.8 mag rms), in mag.
+#: Teff, in mag (an assumption inside the 0.2-0.8 mag rms that Tinney et
+#: al. 2014 give per spectral type).
 BROWN_DWARF_DISC = {'latitude_deg': 54.4, 'thin_scale_height': 300.0,
                     'thick_scale_height': 900.0, 'thick_fraction': 0.12, 'scatter': 0.4}
 
@@ -509,8 +512,7 @@ def brown_dwarf_share_brighter(limit, absolute=None):
     modulus = 5 * np.log10(d / 10.0)
     z = (limit - np.asarray(absolute, float)[:, None] - modulus[None, :]) \
         / BROWN_DWARF_DISC['scatter']
-    phi = 0.5 * (1 + np.vectorize(math.erf)(z / math.sqrt(2)))
-    return float(np.mean(phi @ weight))
+    return float(np.mean(ndtr(z) @ weight))
 
 
 def sky_class_fractions(*, galaxy_limit, uv_limit, dwarf_absolute=None):
