@@ -92,7 +92,8 @@ def _reference(depth_key, n_reference, seed, pixel_scale, size):
     return ap, complete
 
 
-def _medians(ratio, mag, weights):
+def _medians(ratio, weights):
+    """Weighted median of each band's ratio."""
     return np.array([_weighted_median(ratio[:, b], weights) for b in range(ratio.shape[1])])
 
 
@@ -103,8 +104,8 @@ def _offsets(field, reference, mag, ref_mag, bins):
     n_ref = np.histogram(ref_mag, bins)[0].astype(float)
     per_bin = np.divide(n_field, n_ref, out=np.zeros_like(n_field), where=n_ref > 0)
     which = np.clip(np.digitize(ref_mag, bins) - 1, 0, len(per_bin) - 1)
-    expected = _medians(reference, ref_mag, per_bin[which])
-    observed = _medians(field, mag, np.ones(len(mag)))
+    expected = _medians(reference, per_bin[which])
+    observed = _medians(field, np.ones(len(mag)))
     with np.errstate(divide='ignore', invalid='ignore'):
         raw = -2.5 * np.log10(observed / expected)
     # Colours fix the offsets up to a constant (a zero point shared by all
