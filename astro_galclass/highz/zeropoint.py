@@ -23,6 +23,7 @@ import astropy.units as u
 import numpy as np
 from astropy.table import QTable
 
+from astro_galclass.highz.resample import _pixel_scale_arcsec
 from astro_galclass.nircam import (
     AB_ZEROPOINT_NJY,
     DEFAULT_PIXEL_SCALE,
@@ -226,9 +227,7 @@ def zero_point_offsets(cutouts, *, bands=NIRCAM_BANDS, depth='jades-deep',
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             msg = f'{name} must be an int >= {low}, got {value!r}'
             raise ValueError(msg)
-    scale = u.Quantity(pixel_scale)
-    scale = (scale.to_value(u.arcsec / u.pix) if scale.unit.physical_type != 'angle'
-             else scale.to_value(u.arcsec))
+    scale = _pixel_scale_arcsec(pixel_scale)
 
     if isinstance(depth, dict):
         # The simulation needs all seven bands: the reference's bands must be given.

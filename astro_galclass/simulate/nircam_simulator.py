@@ -668,7 +668,7 @@ class NIRCamSimulator:
                     break
                 rows[redo] = pick(len(redo))
                 m444[redo] = (brown_dwarf_absolute_f444w(bd.teff[rows[redo]])
-                              + 5 * np.log10(draw_brown_dwarf_distances(len(redo), rng) / 10)
+                              + 5 * np.log10(draw_brown_dwarf_distances(len(redo), rng=rng) / 10)
                               + rng.normal(0, scatter, len(redo)))
             m444 = np.minimum(m444, limit)
             colours = model_colours(rows)

@@ -466,7 +466,7 @@ def _disc_distances():
     return d, per_log_d / per_log_d.sum(), cdf / cdf[-1]
 
 
-def draw_brown_dwarf_distances(n, rng):
+def draw_brown_dwarf_distances(n, *, rng):
     """
     Distances (pc) of ``n`` brown dwarfs along a deep field's line of sight.
 

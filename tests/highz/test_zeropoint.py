@@ -99,6 +99,8 @@ def test_bad_input_gets_clear_errors(field):
         zero_point_offsets(field[:, :6])
     with pytest.raises(ValueError, match='must be in nJy'):
         zero_point_offsets(field.value * u.mag)
+    with pytest.raises(ValueError, match='pixel_scale must be an angle per pixel'):
+        zero_point_offsets(field, pixel_scale=0.03 * u.m)
     with pytest.raises(ValueError, match='tolerance must be a positive number'):
         zero_point_offsets(field, tolerance=-1)
     with pytest.raises(ValueError, match='n_reference must be an int >= 50'):
