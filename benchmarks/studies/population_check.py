@@ -12,7 +12,16 @@ Prints, for both populations at JADES-deep depth:
 - the median redshift of the low-z galaxies and the median F356W-F444W of
   young galaxies at z = 6.9-8 ([OIII]+Hbeta in F444W);
 - for each depth preset, the sky's class mix and surface densities
-  (``NIRCamSimulator.sky_class_fractions``).
+  (``NIRCamSimulator.sky_class_fractions``);
+- the sky population's brown dwarfs at JADES-deep and JADES-medium: F444W
+  quantiles, the shares brighter than 20 and 16, the median F444W of the
+  250-400 K ones, the share below 500 K (Y dwarfs) and, where the simulator
+  has `brown_dwarf_absolute_f444w` (since 2026-12-01), the 95th-percentile
+  distances of T (>= 500 K) and Y dwarfs. This part reads only the drawn
+  catalogue, so the same script run in a checkout of an older commit shows
+  the brown dwarfs as they were;
+- the model-grid rows with F090W - F115W < -1 (F090W brighter than F115W),
+  per grid, and the most negative value.
 
 Run: ``python benchmarks/studies/population_check.py`` (about half a minute).
 """
@@ -52,5 +61,42 @@ def main(n=4000, seed=5):
               f'brown_dwarf {f["brown_dwarf"]:.2e} (per arcmin^2: {density})')
 
 
+def brown_dwarfs(n=3000, seed=2):
+    try:
+        from astro_galclass.simulate.population import brown_dwarf_absolute_f444w
+    except ImportError:                      # before the line-of-sight model
+        brown_dwarf_absolute_f444w = None
+    for depth in ('jades-deep', 'jades-medium'):
+        dwarfs = NIRCamSimulator(depth=depth, seed=seed, population='sky',
+                                 class_fractions={'brown_dwarf': 1}).draw_sources(n)
+        m444 = np.asarray(dwarfs['mag_F444W'].value)
+        teff = np.asarray(dwarfs['teff'])
+        cold = (teff >= 250) & (teff <= 400)
+        line = (f'sky brown dwarfs at {depth:12s}: F444W 5/50/95% '
+                f'{np.percentile(m444, 5):.1f} / {np.median(m444):.1f} / '
+                f'{np.percentile(m444, 95):.1f}; brighter than 20 {np.mean(m444 < 20):.3f}, '
+                f'than 16 {np.mean(m444 < 16):.3f}; 250-400 K median {np.median(m444[cold]):.1f}; '
+                f'below 500 K {np.mean(teff < 500):.3f}')
+        if brown_dwarf_absolute_f444w is not None:
+            distance = 10 ** ((m444 - brown_dwarf_absolute_f444w(teff)) / 5 + 1)
+            line += (f'; 95% distance T {np.percentile(distance[teff >= 500], 95):.0f} pc, '
+                     f'Y {np.percentile(distance[teff < 500], 95):.0f} pc, '
+                     f'5% of all {np.percentile(distance, 5):.0f} pc')
+        print(line)
+    from astropy.table import Table
+
+    from astro_galclass.simulate import sed
+
+    for name in ('sonora_bobcat', 'low_z', 'sonora_cholla'):
+        table = Table.read(sed._DATA / 'brown_dwarfs' / f'{name}_nircam_colours.ecsv')
+        table = table[(table['teff'] >= 250) & (table['teff'] <= 1600)]
+        blue = table['F090W_minus_F444W'] - table['F115W_minus_F444W']
+        odd = blue < -1
+        print(f'{name:14s} grid: {odd.sum()} of {len(table)} rows (250-1600 K) with '
+              f'F090W - F115W < -1, at Teff {sorted({int(t) for t in table["teff"][odd]})}; '
+              f'most negative {np.min(blue):.2f}')
+
+
 if __name__ == '__main__':
     main()
+    brown_dwarfs()

@@ -194,8 +194,8 @@ def test_brown_dwarfs_at_their_distances():
     # Hainline et al. (2026): JADES's T dwarfs lie out to 5-6 kpc, its Y
     # dwarfs out to 1-2 kpc; Hainline et al. (2024, ApJ 964, 66): candidates
     # at 0.1-4.2 kpc. Before the line-of-sight model, a J-band magnitude
-    # drawn alike for every temperature put the coldest dwarfs at F444W ~
-    # 12-16, closer than 1 pc.
+    # drawn alike for every temperature put the 250-400 K dwarfs at a median
+    # F444W of 17 (benchmarks/studies/population_check.py on the old code).
     from astro_galclass.simulate.population import brown_dwarf_absolute_f444w
 
     sim = NIRCamSimulator(depth='jades-medium', seed=2, population='sky',
