@@ -20,6 +20,9 @@ Out-of-distribution flags and Monte Carlo dropout uncertainties of a high-z mode
    ``astro_galclass.simulate.inject_artifacts`` (cosmic rays, satellite
    trails, saturated stars with spikes, blends, 0.5 mag zero-point errors,
    little red dots on blank sky), and draws the score distributions.
+   Beside it, the share that the little-red-dot selection flags
+   (``LITTLE_RED_DOT``, `astro_galclass.highz.little_red_dots`), and the
+   share with either flag.
 3. On the fresh in-distribution cutouts, with ``uncertainty`` dropout
    samples: the error rate of the most and least uncertain deciles (by the
    spread of the predicted class's probability) and the ECE of the sample
@@ -36,7 +39,7 @@ import time
 import numpy as np
 
 from astro_galclass import HighZClassifier
-from astro_galclass.highz import HighZFlag
+from astro_galclass.highz import HighZFlag, little_red_dots
 from astro_galclass.simulate import ARTIFACT_KINDS, NIRCamSimulator, inject_artifacts
 from astro_galclass.training import SimulatedMosaicBatches
 from astro_galclass.training.calibration import expected_calibration_error
@@ -138,6 +141,8 @@ def main(argv=None):
               'in distr., mosaics': clf.ood_score(mosaic_x)}
     pixels = {'in distribution': clf._single_band(test_x),
               'in distr., mosaics': clf._single_band(mosaic_x)}
+    red_dots = {'in distribution': little_red_dots(test_x),
+                'in distr., mosaics': little_red_dots(mosaic_x)}
     rng = np.random.default_rng(args.seed)
     pool_x, _, _ = _in_distribution(2 * args.n_kind, args.seed + 20, args.depth)
     blank = NIRCamSimulator(depth=args.depth, seed=args.seed + 30).noise(args.n_kind).value
@@ -146,13 +151,16 @@ def main(argv=None):
         injected = inject_artifacts(base, kind, rng=rng, others=pool_x[args.n_kind:])
         scores[kind] = clf.ood_score(injected)
         pixels[kind] = clf._single_band(injected)
+        red_dots[kind] = little_red_dots(injected)
     threshold = clf.ood_threshold
     single_threshold = clf.metadata['ood']['single_band_threshold']
     print(f'\n{"sources":20s} {"n":>5s} {"flagged OUT_OF_DISTRIBUTION":>28s} '
-          f'{"by the pixel test":>18s} {"median highz_ood":>17s}')
+          f'{"by the pixel test":>18s} {"median highz_ood":>17s} {"LITTLE_RED_DOT":>15s} '
+          f'{"either":>7s}')
     for kind, s in scores.items():
         print(f'{kind:20s} {len(s):5d} {np.mean(s > threshold):28.3f} '
-              f'{np.mean(pixels[kind] > single_threshold):18.3f} {np.median(s):17.2f}')
+              f'{np.mean(pixels[kind] > single_threshold):18.3f} {np.median(s):17.2f} '
+              f'{np.mean(red_dots[kind]):15.3f} {np.mean((s > threshold) | red_dots[kind]):7.3f}')
 
     samples = clf.predict_proba_samples(test_x, n_samples=args.uncertainty)
     single = clf.predict_proba(test_x)

@@ -11,6 +11,7 @@ from .classifier import *  # noqa: F403
 from .flags import *  # noqa: F403
 from .model import *  # noqa: F403
 from .normalization import *  # noqa: F403
+from .red_dots import *  # noqa: F403
 from .resample import *  # noqa: F403
 from .zeropoint import *  # noqa: F403
 

@@ -27,6 +27,7 @@ from astro_galclass.highz.ood import (
     mahalanobis_score,
     single_band_score,
 )
+from astro_galclass.highz.red_dots import little_red_dots
 from astro_galclass.highz.resample import (
     _pixel_scale_arcsec,
     prepare_images,
@@ -510,6 +511,11 @@ class HighZClassifier(ClassifierBase):
             return flags | HighZFlag.BAND_MISSING
         return cutout_flags(values[:, given], None if outside is None else outside[:, given],
                             min_bands=MIN_BANDS)
+
+    def _red_dots(self, values):
+        """``LITTLE_RED_DOT`` bits of prepared cutouts (NaN in bands not given)."""
+        hits = little_red_dots(values, bands=self.bands, pixel_scale=self.pixel_scale)
+        return np.where(hits, int(HighZFlag.LITTLE_RED_DOT), 0).astype(np.int32)
 
     def prepare(self, cutouts, *, bands=None, unit=None):
         """
@@ -1027,7 +1033,9 @@ dict or sequence of dict
             out-of-distribution score, `ood_score`; masked when the model
             has no statistics for it), ``highz_flags``
             (`~astro_galclass.highz.HighZFlag` bits; ``OUT_OF_DISTRIBUTION``
-            above `ood_threshold`) and, for a model with `band_mask`,
+            above `ood_threshold`, ``LITTLE_RED_DOT`` where the published
+            selection of little red dots holds,
+            `~astro_galclass.highz.little_red_dots`) and, for a model with `band_mask`,
             ``highz_bands_used``: the bands the source was classified from,
             one bit per band of `bands` (bit ``i`` for ``bands[i]``; decode
             with `~astro_galclass.highz.band_names`).
@@ -1038,7 +1046,7 @@ dict or sequence of dict
         samples = self._uncertainty_samples(uncertainty)
         values, given = self._prepare(cutouts, bands, unit)
         self._check_data(values)
-        flags = self._flags(values, given)
+        flags = self._flags(values, given) | self._red_dots(values)
         self._warn_zero_cores((zero_core_bands(values) & given).sum(axis=0), stacklevel=2)
         probs, ood, draws = self._evaluate(values, flags, target, uncertainty=samples)
         std = None if draws is None else draws.std(axis=1)
@@ -1172,7 +1180,7 @@ dict or sequence of dict
                                        pixel_scale=self.metadata['pixel_scale'])
         part = RowResults.empty(len(ra), job)
         part.on_band += (~outside.all(axis=(2, 3))).sum(axis=0)
-        part.flags |= self._flags(values, job.given, outside)
+        part.flags |= self._flags(values, job.given, outside) | self._red_dots(values)
         part.zero_cores += (zero_core_bands(values) & job.given).sum(axis=0)
         if part.used is not None:
             part.used[:] = usable_bands(values) & job.given

@@ -72,6 +72,14 @@ class HighZFlag(enum.IntFlag):
     #: `~astro_galclass.highz.MIN_BANDS` bands have data (models with a
     #: band-availability input only; ``highz_bands_used`` says which).
     BANDS_SUBSET = 256
+    #: The source passes the published photometric selection of "little red
+    #: dots" (`~astro_galclass.highz.red_dots.little_red_dots`: compact in
+    #: F444W, flat in the rest-frame UV, red in the rest-frame optical),
+    #: mostly broad-line AGN at z ~ 4-9. The training data have no AGN and
+    #: the network calls such sources brown dwarfs; the selection also
+    #: picks some line-boosted galaxies and brown dwarfs, as it does on
+    #: the sky. It is classified, but its probabilities deserve no trust.
+    LITTLE_RED_DOT = 512
 
 
 #: Flags that prevent classification.

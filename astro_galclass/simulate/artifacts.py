@@ -9,7 +9,9 @@ dots", broad-line AGN at z ~ 4-9 with a blue rest-UV and a red rest-optical
 continuum; Matthee et al. 2024, Kocevski et al. 2024). `inject_artifacts`
 puts them into cutouts, to test how a classifier behaves on what it never
 saw (`~astro_galclass.HighZClassifier` flags them ``OUT_OF_DISTRIBUTION``
-when its out-of-distribution score says so). These are caricatures with
+when its out-of-distribution score says so, and little red dots
+``LITTLE_RED_DOT`` when they pass the published selection,
+`~astro_galclass.highz.little_red_dots`). These are caricatures with
 the right scales (PSF widths, fluxes, geometry), not models of the
 detectors.
 """
