@@ -41,6 +41,7 @@ from astro_galclass.simulate.population import (
     SKY_EVOLVED_HIGH_Z_SHARE,
     brown_dwarf_absolute_f444w,
     draw_brown_dwarf_distances,
+    draw_brown_dwarf_teff,
     draw_count_magnitudes,
     draw_high_z,
     draw_low_z_redshifts,
@@ -337,10 +338,10 @@ class NIRCamSimulator:
         >>> round(f['high_z'], 2), round(f['density']['low_z'])
         (0.11, 865)
         """
-        absolute = brown_dwarf_absolute_f444w(self.brown_dwarfs.teff)
+        # the brown dwarfs' luminosities: the Teff mix of the space
+        # densities, as the sky population draws them
         return sky_class_fractions(galaxy_limit=self.depths['F444W'] + 0.3,
-                                   uv_limit=self.depths['F200W'] + 0.3,
-                                   dwarf_absolute=absolute[::max(1, len(absolute) // 400)])
+                                   uv_limit=self.depths['F200W'] + 0.3)
 
     # -- source populations ------------------------------------------------
 
@@ -653,8 +654,31 @@ class NIRCamSimulator:
             colours[:, self.bands.index('F356W')] += rng.uniform(0, 1.0, len(rows))
             return colours
 
-        rows = pick(m)
+        def pick_by_volume(k):
+            # the sky's mix: Teff from the space densities of the solar
+            # neighbourhood, then one of the families whose grid covers it,
+            # then one of its models at the nearest grid temperature
+            teff = draw_brown_dwarf_teff(k, rng=rng, teff_range=(bd.teff.min(), bd.teff.max()))
+            grids = [np.unique(bd.teff[bd.grid == fam]) for fam in families]
+            covers = np.stack([(teff >= g[0]) & (teff <= g[-1]) for g in grids], axis=1)
+            nth = np.floor(rng.uniform(0, 1, k) * covers.sum(axis=1)).astype(int)
+            family = np.argmax(np.cumsum(covers, axis=1) > nth[:, None], axis=1)
+            rows = np.empty(k, int)
+            for f, (fam, grid) in enumerate(zip(families, grids, strict=True)):
+                mine = np.flatnonzero(family == f)
+                j = np.clip(np.searchsorted(grid, teff[mine]), 1, len(grid) - 1)
+                nearest = np.where(teff[mine] - grid[j - 1] <= grid[j] - teff[mine],
+                                   grid[j - 1], grid[j])
+                for value in np.unique(nearest):
+                    these = mine[nearest == value]
+                    pool = np.flatnonzero((bd.grid == fam) & (bd.teff == value))
+                    rows[these] = rng.choice(pool, size=len(these))
+            return rows
+
         limit = self._f444w_range()[1]
+        if self.population == 'sky':
+            pick = pick_by_volume
+        rows = pick(m)
         if self.population == 'sky':
             # a model and a distance along the line of sight (thin and
             # thick disc) together, drawn again until the dwarf is above

@@ -34,7 +34,7 @@ _READABLE_VERSIONS = (1, 2)
 #: SHA-256 of the bytes of the weights files shipped in ``astro_galclass/data``;
 #: `shipped_weights_path` refuses a file that differs.
 SHIPPED_SHA256 = {
-    'highz_default.pt': '70768e23a2dcaa8155815f3bbd3fa4ca417b987007e66acc46e5983f65db36b3',
+    'highz_default.pt': '468000a3bac5aba8d966243f5d482792ba8054412d1c569c0d09d16f937bcc69',
     'morphology_default.pt': '3b816beb7491e99427b63fb12b0389d2c112ee83e56656f5a9251f2857ad0260',
 }
 

@@ -214,6 +214,40 @@ def test_brown_dwarfs_at_their_distances():
     assert brown_dwarf_absolute_f444w(450) == pytest.approx(14.65 + 3.339)
 
 
+def test_brown_dwarf_temperature_mix():
+    # Hainline et al. (2026): of JADES's 41 candidates, 10 have fits at Y
+    # dwarf temperatures (Clopper-Pearson 95% interval 0.12-0.40). With a
+    # third of the dwarfs per model family, Y dwarfs were 4.8% of the
+    # simulated ones at JADES-medium depth (benchmarks/studies/
+    # population_check.py at ccf16af); from the space densities of
+    # Kirkpatrick et al. (2021) per Teff, 16%.
+    from scipy.stats import beta
+
+    from astro_galclass.simulate.population import (
+        BROWN_DWARF_SPACE_DENSITY,
+        draw_brown_dwarf_teff,
+    )
+
+    low, high = beta.ppf(0.025, 10, 32), beta.ppf(0.975, 11, 31)
+    sim = NIRCamSimulator(depth='jades-medium', seed=4, population='sky',
+                          class_fractions={'brown_dwarf': 1})
+    teff = np.asarray(sim.draw_sources(3000)['teff'])
+    assert low < np.mean(teff < 500) < high
+    assert not low < 0.048 < high
+    # the volume's mix follows the table: the 1200-1350 K bin (1.95) holds
+    # more dwarfs than the 1050-1200 K one (1.11), as the census's spike at
+    # the L/T transition
+    volume = draw_brown_dwarf_teff(40000, rng=np.random.default_rng(0))
+    edges, density = (np.asarray(BROWN_DWARF_SPACE_DENSITY[k]) for k in
+                      ('teff_edges', 'density'))
+    counts = np.histogram(volume, bins=np.clip(edges, 250, 1600))[0]
+    expected = density * np.diff(np.clip(edges, 250, 1600))
+    np.testing.assert_allclose(counts / counts.sum(), expected / expected.sum(), atol=0.01)
+    assert volume.min() >= 250 and volume.max() <= 1600
+    with pytest.raises(ValueError, match='teff_range must be an increasing pair'):
+        draw_brown_dwarf_teff(3, rng=np.random.default_rng(0), teff_range=(900, 800))
+
+
 # -- the class mix ----------------------------------------------------------------
 
 def test_sky_population_draws_the_sky_class_mix():
