@@ -34,7 +34,7 @@ _READABLE_VERSIONS = (1, 2)
 #: SHA-256 of the bytes of the weights files shipped in ``astro_galclass/data``;
 #: `shipped_weights_path` refuses a file that differs.
 SHIPPED_SHA256 = {
-    'highz_default.pt': '468000a3bac5aba8d966243f5d482792ba8054412d1c569c0d09d16f937bcc69',
+    'highz_default.pt': 'c2c178ae96d835aa9024d6ea8b50b228e54dfde5d6a379690e15ee2ee7395141',
     'morphology_default.pt': '3b816beb7491e99427b63fb12b0389d2c112ee83e56656f5a9251f2857ad0260',
 }
 
