@@ -115,7 +115,8 @@ BROWN_DWARF_ABSOLUTE_W2 = {
 #: densities in C. Aganze's ``popsims`` (``relations.py``, labelled
 #: "Kirkpatrick et al. (2020)": the arXiv version) for 450-1650 K; with the
 #: spike at 1200-1350 K of their abstract. ``teff_edges`` (K) bound the
-#: bins. The census is incomplete below 600 K by its authors' account and
+#: bins; ``density`` is per 150 K of Teff in each (the first bin, 250-450
+#: K, is wider). The census is incomplete below 600 K by its authors' account and
 #: the 300-450 K bin was not found: below 450 K the 450-600 K density is
 #: held (an assumption; their densities rise towards colder bins, so this
 #: errs towards fewer Y dwarfs).
