@@ -27,7 +27,7 @@ import numpy as np
 
 from astro_galclass import HighZClassifier
 from astro_galclass.demo import detect_sources_multiband
-from astro_galclass.highz import HighZFlag, extract_cutouts
+from astro_galclass.highz import HighZFlag, extract_cutouts, little_red_dots
 from astro_galclass.nircam import HIGHZ_CLASSES, SURVEY_BANDS
 from astro_galclass.simulate import NIRCamSimulator
 from astro_galclass.training import ApertureRandomForest
@@ -73,6 +73,21 @@ predicted = np.where(usable, np.array(HIGHZ_CLASSES)[np.nan_to_num(proba).argmax
 print(f'{len(detections)} detections, {usable.sum()} with all four bands')
 
 # %%
+# The forest knows only the simulator's three classes. Sources that pass the
+# published little-red-dot selection (here its COSMOS-Web form, F277W -
+# F444W > 1.5, compact in F444W; :ref:`highz-little-red-dots`) may be of a
+# kind neither model has seen: `~astro_galclass.highz.little_red_dots` finds
+# them on the same cutouts (the network flags them ``LITTLE_RED_DOT`` itself).
+# This field has no little red dots, and those it selects are the simulated
+# brown dwarfs: without F200W the selection has no brown-dwarf cut (Akins
+# et al. removed theirs by other means), and this field, drawn in equal
+# thirds, holds thousands of times the sky's share of them. A selected
+# source needs a closer look (a spectrum, a proper motion), not a verdict.
+red_dots = little_red_dots(cutouts, bands=bands) & usable
+print(f'{red_dots.sum()} detections pass the little-red-dot selection; the forest calls '
+      f'them {sorted(str(c) for c in set(predicted[red_dots]))}')
+
+# %%
 # Against the truth (nearest simulated source within 0.15").
 idx, sep, _ = detections['sky_centroid'].match_to_catalog_sky(truth['sky_centroid'])
 matched = (sep < 0.15 * u.arcsec) & usable
@@ -81,7 +96,8 @@ print(f'accuracy on {matched.sum()} matched detections: '
       f'{np.mean(predicted[matched] == true_class[matched]):.3f}')
 for name in HIGHZ_CLASSES:
     sel = matched & (true_class == name)
-    print(f'  true {name:<12} {sel.sum():>3}, recovered {np.mean(predicted[sel] == name):.2f}')
+    print(f'  true {name:<12} {sel.sum():>3}, recovered {np.mean(predicted[sel] == name):.2f}, '
+          f'little-red-dot selection {np.sum(red_dots[sel])}')
 
 # %%
 # The F444W mosaic with the detections by class.
