@@ -84,6 +84,21 @@ def test_extended_and_faint_sources_are_not_selected():
     assert little_red_dots(_source(LRD + 6.6), min_snr=0.0).mean() < 0.9
 
 
+def test_aperture_noise_of_correlated_noise():
+    # drizzled noise is correlated: the outskirts' autocovariance gives the
+    # r = 0.16" aperture noise the simulator was calibrated to, where the
+    # pixel scatter taken as white noise gives about half of it
+    from astro_galclass.highz.red_dots import _aperture_noise
+    from astro_galclass.nircam import aperture_noise
+
+    blank = NIRCamSimulator(seed=3).noise(100).value[:, -1].astype(float)
+    truth = aperture_noise('jades-deep')['F444W']
+    estimate = _aperture_noise(blank, SCALE, 0.16)
+    assert np.median(estimate) == pytest.approx(truth, rel=0.1)
+    white = 1.4826 * np.median(np.abs(blank - np.median(blank))) * np.sqrt(np.pi) * 0.16 / SCALE
+    assert white < 0.7 * truth
+
+
 def test_missing_and_unexposed_bands():
     cutouts = _source(LRD, n=4)
     no_red = cutouts.copy()
