@@ -106,8 +106,9 @@ def _aperture_noise(images, pixel_scale, radius):
         sky = images[:, outskirts]
         median = np.nanmedian(sky, axis=-1)
         sigma = 1.4826 * np.nanmedian(np.abs(sky - median[:, None]), axis=-1)
-    residual = images - median[:, None, None]
-    keep = outskirts & np.isfinite(images) & (np.abs(residual) <= 5 * sigma[:, None, None])
+    with np.errstate(invalid='ignore', over='ignore'):     # inf: a unit error, flagged elsewhere
+        residual = images - median[:, None, None]
+        keep = outskirts & np.isfinite(images) & (np.abs(residual) <= 5 * sigma[:, None, None])
     residual = np.where(keep, residual, 0.0)
     # zero padding wide enough that the lags within the aperture do not wrap
     pad = int(16 * np.ceil((size + 2 * radius / pixel_scale + 2) / 16))
@@ -121,7 +122,7 @@ def _aperture_noise(images, pixel_scale, radius):
     with np.errstate(invalid='ignore', divide='ignore'):
         covariance = products[:, lags] / np.maximum(pairs[:, lags], 1.0)
         variance = covariance @ overlap[lags]
-    variance[~np.isfinite(variance) | (sigma <= 0)] = np.nan
+    variance[~np.isfinite(variance) | ~(sigma > 0)] = np.nan
     return np.sqrt(np.maximum(variance, 0.0))
 
 
