@@ -220,7 +220,7 @@ def single_band_score(values, fwhm_pix, native_pixels=None):
     score : `~numpy.ndarray`
         ``(N,)``. Pure noise scores about 2-3 in cutouts drawn on the
         model grid and 3-5 in cutouts of resampled mosaics (their noise is
-        smoother at the cutout scale). The shipped threshold, 7.1, is
+        smoother at the cutout scale). The shipped threshold, 6.9, is
         where 0.12% of simulated in-distribution sources of either kind
         score (``benchmarks/bench_highz_ood.py``): the noise of mosaic
         cutouts.

@@ -51,9 +51,15 @@ import warnings
 
 import astropy.units as u
 import numpy as np
+from astropy.stats import mad_std
 
 from astro_galclass.highz.flags import zero_core_bands
-from astro_galclass.nircam import DEFAULT_PIXEL_SCALE, NIRCAM_BANDS, aperture_fluxes
+from astro_galclass.nircam import (
+    DEFAULT_PIXEL_SCALE,
+    NIRCAM_BANDS,
+    aperture_fluxes,
+    flux_per_pixel,
+)
 
 __all__ = ['LITTLE_RED_DOT_COMPACTNESS', 'LITTLE_RED_DOT_CUTS', 'LITTLE_RED_DOT_NOT_DWARF',
            'little_red_dots']
@@ -105,7 +111,7 @@ def _aperture_noise(images, pixel_scale, radius):
         warnings.simplefilter('ignore', RuntimeWarning)      # all-NaN: a band without data
         sky = images[:, outskirts]
         median = np.nanmedian(sky, axis=-1)
-        sigma = 1.4826 * np.nanmedian(np.abs(sky - median[:, None]), axis=-1)
+        sigma = mad_std(sky, axis=-1, ignore_nan=True)
     with np.errstate(invalid='ignore', over='ignore'):     # inf: a unit error, flagged elsewhere
         residual = images - median[:, None, None]
         keep = outskirts & np.isfinite(images) & (np.abs(residual) <= 5 * sigma[:, None, None])
@@ -163,9 +169,8 @@ def little_red_dots(cutouts, *, bands=NIRCAM_BANDS, pixel_scale=DEFAULT_PIXEL_SC
     array([False, False])
     """
     bands = [str(b).upper() for b in bands]
-    values = np.asarray(u.Quantity(cutouts, u.nJy).value if hasattr(cutouts, 'unit')
-                        else cutouts, dtype=np.float32)
-    if values.ndim != 4 or values.shape[1] != len(bands):
+    values = flux_per_pixel(cutouts)
+    if values.shape[1] != len(bands):
         msg = (f'cutouts must be (N, {len(bands)}, size, size) for bands {bands}, '
                f'got shape {values.shape}')
         raise ValueError(msg)

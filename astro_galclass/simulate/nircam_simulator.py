@@ -654,12 +654,13 @@ class NIRCamSimulator:
             colours[:, self.bands.index('F356W')] += rng.uniform(0, 1.0, len(rows))
             return colours
 
+        grids = [np.unique(bd.teff[bd.grid == fam]) for fam in families]
+
         def pick_by_volume(k):
             # the sky's mix: Teff from the space densities of the solar
             # neighbourhood, then one of the families whose grid covers it,
             # then one of its models at the nearest grid temperature
             teff = draw_brown_dwarf_teff(k, rng=rng, teff_range=(bd.teff.min(), bd.teff.max()))
-            grids = [np.unique(bd.teff[bd.grid == fam]) for fam in families]
             covers = np.stack([(teff >= g[0]) & (teff <= g[-1]) for g in grids], axis=1)
             nth = np.floor(rng.uniform(0, 1, k) * covers.sum(axis=1)).astype(int)
             family = np.argmax(np.cumsum(covers, axis=1) > nth[:, None], axis=1)

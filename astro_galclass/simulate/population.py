@@ -508,13 +508,20 @@ def draw_brown_dwarf_distances(n, *, rng):
     return np.interp(rng.uniform(0, 1, int(n)), cdf, d)
 
 
+def _teff_bins(lo, hi):
+    """Edges of `BROWN_DWARF_SPACE_DENSITY`'s bins clipped to ``lo``-``hi`` K, and their weights."""
+    table = BROWN_DWARF_SPACE_DENSITY
+    edges = np.asarray(table['teff_edges'], float)
+    left, right = np.clip(edges[:-1], lo, hi), np.clip(edges[1:], lo, hi)
+    return left, right, np.asarray(table['density'], float) / 150.0 * (right - left)
+
+
 @functools.lru_cache(maxsize=1)
 def _teff_quantiles(n=200):
     """``n`` Teff (K) at the mid-quantiles of `BROWN_DWARF_SPACE_DENSITY` in 250-1600 K."""
-    table = BROWN_DWARF_SPACE_DENSITY
-    edges = np.clip(np.asarray(table['teff_edges'], float), 250.0, 1600.0)
-    cdf = np.concatenate([[0.0], np.cumsum(np.asarray(table['density']) * np.diff(edges))])
-    return np.interp((np.arange(n) + 0.5) / n, cdf / cdf[-1], edges)
+    left, right, weight = _teff_bins(250.0, 1600.0)
+    cdf = np.concatenate([[0.0], np.cumsum(weight)])
+    return np.interp((np.arange(n) + 0.5) / n, cdf / cdf[-1], np.append(left, right[-1]))
 
 
 def draw_brown_dwarf_teff(n, *, rng, teff_range=(250.0, 1600.0)):
@@ -546,13 +553,10 @@ def draw_brown_dwarf_teff(n, *, rng, teff_range=(250.0, 1600.0)):
     >>> round(float(np.mean(teff < 500)), 2)       # Y dwarfs, by volume
     0.34
     """
-    table = BROWN_DWARF_SPACE_DENSITY
     lo, hi = float(teff_range[0]), float(teff_range[1])
-    edges = np.asarray(table['teff_edges'], float)
-    per_kelvin = np.asarray(table['density'], float) / 150.0
-    left, right = np.clip(edges[:-1], lo, hi), np.clip(edges[1:], lo, hi)
-    weight = per_kelvin * (right - left)
+    left, right, weight = _teff_bins(lo, hi)
     if hi <= lo or weight.sum() <= 0:
+        edges = BROWN_DWARF_SPACE_DENSITY['teff_edges']
         msg = (f'teff_range must be an increasing pair inside {edges[0]:.0f}-{edges[-1]:.0f} K, '
                f'got {teff_range!r}')
         raise ValueError(msg)

@@ -32,8 +32,7 @@ import time
 import numpy as np
 
 from astro_galclass.highz.red_dots import little_red_dots
-from astro_galclass.nircam import NIRCAM_BANDS
-from astro_galclass.nircam.surveys import SURVEY_BANDS
+from astro_galclass.nircam import NIRCAM_BANDS, SURVEY_BANDS
 from astro_galclass.simulate import NIRCamSimulator, inject_artifacts
 from astro_galclass.training import SimulatedMosaicBatches
 

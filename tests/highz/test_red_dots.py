@@ -15,8 +15,7 @@ from astro_galclass.highz import (
     HighZFlag,
     little_red_dots,
 )
-from astro_galclass.nircam import NIRCAM_BANDS, PSF_FWHM, mag_to_njy
-from astro_galclass.nircam.surveys import SURVEY_BANDS
+from astro_galclass.nircam import NIRCAM_BANDS, PSF_FWHM, SURVEY_BANDS, mag_to_njy
 from astro_galclass.simulate import LITTLE_RED_DOT_MAGNITUDES, NIRCamSimulator, inject_artifacts
 from astro_galclass.simulate.toy import make_toy_field, render_gaussians
 
