@@ -89,14 +89,36 @@ def make_mosaics(truth, positions, *, center, width, height, bands, sigma_apertu
     """
     Noisy mosaics at the native NIRCam pixel scales, one per band.
 
-    The sources of ``truth`` (`~astro_galclass.simulate.NIRCamSimulator.draw_sources`)
-    at ``positions`` are rendered in ``stamp``-pixel stamps and pasted; the
-    noise is white, at the depths of ``sigma_aperture`` (band -> 1-sigma
-    aperture noise, nJy), plus the sources' Poisson noise when
-    ``electrons_per_njy`` (per band) is given. ``width`` and ``height`` are
-    in arcsec; every draw comes from ``rng``.
+    Parameters
+    ----------
+    truth : `~astropy.table.QTable`
+        Sources, as `~astro_galclass.simulate.NIRCamSimulator.draw_sources`
+        returns them.
+    positions : `~astropy.coordinates.SkyCoord`
+        Sky position of each source.
+    center : `~astropy.coordinates.SkyCoord`
+        Field centre, the centre of every mosaic.
+    width, height : float
+        Size of the field, arcsec.
+    bands : tuple of str
+        NIRCam bands, in the order of the flux columns.
+    sigma_aperture : dict
+        Band -> 1-sigma noise (nJy) of an r = 0.16" aperture sum; the pixel
+        noise is white, at that depth.
+    rng : `numpy.random.Generator`
+        Draws the footprints and the noise.
+    nan_border : bool, optional
+        Mark pixels outside a rotated footprint per channel as NaN.
+    electrons_per_njy : `~numpy.ndarray`, optional
+        Detected electrons per nJy, per band: when given, the sources'
+        Poisson noise (Gaussian) is added.
+    stamp : int, optional
+        Side (pixels) of the stamp each source is rendered in.
 
-    Returns a dict band -> `~astropy.nddata.NDData` in MJy/sr with a TAN WCS.
+    Returns
+    -------
+    images : dict
+        Band -> `~astropy.nddata.NDData` in MJy/sr with a TAN WCS.
     """
     images = {}
     short = [b for b in bands if b not in LONG_WAVE_BANDS]

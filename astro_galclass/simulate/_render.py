@@ -108,13 +108,32 @@ def _profile(src, idx, re_px, kx, ky):
 
 def render_images(truth, offsets, pixel_scale, size, *, bands, noise=None, progress=False):
     """
-    Images ``(N, bands, size, size)`` float32 (nJy per pixel) of the sources of ``truth``.
+    Images of the sources of ``truth``, with sky noise if asked.
 
-    ``offsets`` ``(N, 2)`` are the source positions (x, y, pixels) from the
-    image centre, ``pixel_scale`` is in arcsec per pixel. With ``noise`` (a
-    `~astro_galclass.simulate._noise.SkyNoise`), sky noise is added in
-    Fourier space, or in real space with the sources' Poisson noise when
-    the noise has ``electrons_per_njy``.
+    Parameters
+    ----------
+    truth : `~astropy.table.QTable`
+        Sources, as `~astro_galclass.simulate.NIRCamSimulator.draw_sources`
+        returns them.
+    offsets : `~numpy.ndarray`
+        ``(N, 2)`` positions (x, y, pixels) of the sources from the image
+        centre.
+    pixel_scale : float
+        Arcsec per pixel.
+    size : int
+        Image side in pixels.
+    bands : tuple of str
+        NIRCam bands, in the order of the flux columns.
+    noise : `~astro_galclass.simulate._noise.SkyNoise`, optional
+        Sky noise to add: in Fourier space, or in real space with the
+        sources' Poisson noise when it has ``electrons_per_njy``.
+    progress : bool, optional
+        Show a progress bar.
+
+    Returns
+    -------
+    images : `~numpy.ndarray`
+        ``(N, bands, size, size)`` float32, nJy per pixel.
     """
     n = len(truth)
     bar = progress_bar(total=n, progress=progress, unit='cutout', desc='simulating')
