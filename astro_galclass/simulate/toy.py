@@ -9,10 +9,8 @@ physical model of galaxies: the colours are random and carry no class.
 
 import astropy.units as u
 import numpy as np
-from astropy.coordinates import SkyCoord
 from astropy.nddata import NDData
 from astropy.table import QTable
-from astropy.wcs import WCS
 from astropy.wcs.utils import proj_plane_pixel_scales
 from scipy.special import ndtr
 
@@ -22,40 +20,9 @@ from astro_galclass.nircam import (
     NIRCAM_BANDS,
     PSF_FWHM,
 )
+from astro_galclass.simulate._field import FIELD_CENTER, make_tan_wcs, paste_stamps
 
 __all__ = ['make_tan_wcs', 'make_toy_field', 'render_gaussians']
-
-#: A position in GOODS-South, the JADES deep field.
-_FIELD_CENTER = SkyCoord(53.16 * u.deg, -27.78 * u.deg)
-
-
-def make_tan_wcs(center, pixel_scale, shape, *, rotation=0 * u.deg):
-    """
-    A gnomonic (TAN) WCS with north up and east left, optionally rotated.
-
-    Parameters
-    ----------
-    center : `~astropy.coordinates.SkyCoord`
-        Sky position of the array centre.
-    pixel_scale : `~astropy.units.Quantity`
-        Angle per pixel.
-    shape : tuple of int
-        ``(ny, nx)`` of the image.
-    rotation : `~astropy.units.Quantity`, optional
-        Position angle of the image's +y axis, east of north.
-    """
-    scale = u.Quantity(pixel_scale).to_value(u.deg / u.pix)
-    theta = u.Quantity(rotation).to_value(u.rad)
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = ['RA---TAN', 'DEC--TAN']
-    wcs.wcs.crval = [center.icrs.ra.deg, center.icrs.dec.deg]
-    wcs.wcs.crpix = [(shape[1] + 1) / 2, (shape[0] + 1) / 2]
-    wcs.wcs.cdelt = [-scale, scale]
-    wcs.wcs.pc = [[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]]
-    wcs.wcs.cunit = ['deg', 'deg']
-    wcs.wcs.radesys = 'ICRS'
-    wcs.pixel_shape = (shape[1], shape[0])
-    return wcs
 
 
 def render_gaussians(wcs, shape, positions, fluxes, fwhm):
@@ -90,17 +57,15 @@ def render_gaussians(wcs, shape, positions, fluxes, fwhm):
     if fluxes.size == 0:
         return image
     half = int(np.ceil(6 * sigma.max())) + 1
-    offsets = np.arange(-half, half + 1)
-    ix = np.round(x).astype(int)[:, None] + offsets          # (N, stamp)
-    iy = np.round(y).astype(int)[:, None] + offsets
+    ox = np.round(x).astype(int) - half                     # first column of each stamp
+    oy = np.round(y).astype(int) - half
+    ix = ox[:, None] + np.arange(2 * half + 1)              # (N, stamp)
+    iy = oy[:, None] + np.arange(2 * half + 1)
     s = sigma[:, None]
     px = ndtr((ix + 0.5 - x[:, None]) / s) - ndtr((ix - 0.5 - x[:, None]) / s)
     py = ndtr((iy + 0.5 - y[:, None]) / s) - ndtr((iy - 0.5 - y[:, None]) / s)
     stamps = fluxes[:, None, None] * py[:, :, None] * px[:, None, :]
-    rows = np.broadcast_to(iy[:, :, None], stamps.shape)
-    cols = np.broadcast_to(ix[:, None, :], stamps.shape)
-    inside = (rows >= 0) & (rows < shape[0]) & (cols >= 0) & (cols < shape[1])
-    np.add.at(image, (rows[inside], cols[inside]), stamps[inside])
+    paste_stamps(image, stamps, ox, oy)
     return image
 
 
@@ -156,7 +121,7 @@ def make_toy_field(n_sources=20, *, field_size=20 * u.arcsec, seed=None,
 
     # positions uniform in the tangent plane of the field
     offsets = (rng.uniform(-0.5, 0.5, size=(2, n_sources)) * side) * u.arcsec
-    positions = _FIELD_CENTER.spherical_offsets_by(offsets[0], offsets[1])
+    positions = FIELD_CENTER.spherical_offsets_by(offsets[0], offsets[1])
     total = 10 ** rng.uniform(np.log10(5), np.log10(500), n_sources)  # nJy
     size_fwhm = rng.uniform(0.0, 0.15, n_sources) * u.arcsec
 
@@ -169,9 +134,9 @@ def make_toy_field(n_sources=20, *, field_size=20 * u.arcsec, seed=None,
     for band in bands:
         scale = u.Quantity(pixel_scales[band]).to(u.arcsec / u.pix)
         npix = int(np.ceil(side / scale.value))
-        center = _FIELD_CENTER
+        center = FIELD_CENTER
         if band in LONG_WAVE_BANDS:
-            center = _FIELD_CENTER.spherical_offsets_by(lw_offset, 0 * u.arcsec)
+            center = FIELD_CENTER.spherical_offsets_by(lw_offset, 0 * u.arcsec)
         wcs = make_tan_wcs(center, scale, (npix, npix))
         flux = total * rng.lognormal(0.0, 0.3, n_sources)
         fwhm = np.hypot(PSF_FWHM[band].to_value(u.arcsec),

@@ -91,10 +91,6 @@ def test_evaluation_and_semisupervised_benchmark_agree():
     ('astro_galclass.highz.nircam', 'PSF_FWHM', 'PSF_FWHM'),
     ('astro_galclass.highz', 'NIRCAM_BANDS', 'NIRCAM_BANDS'),
     ('astro_galclass.highz', 'HIGHZ_CLASSES', 'HIGHZ_CLASSES'),
-    ('astro_galclass.simulate.surveys', 'aperture_noise', 'aperture_noise'),
-    ('astro_galclass.simulate.surveys', 'DEPTH_PRESETS', 'DEPTH_PRESETS'),
-    ('astro_galclass.simulate', 'CLASSES', 'HIGHZ_CLASSES'),
-    ('astro_galclass.simulate.nircam_simulator', 'CLASSES', 'HIGHZ_CLASSES'),
     ('astro_galclass.training', 'aperture_fluxes', 'aperture_fluxes'),
     ('astro_galclass.semisupervised', 'selection_metrics', 'selection_metrics'),
 ])
