@@ -28,7 +28,7 @@ from scipy.special import expit
 from astro_galclass.morphology.framing import GZ2_FRAME_R90
 from astro_galclass.morphology.preprocess import asinh_rgb
 from astro_galclass.morphology.tree import GZ2_TREE
-from astro_galclass.simulate import _photo, _scene
+from astro_galclass.simulate import _photograph, _scene
 from astro_galclass.simulate.sersic import petrosian_r90_over_re, sersic_b
 from astro_galclass.utils._progress import progress_bar
 
@@ -124,7 +124,7 @@ class MorphologySimulator:
     - **the photograph**: a Gaussian or Moffat PSF, white or correlated
       noise, a sky offset and gradient, a random stretch (asinh, log or
       clipped linear), colour balance, 15% monochrome, 8-bit quantisation
-      and JPEG compression in 60% of images (``astro_galclass.simulate._photo``).
+      and JPEG compression in 60% of images (``astro_galclass.simulate._photograph``).
 
     The volunteers answer the same tree with the same model, and answer
     "star or artifact" for stars and artifacts, not for field stars.
@@ -269,7 +269,7 @@ class MorphologySimulator:
         t['companion'] = ~np.isin(kind, ['star', 'artifact', 'merger']) & (
             rng.uniform(size=n) < 0.1)
         t['spike_angle'] = rng.uniform(0, np.pi / 2, n)
-        for name, values in _photo.draw_settings(rng, n).items():
+        for name, values in _photograph.draw_settings(rng, n).items():
             t[name] = values
 
     # -- rendering -----------------------------------------------------------------
@@ -485,7 +485,7 @@ class MorphologySimulator:
         if self.realism == 'clean':
             return self.to_rgb(flux)
         flux = np.asarray(flux)
-        return np.stack([_photo.photograph(f[::-1], row) for f, row in zip(flux, truth,
+        return np.stack([_photograph.photograph(f[::-1], row) for f, row in zip(flux, truth,
                                                                            strict=True)])
 
     # -- the volunteers ---------------------------------------------------------------
