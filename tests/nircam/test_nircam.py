@@ -87,10 +87,6 @@ def test_evaluation_and_semisupervised_benchmark_agree():
 
 
 @pytest.mark.parametrize(('module', 'name', 'new'), [
-    ('astro_galclass.highz.nircam', 'NIRCAM_BANDS', 'NIRCAM_BANDS'),
-    ('astro_galclass.highz.nircam', 'PSF_FWHM', 'PSF_FWHM'),
-    ('astro_galclass.highz', 'NIRCAM_BANDS', 'NIRCAM_BANDS'),
-    ('astro_galclass.highz', 'HIGHZ_CLASSES', 'HIGHZ_CLASSES'),
     ('astro_galclass.simulate.surveys', 'aperture_noise', 'aperture_noise'),
     ('astro_galclass.simulate.surveys', 'DEPTH_PRESETS', 'DEPTH_PRESETS'),
     ('astro_galclass.simulate', 'CLASSES', 'HIGHZ_CLASSES'),
