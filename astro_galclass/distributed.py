@@ -149,27 +149,18 @@ def _worker_images(images, bands, unit):
     return _WORKER_CACHE['images']
 
 
-def _run_partition(clf, prepared, job, ra, dec):
-    """Results of one partition's rows, chunk by chunk as the single-process call."""
-    from astro_galclass.highz._catalog import RowResults
-
-    result = RowResults.empty(len(ra), job)
-    for start in range(0, len(ra), job.chunk_size):
-        rows = np.arange(start, min(start + job.chunk_size, len(ra)))
-        result.put(rows, clf._classify_rows(prepared, ra[rows], dec[rows], job))
-    return result
-
-
 def _partition_task(index, data, options, device, images, unit, job, ra, dec, hook=None):
     """A Dask task: classify one partition on the worker that runs it."""
     if hook is not None:
         hook(index)
+    from astro_galclass.highz._catalog import CatalogRun
+
     clf = _worker_classifier(data, options, device)
-    prepared = _worker_images(images, clf.bands, unit)
+    run = CatalogRun(clf, job, prepared=_worker_images(images, clf.bands, unit))
     with warnings.catch_warnings():
         # warnings are the driver's, once, from the counts of all partitions
         warnings.simplefilter('ignore', AstroGalclassUserWarning)
-        return index, _run_partition(clf, prepared, job, ra, dec)
+        return index, run.classify_partition(ra, dec)
 
 
 def classify_catalog(classifier, catalog, images, *, client=None,
@@ -267,16 +258,18 @@ def classify_catalog(classifier, catalog, images, *, client=None,
             msg = 'output= writes Parquet, which needs pyarrow: pip install pyarrow'
             raise ImportError(msg) from exc
         output = _check_output(output, overwrite)
-    job = classifier._catalog_job(catalog, images, position_column=position_column,
-                                  unit=unit, priors=priors, uncertainty=uncertainty)
+    from astro_galclass.highz._catalog import CatalogRun
+
+    run = CatalogRun.plan(classifier, catalog, images, position_column=position_column,
+                          unit=unit, priors=priors, uncertainty=uncertainty)
+    job = run.job
     parts = _partitions(job, partition_size)
-    sink = _Sink(classifier, catalog, job, output, overwrite)
+    sink = _Sink(run, catalog, output, overwrite)
     with progress_bar(total=len(job.order), progress=progress, unit='source',
                       desc='classifying') as bar:
         if client is None:
             for index, rows in enumerate(parts):
-                sink.put(index, rows, _run_partition(classifier, job.prepared, job,
-                                                     job.ra[rows], job.dec[rows]))
+                sink.put(index, rows, run.classify_partition(job.ra[rows], job.dec[rows]))
                 bar.update(len(rows))
         else:
             _run_on_client(client, classifier, images, unit, job, parts, sink, bar,
@@ -310,10 +303,10 @@ def _run_on_client(client, classifier, images, unit, job, parts, sink, bar, devi
 class _Sink:
     """Collects partition results into one table, or writes them to Parquet."""
 
-    def __init__(self, classifier, catalog, job, output, overwrite):
-        self.classifier = classifier
+    def __init__(self, run, catalog, output, overwrite):
+        self.run = run
         self.catalog = catalog
-        self.job = job
+        self.job = job = run.job
         self.output = output
         self.overwrite = overwrite
         self.done = set()
@@ -343,11 +336,7 @@ class _Sink:
         from astropy.table import Column
 
         result.flags = self.totals.flags[rows]
-        columns = self.classifier._result_columns(result.probs, result.flags, result.ood,
-                                                  result.std, result.used)
-        table = self.classifier._output(self._subset(rows), columns,
-                                        self.job.provenance_options(self.overwrite),
-                                        overwrite=self.overwrite)
+        table = self.run.table(self._subset(rows), result, overwrite=self.overwrite)
         table['row'] = Column(rows.astype(np.int64),
                               description='index of the row in the classified catalog')
         path = self.output / PART_NAME.format(index)
@@ -361,18 +350,15 @@ class _Sink:
             msg = f'partitions {missing} returned no result'
             raise RuntimeError(msg)
         if self.output is None:
-            return self.classifier._catalog_table(self.catalog, job, totals,
-                                                  overwrite=self.overwrite, stacklevel=4)
+            return self.run.finish(self.catalog, totals, overwrite=self.overwrite,
+                                   stacklevel=3)
         invalid = np.flatnonzero(~job.valid)
         if len(invalid):
             # rows with no usable position: flagged, written, never dropped
             from astro_galclass.highz._catalog import RowResults
 
             self._write(n_parts, invalid, RowResults.empty(len(invalid), job))
-        clf = self.classifier
-        clf._warn_zero_cores(totals.zero_cores, stacklevel=3)
-        clf._warn_coverage(job.prepared, totals.on_band, len(job.order), totals.flags,
-                           stacklevel=4)
+        self.run.warn(totals, stacklevel=3)
         return sorted(self.paths)
 
 

@@ -40,6 +40,7 @@ import numpy as np
 
 from astro_galclass import HighZClassifier
 from astro_galclass.highz import HighZFlag, little_red_dots
+from astro_galclass.highz.ood import single_band_scores
 from astro_galclass.simulate import ARTIFACT_KINDS, NIRCamSimulator, inject_artifacts
 from astro_galclass.training import SimulatedMosaicBatches
 from astro_galclass.training.calibration import expected_calibration_error
@@ -139,8 +140,9 @@ def main(argv=None):
                                       args.field_sources)
     scores = {'in distribution': clf.ood_score(test_x),
               'in distr., mosaics': clf.ood_score(mosaic_x)}
-    pixels = {'in distribution': clf._single_band(test_x),
-              'in distr., mosaics': clf._single_band(mosaic_x)}
+    scale = clf.metadata['pixel_scale']
+    pixels = {'in distribution': single_band_scores(test_x, clf.bands, scale),
+              'in distr., mosaics': single_band_scores(mosaic_x, clf.bands, scale)}
     red_dots = {'in distribution': little_red_dots(test_x),
                 'in distr., mosaics': little_red_dots(mosaic_x)}
     rng = np.random.default_rng(args.seed)
@@ -150,7 +152,7 @@ def main(argv=None):
         base = blank if kind == 'little_red_dot' else pool_x[:args.n_kind]
         injected = inject_artifacts(base, kind, rng=rng, others=pool_x[args.n_kind:])
         scores[kind] = clf.ood_score(injected)
-        pixels[kind] = clf._single_band(injected)
+        pixels[kind] = single_band_scores(injected, clf.bands, scale)
         red_dots[kind] = little_red_dots(injected)
     threshold = clf.ood_threshold
     single_threshold = clf.metadata['ood']['single_band_threshold']

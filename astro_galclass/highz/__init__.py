@@ -4,8 +4,6 @@ High-redshift selection in JWST/NIRCam imaging: low-z galaxy, high-z
 (z >= 4) galaxy or brown dwarf, from seven-band cutouts.
 """
 
-from astro_galclass.utils._deprecation import moved_names as _moved_names
-
 from .bands import *  # noqa: F403
 from .classifier import *  # noqa: F403
 from .flags import *  # noqa: F403
@@ -14,7 +12,3 @@ from .normalization import *  # noqa: F403
 from .red_dots import *  # noqa: F403
 from .resample import *  # noqa: F403
 from .zeropoint import *  # noqa: F403
-
-__getattr__ = _moved_names('astro_galclass.highz', dict.fromkeys(
-    ('DEFAULT_PIXEL_SCALE', 'HIGHZ_CLASSES', 'LONG_WAVE_BANDS', 'NATIVE_PIXEL_SCALE',
-     'NIRCAM_BANDS', 'PSF_FWHM', 'SHORT_WAVE_BANDS'), 'astro_galclass.nircam'))

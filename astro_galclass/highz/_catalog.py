@@ -1,6 +1,7 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """
-The plan and the results of one `~astro_galclass.HighZClassifier.classify_catalog` run.
+One `~astro_galclass.HighZClassifier.classify_catalog` run: its plan, its
+results and the object that drives it.
 
 A catalog is classified chunk by chunk in the order of `sky_cell_order`:
 sources close on the sky are cut out together, so that the pages of a
@@ -9,15 +10,32 @@ next chunk. The single-process call and `astro_galclass.distributed` use the
 same chunks (a partition of the distributed run is a run of whole chunks),
 which is why both give bit-identical probabilities on the CPU: every source
 meets the network in the same batch.
+
+`CatalogRun` is the interface both drive: it plans the run (`CatalogJob`),
+classifies chunks into `RowResults`, and turns the gathered results into
+the warnings and the table. It uses only the classifier's public attributes
+(and its `~astro_galclass.highz._engine.InferenceEngine`).
 """
 
+import warnings
 from dataclasses import dataclass, field
 
+import astropy.units as u
 import numpy as np
 
-from astro_galclass.highz.flags import HighZFlag
+from astro_galclass.exceptions import AstroGalclassUserWarning
+from astro_galclass.highz._columns import result_columns
+from astro_galclass.highz._engine import InferenceEngine, uncertainty_samples
+from astro_galclass.highz._priors import priors_option, resolve_priors
+from astro_galclass.highz._warn import warn_coverage, warn_zero_cores
+from astro_galclass.highz.bands import check_band_subset, usable_bands
+from astro_galclass.highz.flags import HighZFlag, zero_core_bands
+from astro_galclass.highz.resample import prepare_images, sample_chunk
+from astro_galclass.utils._classifier import output_table
+from astro_galclass.utils._positions import catalog_positions
+from astro_galclass.utils._progress import progress_bar
 
-__all__ = ['CELL_SIZE_ARCMIN', 'CatalogJob', 'RowResults', 'sky_cell_order']
+__all__ = ['CELL_SIZE_ARCMIN', 'CatalogJob', 'CatalogRun', 'RowResults', 'sky_cell_order']
 
 #: Side of the sky cells that order a catalog (arcmin): about 2,000 pixels
 #: of a 0.03"/pix mosaic.
@@ -150,3 +168,229 @@ class RowResults:
                 getattr(self, name)[rows] = getattr(part, name)
         self.on_band += part.on_band
         self.zero_cores += part.zero_cores
+
+
+class CatalogRun:
+    """
+    One catalog classified by a `~astro_galclass.HighZClassifier`.
+
+    The internal interface of a catalog run, and its only one: no caller
+    touches the classifier's private attributes.
+
+    - `~astro_galclass.HighZClassifier.classify_catalog` calls `plan`,
+      `run` (every chunk, in this process) and `finish` (warnings and
+      table).
+    - `astro_galclass.distributed.classify_catalog` calls `plan`, ships
+      ``job`` (without its arrays) to the workers, where
+      ``CatalogRun(classifier, job, prepared=...)`` runs `classify_partition`;
+      it gathers the `RowResults` with `CatalogJob.empty_result` and
+      `RowResults.put`, and calls `finish`, or `table` per Parquet partition
+      and `warn` once.
+
+    Parameters
+    ----------
+    classifier : `~astro_galclass.HighZClassifier`
+        The classifier (on a worker: its copy).
+    job : `CatalogJob`
+        The plan (`plan`).
+    prepared : dict, optional
+        Band -> prepared image, or None where no image was given; default
+        ``job.prepared`` (workers open their own).
+    """
+
+    def __init__(self, classifier, job, *, prepared=None):
+        self.classifier = classifier
+        self.job = job
+        self.prepared = job.prepared if prepared is None else prepared
+        self.engine = InferenceEngine(classifier)
+
+    @classmethod
+    def plan(cls, classifier, catalog, images, *, position_column, unit, priors, uncertainty):
+        """
+        Validate the inputs of a catalog run and plan its chunks.
+
+        Warns (pointing two frames up: call it from the public function)
+        when a model without a band-availability input has no image for some
+        band.
+
+        Parameters
+        ----------
+        classifier : `~astro_galclass.HighZClassifier`
+            The classifier.
+        catalog, images, position_column, unit, priors, uncertainty
+            As for `~astro_galclass.HighZClassifier.classify_catalog`.
+
+        Returns
+        -------
+        run : `CatalogRun`
+        """
+        clf = classifier
+        target = resolve_priors(clf, priors)
+        samples = uncertainty_samples(uncertainty)
+        if isinstance(images, dict) and images:
+            # unknown bands are an error; a seven-band model warns about
+            # missing ones (and flags BAND_MISSING) instead
+            check_band_subset(list(images), clf.bands, what='images',
+                              minimum=clf.min_bands if clf.band_mask else 1)
+        coords, valid, source = catalog_positions(catalog, position_column)
+        prepared = prepare_images(images, clf.bands, unit=unit)
+        given = np.array([prepared[b] is not None for b in clf.bands])
+        n = len(coords)
+        missing = [band for band, entry in prepared.items() if entry is None]
+        if missing and n and not clf.band_mask:
+            warnings.warn(f'no image for the band(s) {missing}: the {n} sources cannot be '
+                          f'classified (flag BAND_MISSING); the model needs {list(clf.bands)}',
+                          AstroGalclassUserWarning, stacklevel=3)
+        icrs = coords.icrs
+        options = {'position_column': source,
+                   'unit': str(unit) if unit is not None else None,
+                   'bands_given': [b for b in clf.bands if b in images],
+                   'priors': priors_option(clf, target), 'uncertainty': samples}
+        job = CatalogJob(
+            ra=np.asarray(icrs.ra.deg, float), dec=np.asarray(icrs.dec.deg, float),
+            valid=valid, order=sky_cell_order(icrs, valid), chunk_size=4 * clf.batch_size,
+            prepared=prepared, given=given, target=target, samples=samples,
+            n_classes=len(clf.classes), n_bands=len(clf.bands),
+            band_mask=clf.band_mask, options=options)
+        return cls(clf, job)
+
+    # -- classifying ------------------------------------------------------------
+
+    def classify_rows(self, ra, dec):
+        """
+        Classify the sources of one chunk.
+
+        Parameters
+        ----------
+        ra, dec : `~numpy.ndarray`
+            Their positions (deg, ICRS).
+
+        Returns
+        -------
+        part : `RowResults`
+            What the table holds per source, and the per-band counts behind
+            its warnings.
+        """
+        from astropy.coordinates import SkyCoord
+
+        clf, job, engine = self.classifier, self.job, self.engine
+        coords = SkyCoord(ra * u.deg, dec * u.deg, frame='icrs')
+        values, outside = sample_chunk(self.prepared, coords, size=clf.cutout_size,
+                                       pixel_scale=clf.metadata['pixel_scale'])
+        part = RowResults.empty(len(ra), job)
+        part.on_band += (~outside.all(axis=(2, 3))).sum(axis=0)
+        part.flags |= engine.flags(values, job.given, outside) | engine.red_dots(values)
+        part.zero_cores += (zero_core_bands(values) & job.given).sum(axis=0)
+        if part.used is not None:
+            part.used[:] = usable_bands(values) & job.given
+        part.probs[:], part.ood[:], draws = engine.evaluate(
+            values, part.flags, job.target, uncertainty=job.samples)
+        if job.samples:
+            part.std[:] = draws.std(axis=1)
+        return part
+
+    def classify_partition(self, ra, dec):
+        """
+        Classify a partition (a run of whole chunks), chunk by chunk.
+
+        Parameters
+        ----------
+        ra, dec : `~numpy.ndarray`
+            The partition's positions (deg, ICRS), in sky-cell order.
+
+        Returns
+        -------
+        result : `RowResults`
+            Of the partition's rows, in their order.
+        """
+        job = self.job
+        result = RowResults.empty(len(ra), job)
+        for start in range(0, len(ra), job.chunk_size):
+            rows = np.arange(start, min(start + job.chunk_size, len(ra)))
+            result.put(rows, self.classify_rows(ra[rows], dec[rows]))
+        return result
+
+    def run(self, *, progress=True):
+        """
+        Classify every chunk in this process.
+
+        Parameters
+        ----------
+        progress : bool, optional
+            Show a progress bar.
+
+        Returns
+        -------
+        result : `RowResults`
+            Of every row of the catalog.
+        """
+        job = self.job
+        result = job.empty_result()
+        with progress_bar(total=len(job.order), progress=progress, unit='source',
+                          desc='classifying') as bar:
+            for rows in job.chunks():
+                result.put(rows, self.classify_rows(job.ra[rows], job.dec[rows]))
+                bar.update(len(rows))
+        return result
+
+    # -- results -------------------------------------------------------------------
+
+    def table(self, catalog, result, *, overwrite):
+        """
+        The output table of some rows: their catalog rows, columns and provenance.
+
+        Parameters
+        ----------
+        catalog : `~astropy.table.Table` or `~astropy.coordinates.SkyCoord`
+            The rows (the whole catalog, or a partition's rows).
+        result : `RowResults`
+            Their results, in the same order.
+        overwrite : bool
+            Replace existing columns of the same names.
+
+        Returns
+        -------
+        table : `~astropy.table.Table` or `~astropy.table.QTable`
+        """
+        columns = result_columns(self.classifier, result.probs, result.flags, result.ood,
+                                 result.std, result.used)
+        return output_table(self.classifier, catalog, columns,
+                            self.job.provenance_options(overwrite), overwrite=overwrite)
+
+    def warn(self, result, *, stacklevel):
+        """
+        The warnings of the run, from the results of every row.
+
+        Parameters
+        ----------
+        result : `RowResults`
+            Of every row (the flags and the per-band counts are used).
+        stacklevel : int
+            As the caller would pass to `warnings.warn`.
+        """
+        warn_zero_cores(result.zero_cores, self.classifier.bands, self.classifier.band_mask,
+                        stacklevel=stacklevel + 1)
+        warn_coverage(self.prepared, result.on_band, len(self.job.order), result.flags,
+                      stacklevel=stacklevel + 1)
+
+    def finish(self, catalog, result, *, overwrite, stacklevel):
+        """
+        Warn, and return the table of the whole catalog.
+
+        Parameters
+        ----------
+        catalog : `~astropy.table.Table` or `~astropy.coordinates.SkyCoord`
+            The catalog.
+        result : `RowResults`
+            Of every row.
+        overwrite : bool
+            Replace existing columns of the same names.
+        stacklevel : int
+            As the caller would pass to `warnings.warn`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table` or `~astropy.table.QTable`
+        """
+        self.warn(result, stacklevel=stacklevel + 1)
+        return self.table(catalog, result, overwrite=overwrite)

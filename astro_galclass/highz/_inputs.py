@@ -1,5 +1,11 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""Turn the cutout inputs users have into one array in nJy per model pixel."""
+"""
+Turn the cutout inputs users have into one array in nJy per model pixel.
+
+`cutouts_to_array` reads any accepted form; `prepare_cutouts` does it for a
+`~astro_galclass.HighZClassifier` (its bands, band subsets, grid), as every
+method that takes cutouts does first.
+"""
 
 import warnings
 from collections.abc import Mapping, Sequence
@@ -11,10 +17,12 @@ from astropy.wcs import WCS
 from astropy.wcs.utils import proj_plane_pixel_scales
 
 from astro_galclass.exceptions import AstroGalclassUserWarning
+from astro_galclass.highz.bands import check_band_subset
 from astro_galclass.utils._images import unpack_image
 from astro_galclass.utils._units import flux_conversion, resolve_units
 
-__all__ = ['DEFAULT_CUTOUT_UNIT', 'cutouts_to_array']
+__all__ = ['DEFAULT_CUTOUT_UNIT', 'check_data', 'cutouts_to_array', 'prepare_cutouts',
+           'resolve_bands']
 
 #: Unit assumed for plain arrays: flux density per pixel of the model grid.
 DEFAULT_CUTOUT_UNIT = u.nJy
@@ -178,3 +186,93 @@ dict or sequence of dict
            'size), NDData, a dict band -> 2-D image, or a sequence of such '
            f'dicts; got {type(cutouts).__name__}')
     raise TypeError(msg)
+
+
+def resolve_bands(classifier, bands, cutouts=None, what='bands'):
+    """
+    The bands given to a classifier (validated), in the order of the input.
+
+    Parameters
+    ----------
+    classifier : `~astro_galclass.HighZClassifier`
+        Its `bands`, `band_mask`, `min_bands` and `name` are used.
+    bands : sequence of str or None
+        The ``bands`` option; None takes them from dict cutouts, or all the
+        model's bands.
+    cutouts : optional
+        The cutouts (dicts name their bands).
+    what : str, optional
+        How to name the bands in messages.
+
+    Returns
+    -------
+    bands : tuple of str
+    """
+    if bands is None:
+        first = cutouts if isinstance(cutouts, Mapping) else (
+            cutouts[0] if (isinstance(cutouts, Sequence) and not isinstance(cutouts, str)
+                           and len(cutouts) and isinstance(cutouts[0], Mapping))
+            else None)
+        if first is None:
+            return classifier.bands
+        bands = [b for b in classifier.bands if b in first] + [b for b in first
+                                                              if b not in classifier.bands]
+    given = check_band_subset(bands, classifier.bands, minimum=1, what=what)
+    if set(given) != set(classifier.bands) and not classifier.band_mask:
+        msg = (f'{what}: the model {classifier.name!r} needs all its bands '
+               f'{list(classifier.bands)}, got {list(given)}; only a network with a '
+               'band-availability input (LymanBreakCNN(band_mask=True), e.g. from '
+               '"galclass train-highz --recipe bands") classifies band subsets')
+        raise ValueError(msg)
+    return check_band_subset(given, classifier.bands, minimum=classifier.min_bands, what=what)
+
+
+def prepare_cutouts(classifier, cutouts, bands, unit):
+    """
+    Cutouts as a classifier's flux array, and the bands given.
+
+    Call it directly from the public method that takes the cutouts: the
+    warnings about their units point two frames up.
+
+    Parameters
+    ----------
+    classifier : `~astro_galclass.HighZClassifier`
+        Its `bands`, `cutout_size` and pixel scale are used.
+    cutouts, bands, unit
+        As in `~astro_galclass.HighZClassifier.classify`.
+
+    Returns
+    -------
+    values : `~numpy.ndarray`
+        ``(N, n_bands, size, size)`` nJy per pixel in the classifier's band
+        order, NaN in bands not given.
+    given : `~numpy.ndarray`
+        ``(n_bands,)`` bool: the bands given.
+    """
+    given = resolve_bands(classifier, bands, cutouts)
+    values = cutouts_to_array(cutouts, bands=given, size=classifier.cutout_size,
+                              pixel_scale=classifier.metadata['pixel_scale'], unit=unit)
+    model_bands = classifier.bands
+    mask = np.isin(model_bands, given)
+    if given == model_bands:
+        return values, mask
+    out = np.full((len(values), len(model_bands)) + values.shape[2:], np.nan,
+                  dtype=values.dtype)
+    for i, band in enumerate(given):
+        out[:, model_bands.index(band)] = values[:, i]
+    return out, mask
+
+
+def check_data(values):
+    """
+    Refuse cutouts without a single finite value.
+
+    Parameters
+    ----------
+    values : `~numpy.ndarray`
+        Prepared cutouts.
+    """
+    if values.size and not np.isfinite(values).any():
+        msg = ('the cutouts contain no finite value (all NaN, inf or '
+               'masked); expected image data')
+        raise ValueError(msg)

@@ -17,18 +17,30 @@ shows (cosmic rays, hot pixels, thin trails), the test behind L.A.Cosmic's
 fine-structure criterion (van Dokkum 2001, PASP 113, 1420) made across
 bands. ``highz_ood`` is the larger of the two scores, each in units of its
 threshold.
+
+The thresholds are fitted here too (`fit_ood_statistics`, behind
+`~astro_galclass.HighZClassifier.fit_ood`): the class Gaussians on one half
+of some in-distribution sources, the thresholds of both scores on the other
+half (`joint_thresholds`), optionally with a confidence bound on the rate
+(`confident_rate`).
 """
 
 import warnings
+from dataclasses import dataclass
 from functools import lru_cache
 
+import astropy.units as u
 import numpy as np
+import torch
 from scipy.ndimage import maximum_filter, minimum_filter
 
 from astro_galclass.highz.flags import usable_bands
+from astro_galclass.nircam import NATIVE_PIXEL_SCALE, PSF_FWHM
 
-__all__ = ['OOD_SCORE', 'SINGLE_BAND_SCORE', 'fit_class_gaussians', 'mahalanobis_score',
-           'single_band_score']
+__all__ = ['OOD_FEATURES', 'OOD_SCORE', 'PIXEL_BUDGET', 'SINGLE_BAND_SCORE', 'OodSplit',
+           'band_pixel_sizes', 'check_fit_options', 'confident_rate', 'fit_class_gaussians',
+           'fit_ood_statistics', 'joint_thresholds', 'mahalanobis_score', 'single_band_score',
+           'single_band_scores', 'split_for_ood']
 
 #: What the single-band artefact score measures, written into the weights metadata.
 SINGLE_BAND_SCORE = ('largest excess, in robust noise units, of a high-pass pixel (minus '
@@ -49,6 +61,25 @@ _PSF_MARGIN, _PSF_CAP = 1.3, 0.6
 OOD_SCORE = ('smallest squared Mahalanobis distance to the class means of the '
              'penultimate-layer embedding, covariance shared by the classes '
              '(Lee et al. 2018), Ledoit-Wolf shrinkage')
+
+
+#: Network features the Mahalanobis score can be computed on: name ->
+#: (``(pooled, embedding) -> features``, ``model -> their width``).
+OOD_FEATURES = {
+    'embedding': (lambda pooled, emb: emb, lambda m: m.embedding_size),
+    'pooled': (lambda pooled, emb: pooled, lambda m: m.head[0].in_features),
+    'both': (lambda pooled, emb: torch.cat([pooled, emb], dim=1),
+             lambda m: m.head[0].in_features + m.embedding_size),
+}
+
+#: Share of the false-flag budget of `fit_ood_statistics` given to the
+#: pixel test: what it catches (cosmic rays, trails) scores orders of
+#: magnitude above sources, so a small share costs it nothing and leaves the
+#: rest to the embedding's score.
+PIXEL_BUDGET = 0.2
+
+#: Fewest held-out sources of each group that set the thresholds.
+_MIN_PER_GROUP = 10
 
 
 def fit_class_gaussians(embedding, labels, n_classes):
@@ -306,3 +337,294 @@ def single_band_score(values, fwhm_pix, native_pixels=None):
         score[ok] = np.maximum(score[ok], excess[ok] / sigma[ok, b])
     score[~np.isfinite(score)] = 0.0
     return score
+
+
+def band_pixel_sizes(bands, pixel_scale):
+    """
+    PSF FWHM and detector pixel of NIRCam bands, in pixels of a cutout grid.
+
+    Parameters
+    ----------
+    bands : sequence of str
+        NIRCam band names.
+    pixel_scale : float
+        Pixel scale of the cutouts, arcsec per pixel.
+
+    Returns
+    -------
+    sizes : tuple of list, or None
+        ``(fwhm_pix, native_pixels)``, the arguments of
+        `single_band_score` for these bands (real cutouts are resampled
+        from the detector pixels, 0.031" or 0.063"); None when a band is not
+        NIRCam's.
+    """
+    if not set(bands) <= set(PSF_FWHM):
+        return None
+    fwhm = [PSF_FWHM[b].to_value(u.arcsec) / pixel_scale for b in bands]
+    native = [NATIVE_PIXEL_SCALE[b].to_value(u.arcsec / u.pix) / pixel_scale for b in bands]
+    return fwhm, native
+
+
+def single_band_scores(values, bands, pixel_scale, *, chunk_size=256):
+    """
+    `single_band_score` of NIRCam cutouts, chunk by chunk (bounded memory).
+
+    Parameters
+    ----------
+    values : `~numpy.ndarray`
+        ``(N, n_bands, size, size)`` cutouts in the order of ``bands``.
+    bands : sequence of str
+        Their NIRCam bands.
+    pixel_scale : float
+        Their pixel scale, arcsec per pixel.
+    chunk_size : int, optional
+        Cutouts scored at once.
+
+    Returns
+    -------
+    score : `~numpy.ndarray`
+        ``(N,)``.
+    """
+    fwhm, native = band_pixel_sizes(bands, pixel_scale)
+    out = np.zeros(len(values))
+    for start in range(0, len(values), chunk_size):
+        out[start:start + chunk_size] = single_band_score(values[start:start + chunk_size],
+                                                          fwhm, native)
+    return out
+
+
+def joint_thresholds(mahalanobis, single, rate):
+    """
+    Thresholds of the two scores such that either flags ``rate`` of these sources.
+
+    The pixel score gets `PIXEL_BUDGET` of the rate; the Mahalanobis
+    threshold is then the lowest that keeps the union at ``rate``.
+
+    Parameters
+    ----------
+    mahalanobis : `~numpy.ndarray`
+        ``(N,)`` Mahalanobis scores of in-distribution sources.
+    single : `~numpy.ndarray` or None
+        ``(N,)`` their `single_band_score`; None when there is no pixel
+        score (the Mahalanobis threshold alone is then the ``1 - rate``
+        quantile).
+    rate : float
+        Share of the sources to flag.
+
+    Returns
+    -------
+    threshold : float
+        Of the Mahalanobis score.
+    single_threshold : float or None
+        Of the pixel score.
+    """
+    if single is None:
+        return float(np.quantile(mahalanobis, 1 - rate)), None
+    t_s = float(np.quantile(single, 1 - PIXEL_BUDGET * rate))
+    lo, hi = 1 - rate, 1.0
+    for _ in range(40):
+        q = (lo + hi) / 2
+        if np.mean((mahalanobis > np.quantile(mahalanobis, q)) | (single > t_s)) > rate:
+            lo = q
+        else:
+            hi = q
+    return float(np.quantile(mahalanobis, hi)), t_s
+
+
+def confident_rate(n, rate, confidence):
+    """
+    The largest flagged share that stays at ``rate`` with probability ``confidence``.
+
+    That is the largest k / n of ``n`` held-out sources whose
+    Clopper-Pearson upper bound at ``confidence`` stays at or below
+    ``rate``: a threshold set at that empirical share flags at most
+    ``rate`` of fresh sources of the same kind with probability
+    ``confidence`` (the quantile of a finite sample is itself uncertain).
+
+    Parameters
+    ----------
+    n : int
+        Number of held-out sources.
+    rate : float
+        The false-flag rate to stay below.
+    confidence : float
+        Probability of staying below it.
+
+    Returns
+    -------
+    share : float or None
+        None when even k = 0 is not enough: too few sources.
+    """
+    from scipy.stats import beta
+
+    k = np.arange(n)
+    ok = beta.ppf(confidence, k + 1, n - k) <= rate
+    return float(k[ok].max() / n) if ok.any() else None
+
+
+def check_fit_options(*, false_flag_rate, confidence, features):
+    """
+    Check the options of `~astro_galclass.HighZClassifier.fit_ood` before any work.
+
+    Parameters
+    ----------
+    false_flag_rate : float
+        Must be in (0, 0.5).
+    confidence : float or None
+        None or in [0.5, 1).
+    features : str
+        A key of `OOD_FEATURES`.
+    """
+    if not 0 < false_flag_rate < 0.5:
+        msg = f'false_flag_rate must be in (0, 0.5), got {false_flag_rate!r}'
+        raise ValueError(msg)
+    if confidence is not None and (isinstance(confidence, bool) or not isinstance(
+            confidence, (int, float, np.floating)) or not 0.5 <= confidence < 1):
+        msg = f'confidence must be None or a float in [0.5, 1), got {confidence!r}'
+        raise ValueError(msg)
+    if features not in OOD_FEATURES:
+        msg = f'features must be one of {sorted(OOD_FEATURES)}, got {features!r}'
+        raise ValueError(msg)
+
+
+@dataclass
+class OodSplit:
+    """
+    The halves of a `fit_ood_statistics` fit, and the rate each group's thresholds aim at.
+
+    Made by `split_for_ood`.
+    """
+
+    fit: np.ndarray          # rows the class Gaussians are fitted on
+    hold: np.ndarray         # rows that set the thresholds
+    groups: np.ndarray       # (N,) the group of every row
+    targets: dict            # group -> share of its held-out rows to flag
+    false_flag_rate: float
+    confidence: float | None
+
+    @property
+    def kinds(self):
+        """The group of each held-out row."""
+        return self.groups[self.hold]
+
+
+def split_for_ood(n, *, groups=None, seed=0, false_flag_rate=0.01, confidence=None):
+    """
+    Split ``n`` sources into the halves of `fit_ood_statistics`, checking the groups.
+
+    Parameters
+    ----------
+    n : int
+        Number of in-distribution sources.
+    groups : array-like, optional
+        ``(n,)`` the kind of each source (default one kind).
+    seed : int, optional
+        Seed of the random half split.
+    false_flag_rate : float, optional
+        Share of each group's held-out sources to flag.
+    confidence : float, optional
+        Aim each group's thresholds at its `confident_rate` instead.
+
+    Returns
+    -------
+    split : `OodSplit`
+    """
+    groups = np.zeros(n, int) if groups is None else np.asarray(groups)
+    if groups.shape != (n,):
+        msg = f'groups must be one label per cutout ({n}), got shape {groups.shape}'
+        raise ValueError(msg)
+    order = np.random.default_rng(seed).permutation(n)
+    fit, hold = order[:n // 2], order[n // 2:]
+    kinds = groups[hold]
+    targets = {}
+    for kind in np.unique(groups):
+        n_kind = int(np.sum(kinds == kind))
+        if n_kind < _MIN_PER_GROUP:
+            msg = (f'group {str(kind)!r} has {n_kind} sources in the half '
+                   f'that sets the thresholds; at least {_MIN_PER_GROUP} are needed')
+            raise ValueError(msg)
+        targets[kind] = float(false_flag_rate)
+        if confidence is not None:
+            targets[kind] = confident_rate(n_kind, false_flag_rate, confidence)
+            if targets[kind] is None:
+                need = int(np.ceil(np.log(1 - confidence) / np.log(1 - false_flag_rate)))
+                msg = (f'group {str(kind)!r} has {n_kind} sources in the half that sets '
+                       f'the thresholds; a false-flag rate of {false_flag_rate} at '
+                       f'confidence {confidence} needs at least {need}')
+                raise ValueError(msg)
+    return OodSplit(fit=fit, hold=hold, groups=groups, targets=targets,
+                    false_flag_rate=float(false_flag_rate), confidence=confidence)
+
+
+def fit_ood_statistics(split, features, labels, single, *, n_classes, feature_name,
+                       description):
+    """
+    The out-of-distribution statistics of a network, fitted on in-distribution sources.
+
+    The class Gaussians of ``features`` (`fit_class_gaussians`) are fitted on
+    the rows ``split.fit``; on the rows ``split.hold``, the thresholds of the
+    Mahalanobis score and of the pixel score are set per group
+    (`joint_thresholds`) and the highest each group needs is kept, so that
+    no group is flagged above its target.
+
+    Parameters
+    ----------
+    split : `OodSplit`
+        The halves and the target rates (`split_for_ood`).
+    features : `~numpy.ndarray`
+        ``(N, D)`` network features of every source.
+    labels : `~numpy.ndarray`
+        ``(N,)`` class index of every source.
+    single : `~numpy.ndarray` or None
+        `single_band_score` of the held-out rows, in the order of
+        ``split.hold``; None without a pixel score.
+    n_classes : int
+        Number of classes.
+    feature_name : str
+        Key of `OOD_FEATURES` the features are, for the metadata.
+    description : str
+        What the sources are, for the metadata.
+
+    Returns
+    -------
+    statistics : dict
+        The weights metadata's ``'ood'`` entry.
+    summary : dict
+        What `~astro_galclass.HighZClassifier.fit_ood` returns.
+    """
+    fit, hold, kinds, targets = split.fit, split.hold, split.kinds, split.targets
+    means, precision = fit_class_gaussians(features[fit], labels[fit], n_classes)
+    scores = mahalanobis_score(features[hold], means, precision)
+    kind_names = np.unique(split.groups)
+    thresholds = []
+    for kind in kind_names:
+        mine = kinds == kind
+        thresholds.append(joint_thresholds(
+            scores[mine], None if single is None else single[mine], targets[kind]))
+    # the highest each group needs: no group is flagged above the rate
+    threshold = max(t[0] for t in thresholds)
+    single_threshold = None if single is None else max(t[1] for t in thresholds)
+    flagged = scores > threshold
+    if single is not None:
+        flagged |= single > single_threshold
+    stats = {
+        'score': OOD_SCORE, 'features': feature_name, 'means': means.tolist(),
+        'precision': precision.tolist(),
+        'threshold': threshold, 'single_band_score': SINGLE_BAND_SCORE,
+        'single_band_threshold': single_threshold,
+        'highz_ood': 'max(mahalanobis / threshold, single_band / single_band_threshold)',
+        'false_flag_rate': split.false_flag_rate,
+        'n_fit': len(fit), 'n_threshold': len(hold), 'fitted_on': str(description)}
+    if split.confidence is not None:
+        stats['confidence'] = float(split.confidence)
+    if len(thresholds) > 1:
+        stats['threshold_groups'] = [str(k) for k in kind_names]
+    summary = {'threshold': threshold, 'single_band_threshold': single_threshold,
+               'n_fit': len(fit), 'n_threshold': len(hold),
+               'false_flag_rate': float(np.mean(flagged))}
+    if len(thresholds) > 1:
+        summary['false_flag_rate_by_group'] = {
+            str(kind): float(np.mean(flagged[kinds == kind])) for kind in kind_names}
+    if split.confidence is not None:
+        summary['target_rate_by_group'] = {str(k): v for k, v in targets.items()}
+    return stats, summary

@@ -29,7 +29,7 @@ from astropy.coordinates import SkyCoord
 
 from astro_galclass.utils._images import unpack_image
 from astro_galclass.utils._progress import progress_bar
-from astro_galclass.utils._units import flux_conversion, resolve_units
+from astro_galclass.utils._units import flux_conversion, pixel_scale_arcsec, resolve_units
 
 __all__ = ['extract_cutouts']
 
@@ -419,7 +419,7 @@ def extract_cutouts(images, positions, *, bands, size=64,
     if not isinstance(positions, SkyCoord):
         msg = f'positions must be a SkyCoord, got {type(positions).__name__}'
         raise TypeError(msg)
-    scale = _pixel_scale_arcsec(pixel_scale)
+    scale = pixel_scale_arcsec(pixel_scale)
     prepared = prepare_images(images, tuple(bands), unit=unit)
     coords = (positions.reshape((1,)) if positions.isscalar else positions).icrs
     values = np.empty((len(coords), len(prepared), size, size), np.float32)
@@ -434,23 +434,3 @@ def extract_cutouts(images, positions, *, bands, size=64,
             bar.update(len(values[part]))
     return u.Quantity(values, u.nJy, copy=False), flags
 
-
-def _pixel_scale_arcsec(pixel_scale):
-    """Pixel scale as a float in arcsec per pixel."""
-    if not isinstance(pixel_scale, u.Quantity):
-        msg = ('pixel_scale must be a Quantity (e.g. 0.03 * u.arcsec / u.pix), '
-               f'got {type(pixel_scale).__name__}')
-        raise TypeError(msg)
-    try:
-        value = pixel_scale.to_value(u.arcsec / u.pix)
-    except u.UnitConversionError:
-        try:
-            value = pixel_scale.to_value(u.arcsec)
-        except u.UnitConversionError as exc:
-            msg = ('pixel_scale must be an angle per pixel (e.g. arcsec/pix), '
-                   f'got unit {pixel_scale.unit}')
-            raise ValueError(msg) from exc
-    if not (np.isscalar(value) and np.isfinite(value) and value > 0):
-        msg = f'pixel_scale must be a positive scalar, got {pixel_scale}'
-        raise ValueError(msg)
-    return float(value)

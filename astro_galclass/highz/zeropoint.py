@@ -23,7 +23,6 @@ import astropy.units as u
 import numpy as np
 from astropy.table import QTable
 
-from astro_galclass.highz.resample import _pixel_scale_arcsec
 from astro_galclass.nircam import (
     AB_ZEROPOINT_NJY,
     DEFAULT_PIXEL_SCALE,
@@ -31,6 +30,7 @@ from astro_galclass.nircam import (
     aperture_fluxes,
     aperture_noise,
 )
+from astro_galclass.utils._units import pixel_scale_arcsec
 
 __all__ = ['zero_point_offsets']
 
@@ -227,7 +227,7 @@ def zero_point_offsets(cutouts, *, bands=NIRCAM_BANDS, depth='jades-deep',
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             msg = f'{name} must be an int >= {low}, got {value!r}'
             raise ValueError(msg)
-    scale = _pixel_scale_arcsec(pixel_scale)
+    scale = pixel_scale_arcsec(pixel_scale)
 
     if isinstance(depth, dict):
         # The simulation needs all seven bands: the reference's bands must be given.

@@ -28,7 +28,7 @@ from astro_galclass.utils._weights import (
     state_dict_checksum,
 )
 
-__all__ = ['ClassifierBase']
+__all__ = ['ClassifierBase', 'forward_batches', 'output_table']
 
 #: Largest network a weights file may describe (ResNet-50 and VGG16 have
 #: 24 and 135 million parameters).
@@ -279,29 +279,88 @@ class ClassifierBase:
 
         Returns an array ``(N, ...)``; ``empty_shape`` is its shape for N = 0.
         """
-        self.model.eval()
-        out = []
-        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16,
-                                  enabled=self.arithmetic == 'bf16')
-        with torch.inference_mode(), progress_bar(total=len(values), progress=progress,
-                                                  unit='source', desc='classifying') as bar:
-            for x in self._batches(values):
-                with autocast:
-                    y = forward(x)
-                out.append(y.double().cpu().numpy())
-                bar.update(len(x))
-        return np.concatenate(out) if out else np.empty(empty_shape)
+        return forward_batches(self, self._batches(values), forward, total=len(values),
+                               empty_shape=empty_shape, progress=progress)
 
     # -- outputs -----------------------------------------------------------------------
 
-    def _provenance(self, options):
-        return provenance(task=self.task, model_name=self.name,
-                          weights_sha256=self.weights_sha256,
-                          options={'device': str(self.device),
-                                   'batch_size': self.batch_size,
-                                   'precision': self.arithmetic, **options})
-
     def _output(self, catalog, columns, options, *, overwrite=False):
         """The result table: ``catalog`` (or a new table) with ``columns`` and provenance."""
-        return append_columns(catalog, columns, meta_key=self.meta_key,
-                              meta=self._provenance(options), overwrite=overwrite)
+        return output_table(self, catalog, columns, options, overwrite=overwrite)
+
+
+def forward_batches(classifier, batches, forward, *, total, empty_shape, progress=False):
+    """
+    ``forward(x)`` over input tensors, in evaluation mode, as one float64 array.
+
+    The inference loop of `ClassifierBase._infer`, written once for every
+    object that runs a classifier's network: no gradients, bfloat16 autocast
+    when the classifier's `~ClassifierBase.arithmetic` is ``'bf16'``, and a
+    progress bar over sources.
+
+    Parameters
+    ----------
+    classifier : `ClassifierBase`
+        Its ``model``, ``device`` and ``arithmetic`` are used.
+    batches : iterable of `torch.Tensor`
+        The network's input tensors, batch by batch.
+    forward : callable
+        Tensor -> tensor ``(batch, ...)``.
+    total : int
+        Number of sources in all batches (for the progress bar).
+    empty_shape : tuple of int
+        Shape of the result when there is no batch.
+    progress : bool, optional
+        Show a progress bar on stderr (only when it is a terminal).
+
+    Returns
+    -------
+    out : `~numpy.ndarray`
+        The outputs of all batches, concatenated, float64.
+    """
+    classifier.model.eval()
+    out = []
+    autocast = torch.autocast(classifier.device.type, dtype=torch.bfloat16,
+                              enabled=classifier.arithmetic == 'bf16')
+    with torch.inference_mode(), progress_bar(total=total, progress=progress,
+                                              unit='source', desc='classifying') as bar:
+        for x in batches:
+            with autocast:
+                y = forward(x)
+            out.append(y.double().cpu().numpy())
+            bar.update(len(x))
+    return np.concatenate(out) if out else np.empty(empty_shape)
+
+
+def output_table(classifier, catalog, columns, options, *, overwrite=False):
+    """
+    A classifier's result table: ``catalog`` (or a new table) with ``columns`` and provenance.
+
+    The provenance record (``table.meta[classifier.meta_key]``) names the
+    task, the model and its weights checksum, and the options of the run
+    after the device, batch size and arithmetic.
+
+    Parameters
+    ----------
+    classifier : `ClassifierBase`
+        The classifier whose results these are.
+    catalog : `~astropy.table.Table`, `~astropy.coordinates.SkyCoord` or None
+        The rows the columns belong to; None for a new table.
+    columns : dict
+        Column name -> column.
+    options : dict
+        The options of the run, recorded in the provenance.
+    overwrite : bool, optional
+        Replace existing columns of the same names instead of raising.
+
+    Returns
+    -------
+    table : `~astropy.table.Table` or `~astropy.table.QTable`
+    """
+    meta = provenance(task=classifier.task, model_name=classifier.name,
+                      weights_sha256=classifier.weights_sha256,
+                      options={'device': str(classifier.device),
+                               'batch_size': classifier.batch_size,
+                               'precision': classifier.arithmetic, **options})
+    return append_columns(catalog, columns, meta_key=classifier.meta_key, meta=meta,
+                          overwrite=overwrite)

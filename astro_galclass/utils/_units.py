@@ -10,10 +10,11 @@ are brought to nJy per pixel of a given pixel area.
 import warnings
 
 import astropy.units as u
+import numpy as np
 
 from astro_galclass.exceptions import AstroGalclassUserWarning
 
-__all__ = ['check_flux_unit', 'flux_conversion', 'resolve_units']
+__all__ = ['check_flux_unit', 'flux_conversion', 'pixel_scale_arcsec', 'resolve_units']
 
 _PER_PIXEL = 'per_pixel'
 _SURFACE = 'surface_brightness'
@@ -123,3 +124,37 @@ def flux_conversion(unit, out_pixel_area, *, in_pixel_area=None, what='data'):
     if in_pixel_area is None:
         return factor
     return factor * out_pixel_area / in_pixel_area
+
+
+def pixel_scale_arcsec(pixel_scale):
+    """
+    A pixel scale as a float in arcsec per pixel, or a clear error.
+
+    Parameters
+    ----------
+    pixel_scale : `~astropy.units.Quantity`
+        A scalar angle per pixel (e.g. ``0.03 * u.arcsec / u.pix``) or an
+        angle (taken per pixel).
+
+    Returns
+    -------
+    scale : float
+        Positive and finite, in arcsec per pixel.
+    """
+    if not isinstance(pixel_scale, u.Quantity):
+        msg = ('pixel_scale must be a Quantity (e.g. 0.03 * u.arcsec / u.pix), '
+               f'got {type(pixel_scale).__name__}')
+        raise TypeError(msg)
+    try:
+        value = pixel_scale.to_value(u.arcsec / u.pix)
+    except u.UnitConversionError:
+        try:
+            value = pixel_scale.to_value(u.arcsec)
+        except u.UnitConversionError as exc:
+            msg = ('pixel_scale must be an angle per pixel (e.g. arcsec/pix), '
+                   f'got unit {pixel_scale.unit}')
+            raise ValueError(msg) from exc
+    if not (np.isscalar(value) and np.isfinite(value) and value > 0):
+        msg = f'pixel_scale must be a positive scalar, got {pixel_scale}'
+        raise ValueError(msg)
+    return float(value)

@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from astro_galclass import HighZClassifier
+from astro_galclass.highz.ood import single_band_scores
 from astro_galclass.simulate import NIRCamSimulator
 from astro_galclass.training import SimulatedMosaicBatches
 
@@ -55,7 +56,8 @@ def main():
             score = clf.ood_score(np.asarray(cutouts))
             rates.append(np.mean(score > clf.ood_threshold))
             scores.append(score)
-            pixels.append(clf._single_band(np.asarray(cutouts)))
+            pixels.append(single_band_scores(np.asarray(cutouts), clf.bands,
+                                             clf.metadata['pixel_scale']))
             seed += 1
         score, pixel = np.concatenate(scores), np.concatenate(pixels)
         if len(score):

@@ -33,7 +33,7 @@ from astropy.table import QTable
 
 from astro_galclass import HighZClassifier
 from astro_galclass.highz import HighZFlag, extract_cutouts
-from astro_galclass.highz.ood import mahalanobis_score, single_band_score
+from astro_galclass.highz.ood import band_pixel_sizes, mahalanobis_score, single_band_score
 from astro_galclass.simulate import NIRCamSimulator
 
 
@@ -70,7 +70,7 @@ def main():
     mosaic = cutouts.to_value(u.nJy)
     mosaic = mosaic[np.all(np.isfinite(mosaic), axis=(1, 2, 3))]
     direct = NIRCamSimulator(seed=5, population='sky').sample(len(mosaic))[0].to_value(u.nJy)
-    fwhm = clf._fwhm_pix()
+    fwhm, _ = band_pixel_sizes(clf.bands, clf.metadata['pixel_scale'])
     print(f'\n{len(mosaic)} complete sky-field cutouts against as many drawn directly '
           '(in units of each threshold):')
     for kind, x in (('mosaic', mosaic), ('direct', direct)):

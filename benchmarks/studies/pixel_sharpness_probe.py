@@ -18,7 +18,12 @@ minutes on two CPU cores).
 import numpy as np
 
 from astro_galclass import HighZClassifier
-from astro_galclass.highz.ood import _high_pass, _psf_sharpness, single_band_score
+from astro_galclass.highz.ood import (
+    _high_pass,
+    _psf_sharpness,
+    band_pixel_sizes,
+    single_band_score,
+)
 from astro_galclass.nircam import NATIVE_PIXEL_SCALE
 from astro_galclass.simulate import NIRCamSimulator
 from astro_galclass.training import SimulatedMosaicBatches
@@ -35,7 +40,7 @@ def main():
                                         normalization=None, seed=500 + k)
         parts.append(np.asarray(mosaic.draw(600)[0]))
     cutouts = np.nan_to_num(np.concatenate(parts))
-    fwhm = clf._fwhm_pix()
+    fwhm, _ = band_pixel_sizes(clf.bands, clf.metadata['pixel_scale'])
     scale = clf.metadata['pixel_scale']
     native = [NATIVE_PIXEL_SCALE[b].value / scale for b in clf.bands]
     high = _high_pass(cutouts)

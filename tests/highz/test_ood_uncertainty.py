@@ -92,14 +92,53 @@ def test_fit_ood_bad_input(small, data):
     cutouts, _ = data
     with pytest.raises(ValueError, match=r'false_flag_rate must be in \(0, 0.5\)'):
         small.fit_ood(cutouts, false_flag_rate=0.7)
-    with pytest.raises(ValueError, match='labels must be 240 integer class indices'):
+    with pytest.raises(ValueError, match=r'labels must be one class index or class name per '
+                                         r'item \(240\)'):
         small.fit_ood(cutouts, np.zeros(3, int))
+    with pytest.raises(ValueError, match='labels: unknown class names'):
+        small.fit_ood(cutouts, ['quasar'] * 240)
+    with pytest.raises(TypeError, match='labels must be class indices'):
+        small.fit_ood(cutouts, np.zeros(240))
     with pytest.raises(ValueError, match='features must be one of'):
         small.fit_ood(cutouts, features='logits')
     with pytest.raises(ValueError, match=r'groups must be one label per cutout \(240\)'):
         small.fit_ood(cutouts, groups=['direct'] * 3)
     with pytest.raises(ValueError, match=r"group 'rare' has \d+ sources in the half"):
         small.fit_ood(cutouts, groups=['common'] * 236 + ['rare'] * 4)
+
+
+def test_fit_ood_takes_class_names_as_indices(small, data):
+    # labels go through the shared validator: class names give what indices give
+    cutouts, truth = data
+    labels = np.asarray(truth['label'])
+    clf = HighZClassifier(small.model, device='cpu', batch_size=32, name='small')
+    by_index = clf.fit_ood(cutouts, labels, false_flag_rate=0.05)
+    by_name = clf.fit_ood(cutouts, np.array(clf.classes)[labels], false_flag_rate=0.05)
+    assert by_name == by_index
+
+
+def test_joint_thresholds_and_confident_rate():
+    from astro_galclass.highz.ood import PIXEL_BUDGET, confident_rate, joint_thresholds
+
+    rng = np.random.default_rng(0)
+    maha, single = rng.normal(size=5000), rng.normal(size=5000)
+    t_m, t_s = joint_thresholds(maha, single, 0.02)
+    assert np.mean(single > t_s) == pytest.approx(PIXEL_BUDGET * 0.02, abs=1e-3)
+    assert np.mean((maha > t_m) | (single > t_s)) == pytest.approx(0.02, abs=1e-3)
+    alone, none = joint_thresholds(maha, None, 0.02)
+    assert none is None and alone == pytest.approx(np.quantile(maha, 0.98))
+    assert confident_rate(100, 0.01, 0.95) is None
+    assert 0 < confident_rate(1000, 0.01, 0.95) < 0.01
+
+
+def test_split_for_ood_halves_and_checks_groups():
+    from astro_galclass.highz.ood import split_for_ood
+
+    split = split_for_ood(80, groups=['a', 'b'] * 40, seed=1, false_flag_rate=0.1)
+    assert sorted(np.concatenate([split.fit, split.hold]).tolist()) == list(range(80))
+    assert len(split.fit) == 40 and split.targets == {'a': 0.1, 'b': 0.1}
+    with pytest.raises(ValueError, match=r"group 'b' has \d+ sources in the half"):
+        split_for_ood(40, groups=['a'] * 36 + ['b'] * 4)
 
 
 def test_fit_ood_groups_keep_every_kind_at_the_rate(small, data):
@@ -225,7 +264,7 @@ def test_noise_cutouts_have_the_survey_depth():
 
 
 def test_single_band_score_catches_what_only_one_band_shows(small, data):
-    from astro_galclass.highz.ood import single_band_score
+    from astro_galclass.highz.ood import band_pixel_sizes, single_band_score
 
     cutouts, truth = data
     clf = HighZClassifier(small.model, device='cpu', batch_size=32, name='small')
@@ -233,7 +272,7 @@ def test_single_band_score_catches_what_only_one_band_shows(small, data):
     assert summary['false_flag_rate'] <= 0.06
     fresh, _ = NIRCamSimulator(seed=33).sample(40)
     rays = inject_artifacts(fresh, 'cosmic_ray', rng=np.random.default_rng(1))
-    fwhm = clf._fwhm_pix()
+    fwhm, _ = band_pixel_sizes(clf.bands, clf.metadata['pixel_scale'])
     clean = single_band_score(fresh.value, fwhm)
     hit = single_band_score(rays, fwhm)
     threshold = clf.metadata['ood']['single_band_threshold']
@@ -293,7 +332,7 @@ def test_single_band_score_knows_resampled_detector_pixels():
     from scipy.special import erf
 
     from astro_galclass.highz import extract_cutouts
-    from astro_galclass.highz.ood import _psf_sharpness, single_band_score
+    from astro_galclass.highz.ood import _psf_sharpness, single_band_score, single_band_scores
     from astro_galclass.nircam import NATIVE_PIXEL_SCALE, NIRCAM_BANDS, PSF_FWHM
 
     assert _psf_sharpness(4.83, 2.1) > 1.3 * _psf_sharpness(4.83)
@@ -325,7 +364,8 @@ def test_single_band_score_knows_resampled_detector_pixels():
     assert grid_only[0] > 100 and resampled[0] < 10
     # the pretrained classifier judges its cutouts against the detector pixels
     clf = HighZClassifier.pretrained(device='cpu')
-    assert clf._single_band(cutouts.value)[0] == pytest.approx(resampled[0])
+    scores = single_band_scores(cutouts.value, clf.bands, clf.metadata['pixel_scale'])
+    assert scores[0] == pytest.approx(resampled[0])
     # a cosmic ray on the same cutout still stands out
     hit = cutouts.value.copy()
     hit[0, 6, 20, 20] += 50.0

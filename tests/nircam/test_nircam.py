@@ -8,7 +8,6 @@ import sys
 import astropy.units as u
 import numpy as np
 import pytest
-from astropy.utils.exceptions import AstropyDeprecationWarning
 
 from astro_galclass import nircam
 from astro_galclass.nircam import (
@@ -86,21 +85,25 @@ def test_evaluation_and_semisupervised_benchmark_agree():
     assert row['highz_contamination'][0] == pytest.approx(ref['highz_contamination'])
 
 
-@pytest.mark.parametrize(('module', 'name', 'new'), [
-    ('astro_galclass.highz.nircam', 'NIRCAM_BANDS', 'NIRCAM_BANDS'),
-    ('astro_galclass.highz.nircam', 'PSF_FWHM', 'PSF_FWHM'),
-    ('astro_galclass.highz', 'NIRCAM_BANDS', 'NIRCAM_BANDS'),
-    ('astro_galclass.highz', 'HIGHZ_CLASSES', 'HIGHZ_CLASSES'),
-    ('astro_galclass.training', 'aperture_fluxes', 'aperture_fluxes'),
-    ('astro_galclass.semisupervised', 'selection_metrics', 'selection_metrics'),
+@pytest.mark.parametrize(('module', 'name'), [
+    ('astro_galclass.highz.nircam', None),
+    ('astro_galclass.simulate.surveys', None),
+    ('astro_galclass.training.reproduce', None),
+    ('astro_galclass.utils._deprecation', None),
+    ('astro_galclass.highz', 'NIRCAM_BANDS'),
+    ('astro_galclass.highz', 'HIGHZ_CLASSES'),
+    ('astro_galclass.simulate', 'CLASSES'),
+    ('astro_galclass.training', 'aperture_fluxes'),
+    ('astro_galclass.semisupervised', 'selection_metrics'),
 ])
-def test_old_import_paths_warn_and_still_work(module, name, new):
-    old = importlib.import_module(module)
-    with pytest.warns(AstropyDeprecationWarning, match=f'moved to astro_galclass.nircam.{new}'):
-        value = getattr(old, name)
-    assert value is getattr(nircam, new)
-    with pytest.raises(AttributeError, match='has no attribute'):
-        getattr(old, "NOT_A_NAME")  # noqa: B009
+def test_no_old_import_paths(module, name):
+    # never released: names live in one place, with no deprecation shims
+    if name is None:
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(module)
+    else:
+        with pytest.raises(AttributeError, match='has no attribute'):
+            getattr(importlib.import_module(module), name)
 
 
 @pytest.mark.parametrize(('module', 'forbidden'), [
