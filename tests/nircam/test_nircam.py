@@ -9,7 +9,6 @@ import astropy.units as u
 import numpy as np
 import pytest
 
-from astro_galclass import nircam
 from astro_galclass.nircam import (
     AB_ZEROPOINT_NJY,
     HIGHZ_CLASSES,
