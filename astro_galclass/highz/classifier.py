@@ -124,20 +124,13 @@ class HighZClassifier(ClassifierBase):
         """
         The shipped model, trained on simulated JADES-deep NIRCam cutouts.
 
-        The weights (``astro_galclass/data/highz_default.pt``, version 4)
-        were trained by ``galclass train-highz --recipe shipped`` (version
-        3) and ``--recipe head`` (its dense head retrained on both simulated
-        populations) on cutouts of
-        `~astro_galclass.simulate.NIRCamSimulator`, drawn directly and cut
-        out of simulated mosaics; the simulator settings, seeds and recipe
-        are in ``metadata``. Its default probabilities are a JADES-deep
-        field's posteriors (`default_priors`: the sky's class mix, brown
-        dwarfs 5e-5 of the sources); ``priors='training'`` gives equal
-        thirds. Read the model card
-        in the documentation before using it on real data: it has never
-        seen a real JWST image, so validate it on sources of your field with
-        known classes, or train your own model
-        (`~astro_galclass.training.train_highz`).
+        ``astro_galclass/data/highz_default.pt``, made by ``galclass
+        train-highz --recipe shipped`` and ``--recipe head`` (the recipe,
+        simulator settings and seeds are in ``metadata``). Its default
+        probabilities are a JADES-deep field's posteriors (`default_priors`);
+        ``priors='training'`` gives equal thirds. It has never seen a real
+        JWST image: read :ref:`its model card <highz-model-card>`, and
+        validate it on sources of your field with known classes.
 
         Parameters
         ----------
@@ -268,13 +261,8 @@ class HighZClassifier(ClassifierBase):
 
         Parameters
         ----------
-        cutouts : array, `~astropy.units.Quantity`, `~astropy.nddata.NDData`, \
-dict or sequence of dict
-            See `classify`.
-        bands : sequence of str, optional
-            See `classify`.
-        unit : `~astropy.units.Unit` or str, optional
-            Unit of unitless data; default nJy per model pixel.
+        cutouts, bands, unit
+            As in `classify`.
 
         Returns
         -------
@@ -338,21 +326,14 @@ dict or sequence of dict
             the classes), or both concatenated.
         groups : array-like, optional
             A label per cutout naming the kind of in-distribution source it
-            is (e.g. ``'direct'`` and ``'mosaic'`` for simulated cutouts
-            drawn on the model grid and cut out of mosaics). The thresholds
-            are then the highest of those each kind needs, so that no kind
-            has more than ``false_flag_rate`` of its held-out sources
-            flagged. Default: one kind.
+            is; no kind gets more than ``false_flag_rate`` of its held-out
+            sources flagged (`~astro_galclass.highz.ood.split_for_ood`).
+            Default: one kind.
         confidence : float, optional
-            With a value such as 0.95, each kind's thresholds are set for
-            a smaller share of its held-out sources: the largest whose
-            Clopper-Pearson upper bound at this confidence is
-            ``false_flag_rate``, so that fresh sources of that kind are
-            flagged at most at that rate with this probability (the
-            quantile of a few thousand sources is uncertain by about a
-            fifth at 1%). Needs ``log(1 - confidence) / log(1 -
-            false_flag_rate)`` held-out sources per kind at least (299 for
-            0.95 and 1%). Default: the empirical quantile.
+            E.g. 0.95: thresholds such that fresh sources are flagged at most
+            at ``false_flag_rate`` with this probability (Clopper-Pearson;
+            `~astro_galclass.highz.ood.split_for_ood`). Default: the
+            empirical quantile.
 
         Returns
         -------
@@ -410,13 +391,8 @@ dict or sequence of dict
 
         Parameters
         ----------
-        cutouts : array, `~astropy.units.Quantity`, `~astropy.nddata.NDData`, \
-dict or sequence of dict
-            See `classify`.
-        bands : sequence of str, optional
-            See `classify`.
-        unit : `~astropy.units.Unit` or str, optional
-            Unit of unitless data; default nJy per model pixel.
+        cutouts, bands, unit
+            As in `classify`.
         priors : dict, 'training' or None, optional
             The class mix of your field, class -> expected fraction (any
             positive numbers, normalised): the probabilities become the
@@ -605,13 +581,9 @@ dict or sequence of dict
 
         Notes
         -----
-        Sources are cut out and classified in chunks of ``4 * batch_size``
-        taken in sky order (1-arcmin cells, Z order within a cell), so that
-        a chunk reads one small window of each mosaic; mosaics given as FITS
-        paths are read window by window, never whole. Memory is bounded by
-        the chunk, not by the mosaics; what grows with the catalog is about
-        0.4 kB a row (positions, results, the output table). See
-        :ref:`survey-scale`.
+        Sources are classified in chunks of ``4 * batch_size`` in sky order,
+        reading one small window of each mosaic at a time: memory is bounded
+        by the chunk, not by the mosaics (:ref:`survey-scale`).
         """
         run = CatalogRun.plan(self, catalog, images, position_column=position_column,
                               unit=unit, priors=priors, uncertainty=uncertainty)

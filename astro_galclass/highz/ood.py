@@ -517,13 +517,24 @@ def split_for_ood(n, *, groups=None, seed=0, false_flag_rate=0.01, confidence=No
     n : int
         Number of in-distribution sources.
     groups : array-like, optional
-        ``(n,)`` the kind of each source (default one kind).
+        ``(n,)`` the kind of each source (e.g. ``'direct'`` and ``'mosaic'``
+        for simulated cutouts drawn on the model grid and cut out of
+        mosaics; default one kind). `fit_ood_statistics` then takes the
+        highest thresholds any kind needs, so that no kind has more than
+        its target share of its held-out sources flagged.
     seed : int, optional
         Seed of the random half split.
     false_flag_rate : float, optional
         Share of each group's held-out sources to flag.
     confidence : float, optional
-        Aim each group's thresholds at its `confident_rate` instead.
+        With a value such as 0.95, aim each kind's thresholds at a smaller
+        share of its held-out sources, its `confident_rate`: the largest
+        whose Clopper-Pearson upper bound at this confidence is
+        ``false_flag_rate``, so that fresh sources of that kind are flagged
+        at most at that rate with this probability (the quantile of a few
+        thousand sources is uncertain by about a fifth at 1%). Needs
+        ``log(1 - confidence) / log(1 - false_flag_rate)`` held-out sources
+        per kind at least (299 for 0.95 and 1%).
 
     Returns
     -------
