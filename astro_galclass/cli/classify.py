@@ -59,7 +59,19 @@ def _check_output(path, overwrite):
 
 
 def run(args):
-    """Run ``galclass classify``."""
+    """
+    Run ``galclass classify``.
+
+    Parameters
+    ----------
+    args : `argparse.Namespace`
+        The parsed options of the command.
+
+    Returns
+    -------
+    status : int
+        0 when it succeeds.
+    """
     import numpy as np
     from astropy.table import QTable
 
@@ -130,7 +142,14 @@ def run(args):
 
 
 def add_parser(sub):
-    """Add the command to the ``galclass`` sub-command parsers."""
+    """
+    Add ``classify`` and its options to the ``galclass`` sub-command parsers.
+
+    Parameters
+    ----------
+    sub : argparse sub-parsers
+        What ``ArgumentParser.add_subparsers`` returned.
+    """
     p = sub.add_parser('classify', help='classify the sources of a catalog on FITS mosaics',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                        description='Classify every source of CATALOG (any format astropy '

@@ -7,7 +7,19 @@ from astro_galclass.cli._args import positive, writable_folder
 
 
 def run(args):
-    """Run ``galclass demo``."""
+    """
+    Run ``galclass demo``.
+
+    Parameters
+    ----------
+    args : `argparse.Namespace`
+        The parsed options of the command.
+
+    Returns
+    -------
+    status : int
+        0 when it succeeds.
+    """
     from astro_galclass.demo import run_demo
 
     writable_folder(args.output)
@@ -17,7 +29,14 @@ def run(args):
 
 
 def add_parser(sub):
-    """Add the command to the ``galclass`` sub-command parsers."""
+    """
+    Add ``demo`` and its options to the ``galclass`` sub-command parsers.
+
+    Parameters
+    ----------
+    sub : argparse sub-parsers
+        What ``ArgumentParser.add_subparsers`` returned.
+    """
     p = sub.add_parser('demo', help='simulate a JADES-like field, detect, classify, '
                        'write catalog + regions + figure',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)

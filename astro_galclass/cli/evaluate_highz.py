@@ -8,7 +8,7 @@ from pathlib import Path
 from astro_galclass.cli._args import fraction, positive, priors, writable_folder
 
 
-def bands(text):
+def _bands(text):
     """``--bands``: a survey name of SURVEY_BANDS or comma-separated band names."""
     from astro_galclass.nircam import NIRCAM_BANDS, SURVEY_BANDS
 
@@ -32,7 +32,19 @@ def _selection_goal(args):
 
 
 def run(args):
-    """Run ``galclass evaluate-highz``."""
+    """
+    Run ``galclass evaluate-highz``.
+
+    Parameters
+    ----------
+    args : `argparse.Namespace`
+        The parsed options of the command.
+
+    Returns
+    -------
+    status : int
+        0 when it succeeds.
+    """
     from astro_galclass.highz import HighZClassifier
     from astro_galclass.training.benchmark import (
         HIGHZ_SKY_TARGETS,
@@ -125,7 +137,14 @@ def run(args):
 
 
 def add_parser(sub):
-    """Add the command to the ``galclass`` sub-command parsers."""
+    """
+    Add ``evaluate-highz`` and its options to the ``galclass`` sub-command parsers.
+
+    Parameters
+    ----------
+    sub : argparse sub-parsers
+        What ``ArgumentParser.add_subparsers`` returned.
+    """
     p = sub.add_parser('evaluate-highz', help='evaluate a high-z model and the '
                        'baselines on a fresh simulated test set',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -136,7 +155,7 @@ def add_parser(sub):
     p.add_argument('--depth', default='jades-deep',
                    help="depth preset ('jades-deep', 'jades-medium', 'ceers', 'primer', "
                    "'cosmos-web')")
-    p.add_argument('--bands', type=bands, default=None,
+    p.add_argument('--bands', type=_bands, default=None,
                    help="evaluate on these bands only: a survey ('cosmos-web', 'ceers', ...: "
                    'its wide bands) or a comma-separated list such as '
                    'F115W,F150W,F277W,F444W; the Random Forest uses the same bands (default: '

@@ -7,7 +7,19 @@ from astro_galclass.cli._args import positive
 
 
 def run(args):
-    """Run ``galclass evaluate-morphology``."""
+    """
+    Run ``galclass evaluate-morphology``.
+
+    Parameters
+    ----------
+    args : `argparse.Namespace`
+        The parsed options of the command.
+
+    Returns
+    -------
+    status : int
+        0 when it succeeds.
+    """
     from astro_galclass.morphology import MorphologyClassifier
     from astro_galclass.simulate import MorphologySimulator
     from astro_galclass.training.evaluate import evaluate_morphology
@@ -41,7 +53,14 @@ def run(args):
 
 
 def add_parser(sub):
-    """Add the command to the ``galclass`` sub-command parsers."""
+    """
+    Add ``evaluate-morphology`` and its options to the ``galclass`` sub-command parsers.
+
+    Parameters
+    ----------
+    sub : argparse sub-parsers
+        What ``ArgumentParser.add_subparsers`` returned.
+    """
     p = sub.add_parser('evaluate-morphology', help='evaluate a morphology model on a fresh '
                        'simulated test set',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)

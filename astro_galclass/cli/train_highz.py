@@ -32,7 +32,7 @@ USER_OPTIONS = ('init', 'freeze', 'data', 'depth', 'n_val', 'batch_size', 'batch
                 'lr', 'max_epochs', 'patience', 'seed', 'name')
 
 
-def labelled_cutouts(path):
+def _labelled_cutouts(path):
     """``--data``: cutouts, labels and the optional (val_cutouts, val_labels) of an .npz."""
     import numpy as np
 
@@ -56,7 +56,7 @@ def _fine_tune(args):
                '(or use --recipe sky/bands to continue a network on simulations)')
         raise SystemExit(msg)
     base = base_classifier(HighZClassifier, args.init, args.device)
-    cutouts, labels, validation = labelled_cutouts(args.data)
+    cutouts, labels, validation = _labelled_cutouts(args.data)
     clf = fine_tune_highz(base, cutouts, labels, epochs=or_default(args.max_epochs, 10),
                           freeze=or_default(args.freeze, 'none'),
                           validation=0.2 if validation is None else validation,
@@ -80,7 +80,7 @@ def _train(args):
               'lr': or_default(args.lr, 5e-4), 'max_epochs': or_default(args.max_epochs, 30),
               'patience': or_default(args.patience, 6), 'name': args.name, 'run': run}
     if args.data is not None:
-        cutouts, labels, validation = labelled_cutouts(args.data)
+        cutouts, labels, validation = _labelled_cutouts(args.data)
         clf, history = train_highz(cutouts, labels,
                                    validation=0.2 if validation is None else validation,
                                    training=f'labelled cutouts {args.data}', **common)
@@ -100,7 +100,19 @@ def _train(args):
 
 
 def run(args):
-    """Run ``galclass train-highz``."""
+    """
+    Run ``galclass train-highz``.
+
+    Parameters
+    ----------
+    args : `argparse.Namespace`
+        The parsed options of the command.
+
+    Returns
+    -------
+    status : int
+        0 when it succeeds.
+    """
     check_outputs(args)
     _recipes.check_options(args, 'highz', CHECKED, USER_OPTIONS)
     if args.recipe is not None:
@@ -111,7 +123,14 @@ def run(args):
 
 
 def add_parser(sub):
-    """Add the command to the ``galclass`` sub-command parsers."""
+    """
+    Add ``train-highz`` and its options to the ``galclass`` sub-command parsers.
+
+    Parameters
+    ----------
+    sub : argparse sub-parsers
+        What ``ArgumentParser.add_subparsers`` returned.
+    """
     p = sub.add_parser('train-highz', help='train a high-z classifier on simulations '
                        'or on your labelled cutouts, or retrain the shipped model',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)

@@ -31,7 +31,7 @@ CHECKED = ('init', 'freeze', 'stage2_epochs', 'n_images', 'kaggle', 'npz', 'cata
 USER_OPTIONS = tuple(d for d in CHECKED if d not in ('stage2_epochs', 'n_images'))
 
 
-def morphology_data(args):
+def _morphology_data(args):
     """The images, label table and vote counts (or None) of the data source given."""
     import numpy as np
 
@@ -112,7 +112,7 @@ def _train(args):
     if args.init is None and args.freeze is not None:
         msg = '--freeze applies only when fine-tuning (--init pretrained or a weights file)'
         raise SystemExit(msg)
-    images, table, counts = morphology_data(args)
+    images, table, counts = _morphology_data(args)
     seed = or_default(args.seed, 0)
     model = _model(args) if args.init is None else None
     order = np.random.default_rng(seed).permutation(len(table))
@@ -139,7 +139,19 @@ def _train(args):
 
 
 def run(args):
-    """Run ``galclass train-morphology``."""
+    """
+    Run ``galclass train-morphology``.
+
+    Parameters
+    ----------
+    args : `argparse.Namespace`
+        The parsed options of the command.
+
+    Returns
+    -------
+    status : int
+        0 when it succeeds.
+    """
     check_outputs(args)
     _recipes.check_options(args, 'morphology', CHECKED, USER_OPTIONS)
     if args.recipe is not None:
@@ -148,7 +160,14 @@ def run(args):
 
 
 def add_parser(sub):
-    """Add the command to the ``galclass`` sub-command parsers."""
+    """
+    Add ``train-morphology`` and its options to the ``galclass`` sub-command parsers.
+
+    Parameters
+    ----------
+    sub : argparse sub-parsers
+        What ``ArgumentParser.add_subparsers`` returned.
+    """
     p = sub.add_parser('train-morphology', help='train a Galaxy Zoo 2 morphology network, '
                        'or retrain the shipped model',
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)

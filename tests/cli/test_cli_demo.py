@@ -171,8 +171,7 @@ def test_train_highz_recipe_options(tmp_path):
 
 
 def test_every_recipe_option_is_an_option_of_its_command():
-    from astro_galclass.cli import _parser
-    from astro_galclass.cli import train_highz, train_morphology
+    from astro_galclass.cli import _parser, train_highz, train_morphology
     from astro_galclass.training.recipes import RECIPES
 
     parser = _parser()
