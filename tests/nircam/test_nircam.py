@@ -95,7 +95,6 @@ def test_evaluation_and_semisupervised_benchmark_agree():
     ('astro_galclass.simulate.surveys', 'DEPTH_PRESETS', 'DEPTH_PRESETS'),
     ('astro_galclass.simulate', 'CLASSES', 'HIGHZ_CLASSES'),
     ('astro_galclass.simulate.nircam_simulator', 'CLASSES', 'HIGHZ_CLASSES'),
-    ('astro_galclass.training', 'aperture_fluxes', 'aperture_fluxes'),
     ('astro_galclass.semisupervised', 'selection_metrics', 'selection_metrics'),
 ])
 def test_old_import_paths_warn_and_still_work(module, name, new):
