@@ -31,7 +31,7 @@ from astropy.table import QTable
 
 from astro_galclass.morphology import GZ2_TREE, ParallelCNN
 from astro_galclass.simulate import MorphologySimulator
-from astro_galclass.training import evaluate_morphology, train_morphology
+from astro_galclass.training import RunOptions, evaluate_morphology, train_morphology
 
 
 def main(argv=None):
@@ -51,8 +51,8 @@ def main(argv=None):
         t0 = time.perf_counter()
         clf, _history = train_morphology(
             images, truth, model=ParallelCNN(head=head, width=0.25), loss='rmse', lam=lam,
-            max_epochs=args.epochs, patience=args.epochs, device=args.device, seed=0,
-            progress=False)
+            max_epochs=args.epochs, patience=args.epochs,
+            run=RunOptions(device=args.device, seed=0, progress=False))
         result = evaluate_morphology(clf, test_images, test_truth)
         residuals = GZ2_TREE.identity_residuals(clf.predict_kaggle(test_images))
         rows.append({'head': head, 'lambda': lam if head == 'sigmoid' else np.nan,

@@ -116,8 +116,8 @@ class MorphologyClassifier(ClassifierBase):
         its simulated photographs (``--recipe photograph`` and
         ``photograph-stars``; recipes and seeds in ``metadata``). It has
         never seen a Galaxy Zoo image: read the model card, and fine-tune it
-        on real labels (`fine_tune`) before using its fractions for
-        science.
+        on real labels (`~astro_galclass.training.fine_tune_morphology`)
+        before using its fractions for science.
 
         Parameters
         ----------
@@ -152,7 +152,8 @@ class MorphologyClassifier(ClassifierBase):
         (the range of the training framings), as
         `~astro_galclass.morphology.framing.measure_framing` measures them
         on the images: from ``metadata['framing']`` (written by
-        `~astro_galclass.training.train_morphology` and `fine_tune`), else
+        `~astro_galclass.training.train_morphology` and
+        `~astro_galclass.training.fine_tune_morphology`), else
         from the simulator the network was trained on
         (`~astro_galclass.morphology.framing.SIMULATOR_FRAMING`; version 3
         of the shipped network was trained on ``'clean'`` images), else the Galaxy Zoo
@@ -290,80 +291,6 @@ class MorphologyClassifier(ClassifierBase):
         rgb = asinh_rgb(flux)[0]
         rgb[bad] = np.nan                      # flagged BAD_PIXELS by _frame
         return preprocess_rgb(rgb, size=None, crop=_crop(crop, rgb.shape[1:]))
-
-    # -- fine-tuning ------------------------------------------------------------------
-
-    def fine_tune(self, images, labels, *, epochs=10, freeze='none', validation=0.2, lr=1e-4,
-                  batch_size=None, patience=3, crop=None, reframe=True, seed=0, progress=True,
-                  time_budget=None, name=None):
-        """
-        A copy of this classifier trained further on your labelled images.
-
-        Parameters
-        ----------
-        images
-            Any form `prepare` accepts (arrays, a list of arrays of any
-            sizes, image files, NDData bands), e.g. the images of
-            `~astro_galclass.morphology.load_kaggle_galaxy_zoo` or
-            `~astro_galclass.morphology.load_gz2_catalogue`.
-        labels : array-like or `~astropy.table.Table`
-            ``(N, 37)`` Kaggle cumulative fractions, or a table with the
-            Kaggle ``Class1.1`` ... columns, the 37 GZ2 ``..._fraction``
-            columns or the 37 GZ2 ``..._count`` columns (vote counts), as the
-            loaders return them. Checked against the decision tree.
-        epochs : int, optional
-            Most epochs (default 10); early stopping with ``patience``
-            restores the epoch of lowest validation loss.
-        freeze : {'none', 'features'}, optional
-            ``'features'`` trains only the head (the dense layers and output;
-            see `~astro_galclass.training.finetune.head_modules`), which
-            suits a few hundred labels; ``'none'`` (default) trains all.
-        validation : float or (images, labels), optional
-            Fraction held out (random, with ``seed``; default 0.2), or a
-            separate validation set.
-        lr : float, optional
-            Adam learning rate (default 1e-4, a tenth of training from
-            scratch), halved when the validation loss stalls.
-        batch_size : int, optional
-            Default the classifier's.
-        patience : int, optional
-            Epochs without improvement before stopping (default 3).
-        crop, reframe
-            As in `prepare`: the images are framed as the base model's
-            training images, and the new classifier records that framing.
-        seed : int, optional
-            Fixes the split, the augmentation and the initial state.
-        progress : bool, optional
-            Progress bars on stderr (when it is a terminal).
-        time_budget : float, optional
-            Wall-clock seconds; see `~astro_galclass.training.Trainer`.
-        name : str, optional
-            Name of the new model (default this one's plus ``-finetuned``).
-
-        Returns
-        -------
-        classifier : `MorphologyClassifier`
-            The fine-tuned classifier (this one is unchanged). Its
-            ``metadata['fine_tune']`` holds the validation RMSE and
-            smooth-vs-featured agreement before and after, its ``history``
-            attribute the losses per epoch; `save` it like any other.
-
-        Examples
-        --------
-        >>> from astro_galclass.morphology import MorphologyClassifier
-        >>> from astro_galclass.simulate import MorphologySimulator
-        >>> images, truth = MorphologySimulator(seed=1).sample(24)
-        >>> base = MorphologyClassifier.pretrained(device='cpu')
-        >>> tuned = base.fine_tune(images, truth, epochs=1, freeze='features', progress=False)
-        >>> sorted(tuned.metadata['fine_tune']['validation_after'])
-        ['n', 'n_clear', 'rmse', 'smooth_featured_agreement']
-        """
-        from astro_galclass.training.finetune import _fine_tune_morphology
-
-        return _fine_tune_morphology(
-            self, images, labels, epochs=epochs, freeze=freeze, validation=validation, lr=lr,
-            batch_size=batch_size, patience=patience, crop=crop, reframe=reframe, seed=seed,
-            progress=progress, time_budget=time_budget, name=name)
 
     # -- outputs ----------------------------------------------------------------------
 

@@ -70,14 +70,14 @@ def override_recipe(recipe, **values):
     return recipe
 
 
-def check_finetune_epochs(epochs, init):
+def check_stage2_epochs(epochs, init):
     """
     Stage-2 epochs: >= 0, and > 0 when stage 2 starts from ``init``.
 
     Parameters
     ----------
     epochs : int
-        The stage-2 (fine-tuning) ``max_epochs``.
+        The stage-2 ``max_epochs``.
     init : path-like or None
         The weights file stage 2 starts from, skipping stage 1, or `None`.
 
@@ -87,7 +87,7 @@ def check_finetune_epochs(epochs, init):
         If ``epochs`` is negative, or 0 with ``init``.
     """
     if epochs < 0 or (epochs == 0 and init is not None):
-        msg = ('finetune_epochs must be >= 0, and > 0 with init (0 means stage 1 only), '
+        msg = ('stage2_epochs must be >= 0, and > 0 with init (0 means stage 1 only), '
                f'got {epochs} with init={init}')
         raise ValueError(msg)
 

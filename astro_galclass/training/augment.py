@@ -1,12 +1,13 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""Augmentations for multi-band cutouts that respect how the data were taken."""
+"""Augmentations of cutouts and images that respect how the data were taken."""
 
 import math
 
 import numpy as np
 import torch
+from torch import nn
 
-__all__ = ['CutoutAugmentation']
+__all__ = ['CutoutAugmentation', 'RotationFlipAugmentation']
 
 
 class CutoutAugmentation:
@@ -128,3 +129,26 @@ def _fourier_shift(x, shift):
                                        + shift[:, 1, None, None] * ky))
     spec = torch.fft.rfft2(x.float()) * phase[:, None]
     return torch.fft.irfft2(spec, s=x.shape[-2:]).to(x.dtype)
+
+
+class RotationFlipAugmentation:
+    """
+    Random rotation by any angle and random flip of RGB images (galaxies have
+    no preferred orientation; the seed project rotated by 25 degrees at most
+    and never flipped). Bilinear resampling, black outside the image.
+    """
+
+    def __call__(self, x, *, generator=None):
+        n = len(x)
+        angle = torch.rand(n, generator=generator) * 2 * math.pi
+        flip = torch.where(torch.rand(n, generator=generator) < 0.5, -1.0, 1.0)
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        theta = torch.zeros(n, 2, 3)
+        theta[:, 0, 0] = cos * flip
+        theta[:, 0, 1] = -sin
+        theta[:, 1, 0] = sin * flip
+        theta[:, 1, 1] = cos
+        grid = nn.functional.affine_grid(theta.to(x.device, x.dtype), list(x.shape),
+                                         align_corners=False)
+        return nn.functional.grid_sample(x, grid, mode='bilinear', padding_mode='zeros',
+                                         align_corners=False)

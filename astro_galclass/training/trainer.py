@@ -107,7 +107,7 @@ class Trainer:
         Where classes are separable the cross-entropy alone leaves the
         logit margins undetermined, and a prior shift of several nats then
         moves the decision into a class (see
-        `~astro_galclass.training.finetune_highz_head`); this term asks for
+        `~astro_galclass.training.recipes.highz_head.retrain_highz_head`); this term asks for
         margins that survive the shift. The validation loss (early
         stopping) stays the plain cross-entropy. Classification only.
     logit_shift_weight : float, optional

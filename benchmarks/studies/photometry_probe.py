@@ -51,7 +51,7 @@ from astro_galclass.nircam import (
 )
 from astro_galclass.simulate import NIRCamSimulator
 from astro_galclass.training.baselines import ApertureRandomForest
-from astro_galclass.training.highz import HIGHZ_HEAD_RECIPE, _FeatureBatches
+from astro_galclass.training.recipes.highz_head import HIGHZ_HEAD_RECIPE, _FeatureBatches
 from astro_galclass.training.trainer import Trainer, balanced_class_weights
 
 RADII = (0.1, 0.16, 0.3) * u.arcsec

@@ -4,7 +4,7 @@ Fine-tune the morphology model on a small labelled set
 
 Real Galaxy Zoo labels live with their users, and a network trained on
 simulations is only a starting point. This example fine-tunes the shipped
-model in one call, `~astro_galclass.morphology.MorphologyClassifier.fine_tune`,
+model in one call, `~astro_galclass.training.fine_tune_morphology`,
 on 500 labelled galaxies and measures the gain on 300 others it never saw.
 
 .. note::
@@ -26,6 +26,7 @@ import numpy as np
 
 from astro_galclass.morphology import GZ2_TREE, MorphologyClassifier
 from astro_galclass.simulate import MorphologySimulator
+from astro_galclass.training import RunOptions, fine_tune_morphology
 from astro_galclass.training.evaluate import evaluate_morphology
 
 # %%
@@ -61,8 +62,8 @@ test_images, test_labels = grey_photographs(seed=102, n=300)
 # stopping, and the validation scores before and after are recorded in the
 # new model's metadata. The shipped model itself is not changed.
 base = MorphologyClassifier.pretrained(device='cpu')
-tuned = base.fine_tune(train_images, train_labels, epochs=6, freeze='features', lr=1e-3,
-                       progress=False, seed=0)
+tuned = fine_tune_morphology(base, train_images, train_labels, epochs=6, freeze='features',
+                             lr=1e-3, run=RunOptions(progress=False, seed=0))
 record = tuned.metadata['fine_tune']
 print('validation before:', record['validation_before'])
 print('validation after: ', record['validation_after'])

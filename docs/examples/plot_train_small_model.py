@@ -17,6 +17,7 @@ from astro_galclass.highz import LymanBreakCNN
 from astro_galclass.simulate import NIRCamSimulator
 from astro_galclass.training import (
     ApertureRandomForest,
+    RunOptions,
     evaluate_highz,
     train_highz,
 )
@@ -36,7 +37,7 @@ torch.manual_seed(0)
 tiny = LymanBreakCNN(stem_channels=8, spectral_channels=16, n_spectral_blocks=1,
                      spatial_channels=(16, 32), head_units=(32,), head_dropout=(0.1,))
 clf, history = train_highz(train_x, train_truth['label'], model=tiny, max_epochs=4,
-                           batch_size=64, lr=2e-3, device='auto', progress=False)
+                           batch_size=64, lr=2e-3, run=RunOptions(progress=False))
 print(history)
 print(f'temperature {clf.temperature:.2f}')
 

@@ -24,7 +24,9 @@ def test_train_highz_init_pretrained(tmp_path, capsys):
 
     x, truth = NIRCamSimulator(seed=33).sample(40)
     data = tmp_path / 'labelled.npz'
-    np.savez(data, cutouts=x.value, labels=np.asarray(truth['label']))
+    # labels as class names: the one label check takes names or indices
+    names = np.array(['low_z', 'high_z', 'brown_dwarf'])[np.asarray(truth['label'])]
+    np.savez(data, cutouts=x.value, labels=names)
     out = tmp_path / 'tuned.pt'
     assert galclass(['train-highz', '--data', str(data), '--init', 'pretrained',
                      '--max-epochs', '1', '--no-progress', '--output', str(out)]) == 0

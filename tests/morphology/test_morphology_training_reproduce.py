@@ -7,11 +7,14 @@ from astro_galclass.morphology import GZ2_TREE, MorphologyClassifier
 
 def test_reproduce_morphology_smoke_run(tmp_path, capsys):
     from astro_galclass.cli import main as galclass
-    from astro_galclass.training import MORPHOLOGY_FINETUNE_RECIPE, MORPHOLOGY_RECIPE
+    from astro_galclass.training.recipes.morphology import (
+        MORPHOLOGY_STAGE1_RECIPE,
+        MORPHOLOGY_STAGE2_RECIPE,
+    )
 
     out = tmp_path / 'sub' / 'morph.pt'
     assert galclass(['train-morphology', '--recipe', 'shipped', '--n-images', '40',
-                     '--max-epochs', '1', '--finetune-epochs', '1', '--output', str(out),
+                     '--max-epochs', '1', '--stage2-epochs', '1', '--output', str(out),
                      '--no-progress', '--device', 'cpu']) == 0
     clf = MorphologyClassifier(out, device='cpu')
     recipe = clf.metadata['recipe']
@@ -19,11 +22,11 @@ def test_reproduce_morphology_smoke_run(tmp_path, capsys):
     first, second = recipe['stage1'], recipe['stage2']
     assert first['n_images'] == second['n_images'] == 40
     assert first['max_epochs'] == second['max_epochs'] == 1
-    assert first['width'] == MORPHOLOGY_RECIPE['width']
-    assert first['simulator_seed'] == MORPHOLOGY_RECIPE['simulator_seed']
-    assert second['simulator_seed'] == MORPHOLOGY_FINETUNE_RECIPE['simulator_seed']
+    assert first['width'] == MORPHOLOGY_STAGE1_RECIPE['width']
+    assert first['simulator_seed'] == MORPHOLOGY_STAGE1_RECIPE['simulator_seed']
+    assert second['simulator_seed'] == MORPHOLOGY_STAGE2_RECIPE['simulator_seed']
     assert second['schedule'] == 'cosine'
-    assert clf.metadata['simulator']['seed'] == MORPHOLOGY_FINETUNE_RECIPE['simulator_seed']
+    assert clf.metadata['simulator']['seed'] == MORPHOLOGY_STAGE2_RECIPE['simulator_seed']
     # v3 was trained on the 'clean' images: its recipe says so, whatever the default
     assert clf.metadata['simulator']['realism'] == 'clean' == second['realism']
     assert clf.frame_r90 == 3.6 or 'framing' in clf.metadata
@@ -43,21 +46,21 @@ def test_reproduce_morphology_smoke_run(tmp_path, capsys):
 
 def test_reproduce_morphology_stage1_only_and_init(tmp_path):
 
-    from astro_galclass.training import reproduce_morphology
+    from astro_galclass.training import RunOptions
+    from astro_galclass.training.recipes.morphology import reproduce_morphology
 
+    run = RunOptions(device='cpu', progress=False)
     first = tmp_path / 'stage1.pt'
-    reproduce_morphology(first, device='cpu', max_epochs=1, finetune_epochs=0,
-                         n_images=30, progress=False)
+    reproduce_morphology(first, max_epochs=1, stage2_epochs=0, n_images=30, run=run)
     recipe = MorphologyClassifier(first, device='cpu').metadata['recipe']
-    assert recipe['reproduce'].endswith('--finetune-epochs 0') and 'stage2' not in recipe
+    assert recipe['reproduce'].endswith('--stage2-epochs 0') and 'stage2' not in recipe
     second = tmp_path / 'stage2.pt'
-    reproduce_morphology(second, device='cpu', init=first, finetune_epochs=1, n_images=30,
-                         progress=False)
+    reproduce_morphology(second, init=first, stage2_epochs=1, n_images=30, run=run)
     recipe = MorphologyClassifier(second, device='cpu').metadata['recipe']
     assert recipe['stage1']['loaded_from'] == 'stage1.pt'
     assert recipe['stage2']['max_epochs'] == 1
-    with pytest.raises(ValueError, match='finetune_epochs'):
-        reproduce_morphology(second, init=first, finetune_epochs=0)
+    with pytest.raises(ValueError, match='stage2_epochs'):
+        reproduce_morphology(second, init=first, stage2_epochs=0)
 
 
 def test_shipped_morphology_model():
@@ -90,36 +93,26 @@ def test_recipe_options_need_the_recipe(tmp_path):
 
     from astro_galclass.cli import main as galclass
 
-    with pytest.raises(SystemExit, match=r"\['--n-images'\] apply only with --recipe shipped"):
+    with pytest.raises(SystemExit, match='--n-images applies only with --recipe shipped or '
+                       'photograph or photograph-stars'):
         galclass(['train-morphology', '--output', str(tmp_path / 'm.pt'), '--n-images', '5',
                   '--simulate', '10'])
-    with pytest.raises(SystemExit, match='cannot be combined'):
+    with pytest.raises(SystemExit, match=r'--recipe shipped cannot be combined with --simulate '
+                       r'\(for training without --recipe\)'):
         galclass(['train-morphology', '--recipe', 'shipped', '--output',
                   str(tmp_path / 'm.pt'), '--simulate', '10'])
-
-
-def test_deprecated_reproduce_module_forwards_to_galclass(monkeypatch):
-    from astropy.utils.exceptions import AstropyDeprecationWarning
-
-    import astro_galclass.cli
-    from astro_galclass.training import reproduce
-
-    calls = []
-    monkeypatch.setattr(astro_galclass.cli, 'main', lambda argv: calls.append(argv) or 0)
-    with pytest.warns(AstropyDeprecationWarning, match='galclass train-morphology --recipe'):
-        assert reproduce.main(['morphology', '--max-epochs', '1']) == 0
-    command = calls[0]
-    assert command[:5] == ['train-morphology', '--recipe', 'shipped', '--max-epochs', '1']
-    assert command[5] == '--output' and command[6].endswith('morphology_default.pt')
-    with pytest.warns(AstropyDeprecationWarning, match='moved to astro_galclass.training.highz'):
-        assert reproduce.HIGHZ_RECIPE['depth'] == 'jades-deep'
-    with pytest.raises(SystemExit, match='usage'):
-        reproduce.main(['galaxies'])
+    # the seeds of a recipe are the recipe's; --stage2-epochs is the shipped recipe's only
+    with pytest.raises(SystemExit, match='cannot be combined with --seed'):
+        galclass(['train-morphology', '--recipe', 'photograph', '--output',
+                  str(tmp_path / 'm.pt'), '--seed', '3'])
+    with pytest.raises(SystemExit, match=r'--stage2-epochs \(for --recipe shipped\)'):
+        galclass(['train-morphology', '--recipe', 'photograph', '--output',
+                  str(tmp_path / 'm.pt'), '--finetune-epochs', '3'])
 
 
 def test_photograph_recipe_smoke_run(tmp_path):
     from astro_galclass.cli import main as galclass
-    from astro_galclass.training import MORPHOLOGY_PHOTOGRAPH_RECIPE
+    from astro_galclass.training.recipes.morphology import MORPHOLOGY_PHOTOGRAPH_RECIPE
 
     out = tmp_path / 'photo.pt'
     assert galclass(['train-morphology', '--recipe', 'photograph', '--n-images', '40',

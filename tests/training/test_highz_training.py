@@ -10,10 +10,28 @@ from astro_galclass.highz import LymanBreakCNN
 from astro_galclass.simulate import NIRCamSimulator
 from astro_galclass.training import (
     ArrayBatches,
+    RunOptions,
     SimulatedBatches,
     train_highz,
     train_highz_simulated,
 )
+from astro_galclass.training.recipes import highz as highz_recipes
+from astro_galclass.training.recipes.highz import (
+    HIGHZ_BANDS_RECIPE,
+    HIGHZ_SKY_RECIPE,
+    HIGHZ_STAGE2_RECIPE,
+    continue_highz_bands,
+    continue_highz_sky,
+    reproduce_highz,
+)
+from astro_galclass.training.recipes.highz_head import (
+    HIGHZ_HEAD_RECIPE,
+    HIGHZ_TOP_RECIPE,
+    retrain_highz_head,
+    retrain_highz_top,
+)
+
+CPU = RunOptions(device='cpu', progress=False)
 
 
 def test_train_highz_on_labelled_cutouts(tiny_model, simulated, tmp_path):
@@ -21,8 +39,7 @@ def test_train_highz_on_labelled_cutouts(tiny_model, simulated, tmp_path):
     labels = np.asarray(truth['label'])
     before = cutouts.copy()
     clf, history = train_highz(cutouts, labels, model=tiny_model, max_epochs=2,
-                               batch_size=32, device='cpu', progress=False,
-                               checkpoint_dir=tmp_path / 'ckpt')
+                               batch_size=32, run=CPU.replace(checkpoint_dir=tmp_path / 'ckpt'))
     assert np.array_equal(cutouts, before)                  # input untouched
     assert len(history) == 2
     assert clf.temperature > 0 and clf.temperature != 1.0   # calibrated
@@ -45,7 +62,7 @@ def test_training_priors_follow_the_loss_weights(tiny_model, simulated):
     labels = np.asarray(truth['label'])
     keep = (labels != 2) | (np.arange(len(labels)) % 4 == 0)   # few brown dwarfs
     clf, _ = train_highz(cutouts[keep], labels[keep], model=tiny_model, max_epochs=1,
-                         batch_size=32, device='cpu', progress=False, class_weights=None)
+                         batch_size=32, run=CPU, class_weights=None)
     train_shares = np.bincount(labels[keep], minlength=3) / keep.sum()
     recorded = np.array(list(clf.training_priors.values()))
     # the stratified training split keeps the shares to within a source or two
@@ -55,14 +72,35 @@ def test_training_priors_follow_the_loss_weights(tiny_model, simulated):
 def test_train_highz_label_checks(tiny_model, simulated):
     cutouts, truth = simulated
     labels = np.asarray(truth['label'])
-    with pytest.raises(ValueError, match='one integer per cutout'):
-        train_highz(cutouts, labels[:-1], model=tiny_model, device='cpu')
+    with pytest.raises(ValueError, match='one class index or class name per item'):
+        train_highz(cutouts, labels[:-1], model=tiny_model, run=CPU)
     with pytest.raises(ValueError, match=r'class indices in \[0, 2\]'):
-        train_highz(cutouts, labels + 1, model=tiny_model, device='cpu')
-    with pytest.raises(TypeError, match='integers'):
-        train_highz(cutouts, labels.astype(float), model=tiny_model, device='cpu')
-    with pytest.raises(ValueError, match='val_fraction'):
-        train_highz(cutouts, labels, model=tiny_model, device='cpu', val_fraction=1.5)
+        train_highz(cutouts, labels + 1, model=tiny_model, run=CPU)
+    with pytest.raises(TypeError, match=r'class indices \(int\) or class names'):
+        train_highz(cutouts, labels.astype(float), model=tiny_model, run=CPU)
+    with pytest.raises(ValueError, match='unknown class names'):
+        train_highz(cutouts, np.where(labels == 0, 'galaxy', 'high_z'), model=tiny_model,
+                    run=CPU)
+    with pytest.raises(ValueError, match='validation labels must be one class index'):
+        train_highz(cutouts[:200], labels[:200], validation=(cutouts[200:], labels[:3]),
+                    model=tiny_model, run=CPU)
+    with pytest.raises(ValueError, match='validation must be a fraction'):
+        train_highz(cutouts, labels, model=tiny_model, run=CPU, validation=1.5)
+
+
+def test_train_highz_accepts_class_names(tiny_model, simulated):
+    # the one label check of every entry point: class names or class indices
+    cutouts, truth = simulated
+    labels = np.asarray(truth['label'])
+    names = np.array(['low_z', 'high_z', 'brown_dwarf'])[labels]
+    by_index, h1 = train_highz(cutouts, labels, model=tiny_model, max_epochs=1,
+                               batch_size=32, run=CPU)
+    torch.manual_seed(0)
+    again = LymanBreakCNN(**TINY)
+    by_name, h2 = train_highz(cutouts, names, model=again, max_epochs=1, batch_size=32,
+                              run=CPU)
+    assert by_name.weights_sha256 == by_index.weights_sha256
+    assert np.array_equal(h1['val_loss'], h2['val_loss'])
 
 
 def test_train_highz_simulated_records_the_simulator(tiny_model, tmp_path):
@@ -70,7 +108,7 @@ def test_train_highz_simulated_records_the_simulator(tiny_model, tmp_path):
     val = NIRCamSimulator(seed=6)
     clf, _ = train_highz_simulated(sim, val_simulator=val, n_val=64, batch_size=16,
                                    batches_per_epoch=2, model=tiny_model,
-                                   max_epochs=1, device='cpu', progress=False)
+                                   max_epochs=1, run=CPU)
     assert clf.metadata['simulator']['seed'] == 5
     assert clf.metadata['validation_simulator']['seed'] == 6
     assert clf.metadata['recipe']['cutouts_seen'] == 32
@@ -169,36 +207,30 @@ def test_simulated_batches_draw_gives_raw_cutouts():
 
 
 def test_reproduce_stage2_mixes_mosaic_cutouts(tiny_model, tmp_path):
-    from astro_galclass.training import HIGHZ_FINETUNE_RECIPE, reproduce_highz
-
     stage1 = HighZClassifier(tiny_model, device='cpu')
     stage1.metadata['recipe'] = {'cutouts_seen': 10, 'function': 'test'}
     stage1.save(tmp_path / 'stage1.pt')
     out = tmp_path / 'stage2.pt'
-    _clf, history = reproduce_highz(out, device='cpu', init=tmp_path / 'stage1.pt',
-                                   finetune_epochs=1, batches_per_epoch=1, n_val=60,
-                                   workers=1, progress=False)
+    _clf, history = reproduce_highz(out, init=tmp_path / 'stage1.pt', stage2_epochs=1,
+                                   batches_per_epoch=1, n_val=60, workers=1, run=CPU)
     assert len(history) == 1
     recipe = HighZClassifier(out).metadata['recipe']
     assert recipe['stage1']['loaded_from'] == 'stage1.pt'
-    assert recipe['stage2']['mosaic_fraction'] == HIGHZ_FINETUNE_RECIPE['mosaic_fraction']
-    assert recipe['cutouts_seen'] == 10 + HIGHZ_FINETUNE_RECIPE['batch_size']
+    assert recipe['stage2']['mosaic_fraction'] == HIGHZ_STAGE2_RECIPE['mosaic_fraction']
+    assert recipe['cutouts_seen'] == 10 + HIGHZ_STAGE2_RECIPE['batch_size']
     assert recipe['stage2']['workers'] == 1
     with pytest.raises(ValueError, match='mosaic_fraction'):
         train_highz_simulated(NIRCamSimulator(seed=1), val_simulator=NIRCamSimulator(seed=2),
-                              model=tiny_model, mosaic_fraction=1.0, device='cpu')
+                              model=tiny_model, mosaic_fraction=1.0, run=CPU)
 
 
-def test_finetune_on_the_sky_population(tiny_model, tmp_path):
-    from astro_galclass.training import HIGHZ_SKY_RECIPE, finetune_highz_sky
-
+def test_continue_on_the_sky_population(tiny_model, tmp_path):
     start = HighZClassifier(tiny_model, device='cpu')
     start.metadata['recipe'] = {'cutouts_seen': 10, 'function': 'test'}
     start.save(tmp_path / 'v3.pt')
     out = tmp_path / 'v4.pt'
-    _clf, history = finetune_highz_sky(out, init=tmp_path / 'v3.pt', device='cpu',
-                                       max_epochs=1, batches_per_epoch=1, n_val=60,
-                                       workers=0, progress=False)
+    _clf, history = continue_highz_sky(out, init=tmp_path / 'v3.pt', max_epochs=1,
+                                       batches_per_epoch=1, n_val=60, workers=0, run=CPU)
     assert len(history) == 1
     clf = HighZClassifier(out)
     recipe = clf.metadata['recipe']
@@ -214,17 +246,15 @@ def test_finetune_on_the_sky_population(tiny_model, tmp_path):
     assert 'sky_class_fractions' in clf.metadata['default_priors_source']
 
 
-def test_finetune_into_a_band_masked_network(tiny_model, tmp_path):
+def test_continue_into_a_band_masked_network(tiny_model, tmp_path):
     from astro_galclass.nircam import NIRCAM_BANDS, SURVEY_BANDS
-    from astro_galclass.training import HIGHZ_BANDS_RECIPE, finetune_highz_bands
 
     start = HighZClassifier(tiny_model, device='cpu')
     start.metadata['recipe'] = {'cutouts_seen': 10, 'function': 'test'}
     start.save(tmp_path / 'v3.pt')
     out = tmp_path / 'bands.pt'
-    _clf, history = finetune_highz_bands(out, init=tmp_path / 'v3.pt', device='cpu',
-                                         max_epochs=1, batches_per_epoch=1, n_val=60,
-                                         workers=0, progress=False)
+    _clf, history = continue_highz_bands(out, init=tmp_path / 'v3.pt', max_epochs=1,
+                                         batches_per_epoch=1, n_val=60, workers=0, run=CPU)
     assert len(history) == 1
     clf = HighZClassifier(out)
     assert clf.band_mask and clf.model.n_inputs == 14
@@ -239,29 +269,26 @@ def test_finetune_into_a_band_masked_network(tiny_model, tmp_path):
     probs = clf.predict_proba(cutouts[:, pick], bands=SURVEY_BANDS['cosmos-web'])
     assert probs.shape == (3, 3) and np.isfinite(probs).all()
     with pytest.raises(ValueError, match='already takes a band-availability input'):
-        finetune_highz_bands(tmp_path / 'again.pt', init=out, device='cpu', max_epochs=1,
-                             batches_per_epoch=1, n_val=60, progress=False)
+        continue_highz_bands(tmp_path / 'again.pt', init=out, max_epochs=1,
+                             batches_per_epoch=1, n_val=60, run=CPU)
 
 
-def test_reproduce_finetune_epochs_zero_is_stage1_only(monkeypatch, tiny_model, tmp_path):
-    from astro_galclass.training import highz
-
+def test_reproduce_stage2_epochs_zero_is_stage1_only(monkeypatch, tiny_model, tmp_path):
     def small_stage1(*args, **kwargs):
         kwargs.update(model=tiny_model, n_val=60, batches_per_epoch=1, batch_size=16,
                       mosaic_fraction=0.0)
         return train_highz_simulated(*args, **kwargs)
 
-    monkeypatch.setattr(highz, 'train_highz_simulated', small_stage1)
+    monkeypatch.setattr(highz_recipes, 'train_highz_simulated', small_stage1)
     out = tmp_path / 'stage1.pt'
-    clf, history = highz.reproduce_highz(out, device='cpu', max_epochs=1,
-                                         finetune_epochs=0, workers=1, progress=False)
+    clf, history = reproduce_highz(out, max_epochs=1, stage2_epochs=0, workers=1, run=CPU)
     assert len(history) == 1                            # the history of stage 1
     recipe = HighZClassifier(out).metadata['recipe']
-    assert recipe['reproduce'].endswith('--finetune-epochs 0')
+    assert recipe['reproduce'].endswith('--stage2-epochs 0')
     assert 'stage2' not in recipe and recipe['epochs_run'] == 1
     assert clf.temperature != 1.0                       # stage 1 alone is calibrated
-    with pytest.raises(ValueError, match='finetune_epochs'):
-        highz.reproduce_highz(out, init=out, finetune_epochs=0)
+    with pytest.raises(ValueError, match='stage2_epochs'):
+        reproduce_highz(out, init=out, stage2_epochs=0)
 
 
 def test_simulated_batches_in_worker_processes():
@@ -290,8 +317,6 @@ def test_simulated_batches_in_worker_processes():
 
 
 def test_head_recipe_keeps_the_convolutional_layers(tiny_model, tmp_path):
-    from astro_galclass.training import HIGHZ_HEAD_RECIPE, finetune_highz_head
-
     start = HighZClassifier(tiny_model, device='cpu')
     start.metadata['recipe'] = {'cutouts_seen': 10, 'function': 'test'}
     cutouts, truth = NIRCamSimulator(seed=5).sample(90)
@@ -299,8 +324,8 @@ def test_head_recipe_keeps_the_convolutional_layers(tiny_model, tmp_path):
     start.save(tmp_path / 'v3.pt')
     before = {k: v.clone() for k, v in start.model.state_dict().items()}
     out = tmp_path / 'v4.pt'
-    _clf, history = finetune_highz_head(out, init=tmp_path / 'v3.pt', device='cpu',
-                                        n_sky=90, n_balanced=60, max_epochs=2, progress=False)
+    _clf, history = retrain_highz_head(out, init=tmp_path / 'v3.pt', n_sky=90, n_balanced=60,
+                                       max_epochs=2, run=CPU)
     assert 1 <= len(history) <= 2
     clf = HighZClassifier(out)
     after = clf.model.state_dict()
@@ -323,16 +348,14 @@ def test_head_recipe_keeps_the_convolutional_layers(tiny_model, tmp_path):
 
 
 def test_top_recipe_retrains_the_last_spatial_block_and_the_head(tmp_path):
-    from astro_galclass.training import HIGHZ_TOP_RECIPE, finetune_highz_top
-
     torch.manual_seed(0)
     start = HighZClassifier(LymanBreakCNN(**{**TINY, 'spatial_channels': (8, 16)}),
                             device='cpu')
     start.save(tmp_path / 'v4.pt')
     before = {k: v.clone() for k, v in start.model.state_dict().items()}
     out = tmp_path / 'v5.pt'
-    _clf, history = finetune_highz_top(out, init=tmp_path / 'v4.pt', device='cpu',
-                                       n_sky=90, n_balanced=60, max_epochs=2, progress=False)
+    _clf, history = retrain_highz_top(out, init=tmp_path / 'v4.pt', n_sky=90, n_balanced=60,
+                                      max_epochs=2, run=CPU)
     assert 1 <= len(history) <= 2
     clf = HighZClassifier(out)
     after = clf.model.state_dict()
@@ -356,12 +379,10 @@ def test_top_recipe_retrains_the_last_spatial_block_and_the_head(tmp_path):
 
 
 def test_head_recipe_refuses_band_masked_networks(tiny_model, tmp_path):
-    from astro_galclass.training import finetune_highz_head, finetune_highz_top
-
     HighZClassifier(tiny_model.with_band_mask(), device='cpu').save(tmp_path / 'masked.pt')
     with pytest.raises(ValueError, match='band-availability input'):
-        finetune_highz_head(tmp_path / 'out.pt', init=tmp_path / 'masked.pt', device='cpu',
-                            n_sky=30, n_balanced=30, max_epochs=1, progress=False)
+        retrain_highz_head(tmp_path / 'out.pt', init=tmp_path / 'masked.pt', n_sky=30,
+                           n_balanced=30, max_epochs=1, run=CPU)
     with pytest.raises(ValueError, match='the top recipe retrains seven-band networks'):
-        finetune_highz_top(tmp_path / 'out.pt', init=tmp_path / 'masked.pt', device='cpu',
-                           n_sky=30, n_balanced=30, max_epochs=1, progress=False)
+        retrain_highz_top(tmp_path / 'out.pt', init=tmp_path / 'masked.pt', n_sky=30,
+                          n_balanced=30, max_epochs=1, run=CPU)

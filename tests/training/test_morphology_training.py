@@ -7,6 +7,7 @@ from astro_galclass.morphology import GZ2_TREE, MorphologyClassifier, ParallelCN
 from astro_galclass.simulate import MorphologySimulator
 from astro_galclass.training import (
     RotationFlipAugmentation,
+    RunOptions,
     evaluate_morphology,
     train_morphology,
 )
@@ -39,7 +40,7 @@ def test_train_morphology(galaxies, loss, lam, tmp_path):
     torch.manual_seed(0)
     clf, history = train_morphology(images, truth, counts=counts, model=ParallelCNN(),
                                     loss=loss, lam=lam, max_epochs=1, batch_size=16,
-                                    device='cpu', progress=False)
+                                    run=RunOptions(device='cpu', progress=False))
     assert isinstance(clf, MorphologyClassifier)
     assert 'val_rmse' in history.colnames and np.isfinite(history['val_rmse'][0])
     assert clf.metadata['recipe']['loss'] == loss
@@ -54,8 +55,12 @@ def test_train_morphology(galaxies, loss, lam, tmp_path):
 def test_train_morphology_checks(galaxies):
     images, truth = galaxies
     with pytest.raises(ValueError, match='needs the vote counts'):
-        train_morphology(images, truth, loss='dirichlet', device='cpu')
+        train_morphology(images, truth, loss='dirichlet', run=RunOptions(device='cpu'))
     with pytest.raises(ValueError, match='loss must be'):
-        train_morphology(images, truth, loss='mae', device='cpu')
+        train_morphology(images, truth, loss='mae', run=RunOptions(device='cpu'))
     with pytest.raises(ValueError, match=r'\(N, 37\)'):
-        train_morphology(images, np.zeros((3, 37)), device='cpu')
+        train_morphology(images, np.zeros((3, 37)), run=RunOptions(device='cpu'))
+    with pytest.raises(ValueError, match='validation must be a fraction'):
+        train_morphology(images, truth, validation=0, run=RunOptions(device='cpu'))
+    with pytest.raises(TypeError, match='seed must be an int'):
+        train_morphology(images, truth, run=RunOptions(seed='1'))

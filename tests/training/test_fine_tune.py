@@ -1,5 +1,5 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""One-call fine-tuning of both classifiers (issue 15, part 3)."""
+"""One-call fine-tuning of both classifiers on the user's labels (issue 15, part 3)."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,13 @@ import torch
 from astro_galclass import HighZClassifier
 from astro_galclass.morphology import GZ2_TREE, MorphologyClassifier
 from astro_galclass.simulate import MorphologySimulator, NIRCamSimulator
-from astro_galclass.training.finetune import head_modules, kaggle_targets
+from astro_galclass.training import (
+    RunOptions,
+    fine_tune_highz,
+    fine_tune_morphology,
+    head_modules,
+    kaggle_targets,
+)
 
 
 @pytest.fixture(scope='module')
@@ -28,8 +34,8 @@ def _state(model):
 def test_morphology_fine_tune_lowers_the_validation_loss(galaxies, morph, tmp_path):
     images, truth = galaxies
     before = _state(morph.model)
-    tuned = morph.fine_tune(images, truth, epochs=3, freeze='features', lr=1e-3,
-                            progress=False, seed=1)
+    tuned = fine_tune_morphology(morph, images, truth, epochs=3, freeze='features', lr=1e-3,
+                                 run=RunOptions(progress=False, seed=1))
     record = tuned.metadata['fine_tune']
     # the shipped v3 never saw 'photograph' images: its head adapts within a few epochs
     assert record['validation_after']['rmse'] < record['validation_before']['rmse']
@@ -77,15 +83,15 @@ def test_morphology_label_forms_agree(galaxies):
 def test_morphology_fine_tune_options(galaxies, morph):
     images, truth = galaxies
     with pytest.raises(ValueError, match='freeze must be one of'):
-        morph.fine_tune(images, truth, freeze='trunk')
+        fine_tune_morphology(morph, images, truth, freeze='trunk')
     with pytest.raises(ValueError, match='epochs must be a positive int'):
-        morph.fine_tune(images, truth, epochs=0)
+        fine_tune_morphology(morph, images, truth, epochs=0)
     with pytest.raises(ValueError, match='validation must be'):
-        morph.fine_tune(images, truth, validation=1.5)
+        fine_tune_morphology(morph, images, truth, validation=1.5)
     # a separate validation set, no reframing: the framing is then measured
-    tuned = morph.fine_tune(images[:60], truth[:60], epochs=1, freeze='features',
-                            validation=(images[60:80], truth[60:80]), reframe=False,
-                            progress=False)
+    tuned = fine_tune_morphology(morph, images[:60], truth[:60], epochs=1, freeze='features',
+                                 validation=(images[60:80], truth[60:80]), reframe=False,
+                                 run=RunOptions(progress=False))
     assert tuned.metadata['fine_tune']['validation_after']['n'] == 20
     assert tuned.metadata['framing']['measured_on'] > 0
 
@@ -100,7 +106,8 @@ def test_highz_fine_tune(cutouts):
     base = HighZClassifier.pretrained(device='cpu')
     before = _state(base.model)
     names = np.array(base.classes)[np.asarray(truth['label'])]
-    tuned = base.fine_tune(x, names, epochs=2, freeze='features', progress=False)
+    tuned = fine_tune_highz(base, x, names, epochs=2, freeze='features',
+                            run=RunOptions(progress=False))
     after = _state(base.model)
     assert all(torch.equal(before[k], after[k]) for k in before)
     assert tuned.classes == base.classes and tuned.bands == base.bands
@@ -112,11 +119,15 @@ def test_highz_fine_tune(cutouts):
     table = tuned.classify(x[:5])
     assert table['highz_ood'].mask.all()          # no statistics until fit_ood
     with pytest.raises(ValueError, match='unknown class names'):
-        base.fine_tune(x, np.array(['galaxy'] * len(x)))
-    with pytest.raises(ValueError, match='class indices must be'):
-        base.fine_tune(x, np.full(len(x), 3))
-    with pytest.raises(ValueError, match='one per cutout'):
-        base.fine_tune(x, np.asarray(truth['label'])[:10])
+        fine_tune_highz(base, x, np.array(['galaxy'] * len(x)))
+    with pytest.raises(ValueError, match=r'class indices in \[0, 2\]'):
+        fine_tune_highz(base, x, np.full(len(x), 3))
+    with pytest.raises(ValueError, match='one class index or class name per item'):
+        fine_tune_highz(base, x, np.asarray(truth['label'])[:10])
+    with pytest.raises(ValueError, match='validation labels: unknown class names'):
+        fine_tune_highz(base, x[:60], names[:60], validation=(x[60:], ['galaxy'] * 30))
+    with pytest.raises(TypeError, match='run must be a RunOptions'):
+        fine_tune_highz(base, x, names, run={'seed': 1})
 
 
 def test_all_star_votes_are_valid_labels():

@@ -1,0 +1,128 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+How a training run is run: device, seed, progress bars, checkpoints, time.
+
+These options do not change what is trained, only where and how the run
+goes; every training function takes them as one `RunOptions` (``run=``),
+checked once, instead of five keyword arguments passed down every layer.
+"""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from astro_galclass.utils._validation import check_positive_float
+
+__all__ = ['RunOptions']
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """
+    The options of a training run that do not change what is trained.
+
+    Parameters
+    ----------
+    device : str or `torch.device`, optional
+        ``'auto'`` (default: CUDA when available, else the CPU), ``'cpu'``,
+        ``'cuda'`` or ``'cuda:N'``. When fine-tuning a classifier,
+        ``'auto'`` keeps the classifier's device.
+    seed : int, optional
+        Seed of the initialisation, the order of the batches, dropout, the
+        augmentation and the validation split (default 0). The recipes of
+        the shipped models fix their own seeds and ignore this one.
+    progress : bool, optional
+        Progress bars on stderr (default True).
+    checkpoint_dir : path-like, optional
+        Folder where the trainer writes ``last.pt`` after each epoch
+        (default: no checkpoints).
+    time_budget : float, optional
+        Wall-clock seconds for the training: the epochs are fitted to it
+        (see `~astro_galclass.training.Trainer`; default: no limit).
+
+    Examples
+    --------
+    >>> from astro_galclass.training import RunOptions
+    >>> run = RunOptions(device='cpu', progress=False)
+    >>> run.seed, run.replace(seed=3).seed
+    (0, 3)
+    >>> RunOptions(seed=1.5)
+    Traceback (most recent call last):
+    ...
+    TypeError: seed must be an int, got float (1.5)
+    """
+
+    device: object = 'auto'
+    seed: int = 0
+    progress: bool = True
+    checkpoint_dir: object = None
+    time_budget: object = None
+
+    def __post_init__(self):
+        if not isinstance(self.device, (str, torch.device)):
+            msg = (f"device must be 'auto', 'cpu', 'cuda[:N]' or a torch.device, got "
+                   f'{type(self.device).__name__} ({self.device!r})')
+            raise TypeError(msg)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
+            msg = f'seed must be an int, got {type(self.seed).__name__} ({self.seed!r})'
+            raise TypeError(msg)
+        object.__setattr__(self, 'seed', int(self.seed))
+        if not isinstance(self.progress, (bool, np.bool_)):
+            msg = f'progress must be True or False, got {self.progress!r}'
+            raise TypeError(msg)
+        object.__setattr__(self, 'progress', bool(self.progress))
+        if self.checkpoint_dir is not None:
+            object.__setattr__(self, 'checkpoint_dir', Path(self.checkpoint_dir))
+        if self.time_budget is not None:
+            object.__setattr__(self, 'time_budget',
+                               check_positive_float('time_budget', self.time_budget))
+
+    @classmethod
+    def check(cls, run):
+        """
+        ``run`` itself, or the default options when it is `None`.
+
+        Parameters
+        ----------
+        run : `RunOptions` or None
+            What a training function was given as ``run=``.
+
+        Returns
+        -------
+        run : `RunOptions`
+        """
+        if run is None:
+            return cls()
+        if not isinstance(run, cls):
+            msg = f'run must be a RunOptions or None, got {type(run).__name__}'
+            raise TypeError(msg)
+        return run
+
+    def replace(self, **changes):
+        """
+        A copy with some options changed (checked as in the constructor).
+
+        Parameters
+        ----------
+        **changes
+            Option names and their new values.
+
+        Returns
+        -------
+        run : `RunOptions`
+        """
+        return dataclasses.replace(self, **changes)
+
+    def trainer_options(self):
+        """
+        The options of `~astro_galclass.training.Trainer` these set (all but ``device``).
+
+        Returns
+        -------
+        options : dict
+            ``seed``, ``progress``, ``checkpoint_dir`` and ``time_budget``.
+        """
+        return {'seed': self.seed, 'progress': self.progress,
+                'checkpoint_dir': self.checkpoint_dir, 'time_budget': self.time_budget}
