@@ -313,7 +313,7 @@ class MorphologyClassifier(ClassifierBase):
         return self._forward(np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0))
 
     def _forward(self, x):
-        return self._infer(x, self.model, (0, 37))
+        return self.infer(x, empty_shape=(0, 37))
 
     def _columns(self, cumulative, flags):
         per_q = GZ2_TREE.from_kaggle(cumulative) if len(cumulative) else cumulative

@@ -123,7 +123,7 @@ def kaggle_targets(labels, n):
 
 def _morphology_scores(clf, x, targets):
     """Validation RMSE and smooth-vs-featured agreement of a classifier on inputs ``x``."""
-    pred = clf._forward(x)
+    pred = clf.infer(x, empty_shape=(0, len(GZ2_TREE.kaggle_columns)))
     rmse = float(np.sqrt(np.mean((pred - targets) ** 2)))
     clear = np.abs(targets[:, 0] - targets[:, 1]) >= 0.6       # 80:20 or clearer
     agree = (np.mean((pred[clear, 0] > pred[clear, 1]) == (targets[clear, 0] > targets[clear, 1]))
@@ -208,11 +208,11 @@ def fine_tune_morphology(classifier, images, labels, *, epochs=10, freeze='none'
     clf = classifier
     _check_epochs(epochs, patience)
     _check_options(freeze, validation)
-    x, _ = clf._prepare(images, crop, reframe)
+    x = clf.prepare(images, crop=crop, reframe=reframe)
     targets = kaggle_targets(labels, len(x))
     if isinstance(validation, tuple):
         _check_pair(validation, 'images')
-        x_val, _ = clf._prepare(validation[0], crop, reframe)
+        x_val = clf.prepare(validation[0], crop=crop, reframe=reframe)
         y_val = kaggle_targets(validation[1], len(x_val))
         x_train, y_train = x, targets
     else:

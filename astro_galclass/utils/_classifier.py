@@ -273,12 +273,34 @@ class ClassifierBase:
         for start in range(0, len(values), self.batch_size):
             yield self._input_tensor(values[start:start + self.batch_size])
 
-    def _infer(self, values, forward, empty_shape, *, progress=False):
+    def infer(self, values, forward=None, *, empty_shape=(0,), progress=False):
         """
-        ``forward(x)`` over batches of ``values`` in evaluation mode, as float64.
+        Run the network, or part of it, over prepared inputs, batch by batch.
 
-        Returns an array ``(N, ...)``; ``empty_shape`` is its shape for N = 0.
+        The hook for code that needs more of the network than the
+        probabilities (training, studies, the out-of-distribution fit): the
+        classifier owns the device, the batching, the input normalisation
+        and the arithmetic (``precision``); the model is in evaluation mode
+        and no gradient is kept.
+
+        Parameters
+        ----------
+        values : `~numpy.ndarray`
+            Inputs as `prepare` returns them, ``(N, ...)``.
+        forward : callable, optional
+            Input tensor -> output tensor ``(batch, ...)``; default the
+            whole network (``model``).
+        empty_shape : tuple of int, optional
+            Shape of the result when ``values`` is empty.
+        progress : bool, optional
+            Show a progress bar on stderr (only when it is a terminal).
+
+        Returns
+        -------
+        out : `~numpy.ndarray`
+            ``(N, ...)`` float64.
         """
+        forward = self.model if forward is None else forward
         return forward_batches(self, self._batches(values), forward, total=len(values),
                                empty_shape=empty_shape, progress=progress)
 
@@ -293,7 +315,7 @@ def forward_batches(classifier, batches, forward, *, total, empty_shape, progres
     """
     ``forward(x)`` over input tensors, in evaluation mode, as one float64 array.
 
-    The inference loop of `ClassifierBase._infer`, written once for every
+    The inference loop of `ClassifierBase.infer`, written once for every
     object that runs a classifier's network: no gradients, bfloat16 autocast
     when the classifier's `~ClassifierBase.arithmetic` is ``'bf16'``, and a
     progress bar over sources.

@@ -38,8 +38,8 @@ def main(argv=None):
     mix = sim.sky_class_fractions()
     cutouts, truth = sim.sample(args.n)
     model = clf.model
-    logits = clf._infer(cutouts.value.astype(np.float32),
-                        lambda x: model(x), (0, len(clf.classes))) / clf.temperature
+    logits = clf.infer(cutouts.value.astype(np.float32), lambda x: model(x),
+                       empty_shape=(0, len(clf.classes))) / clf.temperature
     labels, snr = np.asarray(truth['label']), np.asarray(truth['snr_F444W'])
     keep = snr >= 10
     logits, labels = logits[keep], labels[keep]

@@ -167,7 +167,8 @@ def _frozen_features(clf, simulator, n, *, retrain_blocks, mosaic_fraction, chun
                 flux, label = flux.to_value(u.nJy), np.asarray(truth['label'])
             else:
                 flux, label = mosaic.draw(size)
-            out = clf._infer(np.asarray(flux, np.float32), forward, (0, *shape))
+            out = clf.infer(np.asarray(flux, np.float32), forward,
+                            empty_shape=(0, *shape))
             features.append(torch.from_numpy(out).to(dtype))
             labels.append(np.asarray(label, np.int64))
     return torch.cat(features), torch.from_numpy(np.concatenate(labels))
