@@ -147,7 +147,7 @@ def add_parser(sub):
     p.add_argument('--freeze', choices=('none', 'features'), default=None,
                    help="with --init and --data: 'features' trains only the dense head "
                    "(default 'none': all layers)")
-    p.add_argument('--stage2-epochs', '--finetune-epochs', dest='stage2_epochs',
+    p.add_argument('--stage2-epochs', dest='stage2_epochs',
                    type=non_negative, default=None,
                    help='with --recipe shipped: stage-2 epochs (0: stage 1 only)')
     p.add_argument('--workers', type=non_negative, default=None,

@@ -167,7 +167,7 @@ def test_train_highz_recipe_options(tmp_path):
               '--lr', '0.1', '--batch-size', '8'])
     with pytest.raises(SystemExit, match='takes --init, --stage2-epochs, --max-epochs'):
         main(['train-highz', '--recipe', 'shipped', '--output', str(tmp_path / 'm.pt'),
-              '--finetune-epochs', '1', '--seed', '1'])
+              '--stage2-epochs', '1', '--seed', '1'])
 
 
 def test_every_recipe_option_is_an_option_of_its_command():

@@ -107,7 +107,7 @@ def test_recipe_options_need_the_recipe(tmp_path):
                   str(tmp_path / 'm.pt'), '--seed', '3'])
     with pytest.raises(SystemExit, match=r'--stage2-epochs \(for --recipe shipped\)'):
         galclass(['train-morphology', '--recipe', 'photograph', '--output',
-                  str(tmp_path / 'm.pt'), '--finetune-epochs', '3'])
+                  str(tmp_path / 'm.pt'), '--stage2-epochs', '3'])
 
 
 def test_photograph_recipe_smoke_run(tmp_path):
