@@ -26,7 +26,10 @@ from astro_galclass.simulate.population import (
     draw_brown_dwarf_teff,
     draw_count_magnitudes,
     draw_high_z,
-    draw_low_z_redshifts,
+)
+from astro_galclass.simulate.population_lowz import (
+    draw_redshifts_given_magnitude,
+    low_z_size_kpc,
 )
 from astro_galclass.simulate.sed import (
     CALZETTI_RV,
@@ -40,7 +43,8 @@ from astro_galclass.simulate.sed import (
     template_lines,
 )
 
-__all__ = ['SKY_LOW_Z_KINDS', 'SourceDrawer', 'brown_dwarf_colours', 'photometry_grid']
+__all__ = ['SKY_LOW_Z_BRIGHTEST', 'SKY_LOW_Z_KINDS', 'SourceDrawer', 'brown_dwarf_colours',
+           'photometry_grid']
 
 _T = {name: i for i, name in enumerate(TEMPLATE_NAMES)}
 
@@ -60,6 +64,12 @@ _STAR_FORMING = [_T[f'fsps_QSF_12_v3_{i:03d}'] for i in (7, 8, 9)]
 #: of faint NIRCam sources at 1 < z < 3 (Tomczak et al. 2014; Davidzon et al.
 #: 2017 mass functions), heavily dusty ones a few per cent.
 SKY_LOW_Z_KINDS = {'ordinary': 0.85, 'dusty': 0.07, 'balmer_break': 0.08}
+
+#: Brightest F444W (AB) of the sky's z < 4 galaxies: about 140 galaxies per
+#: square degree are brighter in `~astro_galclass.simulate.population.galaxy_counts`
+#: (about 50 by the K_s counts of McCracken et al. 2010), one in ~25,000
+#: cutouts of 1.92".
+SKY_LOW_Z_BRIGHTEST = 16.0
 
 
 @functools.cache
@@ -263,6 +273,39 @@ class SourceDrawer:
     def _f444w_range(self):
         return 23.0, self.depths['F444W'] + 0.3
 
+    def _sky_low_z_range(self):
+        """
+        F444W range of the sky's z < 4 galaxies: from 16 (a few per square
+        degree brighter, `~astro_galclass.simulate.population.galaxy_counts`)
+        to the depth plus 0.3 mag.
+        """
+        return SKY_LOW_Z_BRIGHTEST, self._f444w_range()[1]
+
+    def _sky_low_z_redshifts(self, m444, kind):
+        """
+        Redshifts of the sky's z < 4 galaxies from their F444W magnitudes
+        (`~astro_galclass.simulate.population_lowz.draw_redshifts_given_magnitude`);
+        Balmer-break and dusty ones, the interlopers of dropout selections,
+        at z >= 1 as before.
+        """
+        z_min = np.where(kind == 'ordinary', 0.01, 1.0)
+        z = np.empty(len(m444))
+        for lo in np.unique(z_min):
+            sel = z_min == lo
+            z[sel] = draw_redshifts_given_magnitude(m444[sel], rng=self.rng, z_min=lo,
+                                                    z_max=Z_BOUNDARY)
+        return z
+
+    def _sky_low_z_sizes(self, idx, cols, m444, z, kind):
+        """
+        Half-light radii of the sky's z < 4 galaxies from the size-mass
+        relation (`~astro_galclass.simulate.population_lowz.low_z_size_kpc`):
+        a bright low-z galaxy is larger than the 1.92" cutout, as on the sky.
+        """
+        r_kpc = low_z_size_kpc(m444, z, early=kind == 'balmer_break', rng=self.rng)
+        scale = Planck18.arcsec_per_kpc_proper(np.maximum(z, 0.02)).value
+        cols['re'][idx] = np.clip(r_kpc * scale, 0.005, 5.0)
+
     def _mix_optical(self, idx, families):
         """
         Two templates of ``families`` mixed by rest-frame 5500 A light.
@@ -297,12 +340,7 @@ class SourceDrawer:
         mix = self._mix_optical if sky else self._mix
         kind = rng.choice(list(shares), size=m, p=list(shares.values()))
         if sky:
-            limit = self._f444w_range()[1]
-            ordinary = kind == 'ordinary'
-            z = np.empty(m)
-            z[ordinary] = draw_low_z_redshifts(ordinary.sum(), rng=rng, m_limit=limit)
-            z[~ordinary] = draw_low_z_redshifts((~ordinary).sum(), rng=rng, m_limit=limit,
-                                                z_min=1.0)
+            z = np.full(m, np.nan)          # drawn below, from each galaxy's magnitude
         else:
             z = np.where(kind == 'ordinary', rng.uniform(0.05, Z_BOUNDARY, m),
                          rng.uniform(1.0, Z_BOUNDARY, m))
@@ -320,7 +358,7 @@ class SourceDrawer:
         av = np.clip(av, 0, self.grid.av[-1])
         lines = None
         if sky:
-            m444 = draw_count_magnitudes(m, rng=rng, m_range=self._f444w_range())
+            m444 = draw_count_magnitudes(m, rng=rng, m_range=self._sky_low_z_range())
             # [OIII] 5007 of z ~ 2 star-forming galaxies (Boyett et al. 2022);
             # quiescent galaxies keep their templates' (absent) lines
             ew = EMISSION_LINE_EW['low_z']
@@ -330,12 +368,16 @@ class SourceDrawer:
                 lines[group][kind == 'balmer_break'] = 0.0
         else:
             m444 = rng.uniform(*self._f444w_range(), m)
+        if sky:
+            z = self._sky_low_z_redshifts(m444, kind)
         flux = self._galaxy_fluxes(weights, av, z, ('F444W', mag_to_njy(m444)), lines=lines)
         self._store_galaxies(cols, idx, z=z, kind=kind, weights=weights, av=av,
                              flux=flux)
         compact = np.where(kind == 'balmer_break', 0.5, 1.0)
         n_med = np.where(kind == 'balmer_break', 3.0, 1.2)
         self._morphology(idx, cols, z, n_med, compact=compact)
+        if sky:
+            self._sky_low_z_sizes(idx, cols, m444, z, kind)
 
     def _draw_high_z(self, idx, cols):
         """

@@ -75,13 +75,20 @@ UV_LUMINOSITY_FUNCTION = {
 #: the NICMOS H-band density of Yan et al. 1998, 4e5 deg^-2 to H = 24.75).
 #: Fainter than the last complete bin the counts continue with
 #: ``faint_slope`` (dex/mag, their slope between K = 24.25 and 25.75), and
-#: brighter than the first with ``bright_slope`` (their slope at K = 19-20).
+#: brighter than the first with ``bright_slope``: 0.53 dex/mag, the slope of
+#: the COSMOS K_s galaxy counts of McCracken et al. (2010) over K_s(AB) =
+#: 16.25-19.25 (`~astro_galclass.simulate.population_lowz.BRIGHT_K_COUNTS`;
+#: near Euclidean, as the 4.5 micron counts of Fazio et al. 2004 to ~16
+#: mag). It was 0.37, COSMOS2020's slope at K = 19-20, which put 2-6 times
+#: too many galaxies at K = 16-18. McCracken's counts lie 0.3 dex below
+#: this table read per 0.5 mag (the per-mag reading would match them): the
+#: bin width is unresolved, see ``population_lowz``.
 GALAXY_NUMBER_COUNTS = {
     'mag': (19.25, 20.25, 21.25, 22.25, 23.25, 24.25, 25.25, 25.75),
     'log_n': (3.65, 4.02, 4.29, 4.54, 4.78, 4.97, 5.18, 5.24),
     'bin_width': 0.5,
     'faint_slope': 0.18,
-    'bright_slope': 0.37,
+    'bright_slope': 0.53,
 }
 
 #: Surface density of T and Y dwarfs in JWST deep fields (arcmin^-2):
