@@ -30,7 +30,7 @@ import math
 import numpy as np
 from astropy.cosmology import Planck18
 
-__all__ = ['BRIGHT_K_COUNTS', 'K20_REDSHIFTS', 'K_LUMINOSITY_FUNCTION', 'LOW_Z_SIZE_MASS',
+__all__ = ['BRIGHT_K_COUNTS', 'K20_REDSHIFTS', 'K_LUMINOSITY_FUNCTION', 'LOW_Z_SIZE_MASS', 'UV_JOIN',
            'absolute_k', 'draw_redshifts_given_magnitude', 'k_luminosity_function',
            'low_z_size_kpc', 'redshift_distribution', 'redshift_statistics']
 
@@ -100,6 +100,11 @@ LOW_Z_SIZE_MASS = {
     'early': {'log_a': 0.60, 'slope': 0.75, 'evolution': -1.48},
     'z_ref': 0.25, 'scatter': 0.18, 'mass_to_light_k': 0.5, 'sun_k_ab': 5.08,
 }
+
+#: Redshift from which the UV luminosity functions of
+#: `~astro_galclass.simulate.population.UV_LUMINOSITY_FUNCTION` (first row
+#: z = 2.1, held below) bound the galaxies at each magnitude from below.
+UV_JOIN = 1.5
 
 #: The redshift and magnitude grids of the sampling (`_grid`).
 _Z_STEP = 0.01
@@ -184,11 +189,30 @@ def absolute_k(mag, z, *, wavelength=44400.0):
 
 @functools.lru_cache(maxsize=8)
 def _grid(wavelength):
-    """Galaxies per arcmin^2 per mag per grid cell in z, on (`_M_GRID`, `_Z_GRID`)."""
-    mk = (_M_GRID[:, None] - Planck18.distmod(_Z_GRID).value[None, :]
-          - _k_correction(_Z_GRID, wavelength)[None, :])
+    """
+    Galaxies per arcmin^2 per mag per grid cell in z, on (`_M_GRID`, `_Z_GRID`).
+
+    The K-band luminosity function; at z >= ``UV_JOIN`` at least the UV
+    luminosity function's galaxies (Bouwens et al. 2021, as for the z >= 4
+    galaxies), taken as flat in f_nu from the UV to ``wavelength``: the
+    K-band fit's faint end (M_K > -19 at z ~ 3) is extrapolated, the UV one
+    is measured there, and each census is a lower bound on the galaxies at
+    (m, z).
+    """
+    from astro_galclass.simulate.population import uv_luminosity_function
+
+    distance = Planck18.distmod(_Z_GRID).value
+    mk = _M_GRID[:, None] - distance[None, :] - _k_correction(_Z_GRID, wavelength)[None, :]
     volume = Planck18.differential_comoving_volume(_Z_GRID).value / _ARCMIN2_PER_SR
-    return k_luminosity_function(mk, _Z_GRID[None, :]) * volume[None, :] * _Z_STEP
+    grid = k_luminosity_function(mk, _Z_GRID[None, :]) * volume[None, :] * _Z_STEP
+    uv = _Z_GRID >= UV_JOIN
+    z_uv = _Z_GRID[uv]
+    # m_band = m_UV: star-forming galaxies at z = 1.5-4 are at least as
+    # bright in f_nu longward of the UV, so this undercounts them: a bound
+    muv = _M_GRID[:, None] - distance[None, uv] + 2.5 * np.log10(1 + z_uv)[None, :]
+    from_uv = uv_luminosity_function(muv, z_uv[None, :]) * volume[None, uv] * _Z_STEP
+    grid[:, uv] = np.maximum(grid[:, uv], from_uv)
+    return grid
 
 
 def redshift_distribution(m_limit, *, m_bright=16.0, wavelength=44400.0, z_max=None):
