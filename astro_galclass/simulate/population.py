@@ -209,7 +209,7 @@ def galaxy_surface_density(m_limit, *, m_bright=15.0):
     --------
     >>> from astro_galclass.simulate.population import galaxy_surface_density
     >>> round(galaxy_surface_density(24.75))     # NICMOS H <= 24.75: ~111
-    127
+    126
     """
     m = np.linspace(m_bright, m_limit, 4001)
     return float(np.trapezoid(galaxy_counts(m), m))
