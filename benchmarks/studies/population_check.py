@@ -21,7 +21,15 @@ Prints, for both populations at JADES-deep depth:
   catalogue, so the same script run in a checkout of an older commit shows
   the brown dwarfs as they were;
 - the model-grid rows with F090W - F115W < -1 (F090W brighter than F115W),
-  per grid, and the most negative value.
+  per grid, and the most negative value;
+- the z < 4 galaxies (issue 31, items 1-2): the redshift model
+  (``population_lowz``) in K_s against the K20 survey (Cimatti et al. 2002)
+  and the COSMOS K_s counts (McCracken et al. 2010); the bright-end count
+  slope against McCracken's and Kim et al. (2011)'s; the sky population's
+  drawn z < 4 galaxies at F444W < 23 and < 25 (median z, shares at z < 1
+  and 3 < z < 4) beside the model's, the share brighter than F444W = 23,
+  the brightest, and the sizes of bright nearby ones (van der Wel et al.
+  2014).
 
 Run: ``python benchmarks/studies/population_check.py`` (about half a minute).
 """
@@ -97,6 +105,62 @@ def brown_dwarfs(n=3000, seed=2):
               f'most negative {np.min(blue):.2f}')
 
 
+def low_z(n=6000, seed=7):
+    try:
+        from astro_galclass.simulate.population_lowz import (
+            BRIGHT_K_COUNTS,
+            K20_REDSHIFTS,
+            redshift_distribution,
+            redshift_statistics,
+        )
+    except ImportError:                      # before issue 31
+        redshift_statistics = None
+    from astro_galclass.simulate.population import galaxy_counts
+
+    if redshift_statistics is not None:
+        k20 = K20_REDSHIFTS
+        s = redshift_statistics(k20['limit_ab'], m_bright=12.0, wavelength=21500.0)
+        print(f'K20 (Cimatti+02) K_s(AB) < {k20["limit_ab"]}: model median z {s["median"]:.2f} '
+              f'(published {k20["median"]:.2f}), z > 1 {s["above_1"]:.2f} '
+              f'({k20["above_1"]:.2f}), z > 1.5 {s["above_1_5"]:.2f} ({k20["above_1_5"]:.2f})')
+        _, _, counts, mags = redshift_distribution(30.0, wavelength=21500.0)
+        model = np.log10(np.interp(BRIGHT_K_COUNTS['mag'], mags, counts) * 1800)
+        ours = np.log10(galaxy_counts(np.asarray(BRIGHT_K_COUNTS['mag'])) * 1800)
+        print('K_s counts, log10 per 0.5 mag per deg^2 (mag: McCracken+10 / LF model / '
+              'galaxy_counts): ' + ', '.join(
+                  f'{m}: {p:.2f} / {a:.2f} / {b:.2f}' for m, p, a, b in
+                  zip(BRIGHT_K_COUNTS['mag'], BRIGHT_K_COUNTS['log_n'], model, ours,
+                      strict=True)))
+    slope = np.log10(galaxy_counts(19.0) / galaxy_counts(16.0)) / 3
+    print(f'bright-end count slope K = 16-19: {slope:.2f} dex/mag (McCracken+10 0.53, '
+          f'Kim+11 0.47)')
+    truth = NIRCamSimulator(seed=seed, population='sky',
+                            class_fractions={'low_z': 1}).draw_sources(n)
+    mag = np.asarray(truth['mag_F444W'].value)
+    z = np.asarray(truth['redshift'])
+    re = np.asarray(truth['re'].value)
+    ordinary = np.asarray(truth['kind']) == 'ordinary'
+    for limit in (23.0, 25.0):
+        sel = (mag < limit) & ordinary
+        line = (f'sky z<4 ordinary F444W < {limit}: {sel.sum()} galaxies, median z '
+                f'{np.median(z[sel]):.2f}, z<1 {np.mean(z[sel] < 1):.3f}, '
+                f'3<z<4 {np.mean((z[sel] > 3) & (z[sel] < 4)):.3f}; all kinds: median z '
+                f'{np.median(z[mag < limit]):.2f}')
+        if redshift_statistics is not None:
+            s = redshift_statistics(limit, z_max=4.0, counts=galaxy_counts)
+            line += (f' (model: median {s["median"]:.2f}, z<1 {s["below_1"]:.3f}, '
+                     f'3<z<4 {s["z3_4"]:.3f})')
+        print(line)
+    deep = mag < 28.5
+    near = (mag < 20) & (z < 0.8)
+    r_near = np.median(re[near]) if near.any() else float('nan')
+    print(f'sky z<4: share brighter than F444W = 23 among F444W < 28.5 '
+          f'{np.mean(mag[deep] < 23):.3f}; brightest {mag.min():.1f}; median R_eff of '
+          f'F444W < 20, z < 0.8 ({near.sum()}) '
+          f'{r_near:.2f}"; of all {np.median(re):.2f}"')
+
+
 if __name__ == '__main__':
     main()
     brown_dwarfs()
+    low_z()
