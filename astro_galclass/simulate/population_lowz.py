@@ -148,9 +148,19 @@ def k_luminosity_function(mk, z):
 
 @functools.cache
 def _template():
+    """
+    The K-correction template's f_nu, averaged over +-11% in wavelength (a
+    broad band's width, as F444W's 3.9-5.0 micron): its narrow lines and
+    features would otherwise spike the redshift distribution.
+    """
     from astro_galclass.simulate.sed import load_template
 
-    return load_template(K_LUMINOSITY_FUNCTION['template'])
+    wave, fnu = load_template(K_LUMINOSITY_FUNCTION['template'])
+    grid = np.exp(np.arange(np.log(900.0), np.log(1.2e5), 0.002))
+    dense = np.interp(grid, wave, fnu)
+    half = round(0.11 / 0.002)
+    kernel = np.ones(2 * half + 1) / (2 * half + 1)
+    return grid[half:-half], np.convolve(dense, kernel, mode='valid')
 
 
 def _k_correction(z, wavelength):
@@ -183,7 +193,7 @@ def absolute_k(mag, z, *, wavelength=44400.0):
     --------
     >>> from astro_galclass.simulate.population_lowz import absolute_k
     >>> round(float(absolute_k(18.0, 0.5)), 1)      # a bright z = 0.5 galaxy
-    -24.2
+    -23.9
     """
     z = np.maximum(np.asarray(z, float), 1e-3)
     return (np.asarray(mag, float) - Planck18.distmod(z).value
@@ -284,7 +294,7 @@ def redshift_statistics(m_limit, *, m_bright=16.0, wavelength=44400.0, z_max=Non
     >>> from astro_galclass.simulate.population_lowz import K20_REDSHIFTS, redshift_statistics
     >>> s = redshift_statistics(K20_REDSHIFTS['limit_ab'], wavelength=21500.0, m_bright=12)
     >>> round(s['median'], 2), round(s['above_1'], 2)          # K20: 0.80, 0.32
-    (0.8, 0.37)
+    (0.79, 0.36)
     """
     z, density, _, _ = redshift_distribution(m_limit, m_bright=m_bright, wavelength=wavelength,
                                              z_max=z_max, counts=counts)
