@@ -327,9 +327,10 @@ class SourceDrawer:
         interlopers of dropout selections at 1 < z < 4 uniform, F444W
         uniform. ``'sky'``: the shares of `SKY_LOW_Z_KINDS`, ordinary
         galaxies from the star-forming templates, templates mixed by 5500 A
-        light, redshifts and F444W magnitudes as a field at this depth has
-        them (`~astro_galclass.simulate.population.draw_low_z_redshifts`,
-        `~astro_galclass.simulate.population.draw_count_magnitudes`), and
+        light, F444W magnitudes from the number counts from F444W = 16
+        (`~astro_galclass.simulate.population.draw_count_magnitudes`),
+        redshifts from each magnitude and sizes from the size-mass relation
+        (`~astro_galclass.simulate.population_lowz`), and
         emission lines as strong as those of z ~ 2 galaxies (`EMISSION_LINE_EW`).
         """
         rng = self.rng

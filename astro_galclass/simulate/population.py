@@ -11,10 +11,12 @@ A deep NIRCam field's sources as published statistics describe them.
   et al. 2022, ApJS 258, 11, table 2, K_s) continued faintward with their
   faint-end slope; they agree with the HST/NICMOS H-band counts (Yan et al.
   1998) and with the source densities of JWST catalogues (CEERS, JADES).
-- **Redshifts of z < 4 galaxies.** The same luminosity functions at
-  1.5 <= z < 4, so that the density of galaxies per unit redshift runs on
-  continuously across z = 4; the rest of the counts at z < 1.5, at constant
-  comoving density.
+- **Redshifts of z < 4 galaxies.** From each galaxy's magnitude, through
+  the K-band luminosity function: `astro_galclass.simulate.population_lowz`
+  (the sky population since issue 31). `draw_low_z_redshifts` keeps the
+  earlier, magnitude-blind model: the same UV luminosity functions at
+  1.5 <= z < 4, the rest of the counts at z < 1.5 at constant comoving
+  density.
 - **Brown dwarfs.** T and Y dwarfs at the surface density of JWST deep fields
   (UNCOVER, Tu et al. 2026: 0.094 arcmin^-2; JADES, Hainline et al. 2026:
   41 over about 470 arcmin^2). Their magnitudes come from distances and
