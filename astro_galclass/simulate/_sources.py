@@ -263,10 +263,16 @@ class SourceDrawer:
         Extra equivalent widths of z >= 4 galaxies: Halpha and [OIII]+Hbeta
         each from its own published relation with redshift
         (`~astro_galclass.simulate.population_spectra.draw_line_ews`).
+
+        The extra width is the drawn one less the templates' own, negative
+        where the templates' lines are stronger (the young template's own
+        Halpha, 400 A, is above the median at z ~ 4-5): the total is the
+        drawn width, its distribution the published one, not floored at the
+        templates'.
         """
         target = draw_line_ews(z, rng=self.rng)
         own = self._own_line_ew(weights)
-        return {g: np.maximum(target[g] - own[g], 0.0) for g in ('oiii_hbeta', 'halpha')}
+        return {g: target[g] - own[g] for g in ('oiii_hbeta', 'halpha')}
 
     def _mix(self, idx, families):
         """Dirichlet weights over two templates drawn from ``families``."""
