@@ -118,9 +118,9 @@ def test_shipped_default_is_a_deep_field_posterior():
     if not (ece_default < ece_thirds and ece_default < 0.03):
         # issue 31 redrew the sky's z < 4 galaxies (redshift from magnitude,
         # more of them at z < 1, few at 3 < z < 4): on that sky the shipped
-        # model's default priors calibrate worse (ECE 0.046 against 0.021 on
-        # the issue-13 sky, seed 33; 0.040-0.042 with equal thirds) also at
-        # F444W >= 23, its training range. A finding about the shipped model,
-        # left visible for its next training rather than hidden here.
+        # model's default priors calibrate worse (seed 33: ECE 0.046-0.049,
+        # 0.042-0.050 with equal thirds, against 0.021 and 0.039 on the
+        # issue-13 sky), also at F444W >= 23, its training range. A finding
+        # about the shipped model, left visible for its next training.
         pytest.xfail(f'issue 31 sky: ECE with default priors {ece_default:.3f}, '
                      f'with equal thirds {ece_thirds:.3f}')
