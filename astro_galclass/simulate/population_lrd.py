@@ -104,8 +104,8 @@ LITTLE_RED_DOT_REDSHIFTS = {'z': (1.7, 2.2, 3.2, 4.0, 7.0, 8.0, 9.0, 10.0),
 #: Hbeta's EW relative to Halpha's (assumed; LRDs have steep Balmer
 #: decrements).
 LITTLE_RED_DOT_SED = {'turnover': 3645.0,
-                      'beta_uv': (-1.4, 0.5, (-2.6, -0.4)),
-                      'beta_opt': (1.6, 0.5, (0.3, 3.0)),
+                      'beta_uv': (-1.7, 0.5, (-2.8, -0.4)),
+                      'beta_opt': (1.2, 0.5, (0.2, 3.0)),
                       'halpha_ew': (400.0, 0.5), 'hbeta_ratio': 0.1}
 
 #: Half-light radius (pc), log-normal: median and sigma_ln (assumed; the
