@@ -28,7 +28,8 @@ at z >= 4, ``low_z`` below).
 - **Spectra** (`LITTLE_RED_DOT_SED`): a broken power law in f_lambda with
   its inflection at the Balmer limit, 3645 A (Setton et al. 2024,
   arXiv:2411.03424), a blue UV slope and a red optical slope inside the
-  selection of Kocevski et al. (beta_UV < -0.37, beta_opt > 0), and a
+  selection of Kocevski et al. (beta_UV < -0.37, beta_opt > 0; recalled,
+  not read), and a
   broad Halpha line; the Madau (1995) intergalactic absorption.
 - **Sizes** (`LITTLE_RED_DOT_SIZE`): unresolved, r_e below the 130 pc of
   Kokorev et al. (2024).
@@ -61,12 +62,13 @@ __all__ = ['LITTLE_RED_DOT_COUNTS', 'LITTLE_RED_DOT_REDSHIFTS', 'LITTLE_RED_DOT_
 #: Cumulative surface density of little red dots against F444W:
 #: ``density`` arcmin^-2 at 4 <= z < 9 brighter than ``reference_limit``
 #: (Kokorev et al. 2024, arXiv:2401.09981, abstract: 260 candidates at
-#: 4 < z_phot < 9 over ~640 arcmin^2; their sample's limit F444W < 27.7 is
-#: that of the Labbé et al. selection they modify). ``density_error``: its
-#: Poisson error (sqrt(260) / 640). Brightward the cumulative counts fall
-#: by ``bright_slope`` dex per magnitude, faintward they rise by
-#: ``faint_slope`` (both assumptions: the first makes LRDs brighter than
-#: F444W ~ 23 as rare as the single K < 23.7 candidate over 15 deg^2 of Ma
+#: 4 < z_phot < 9 over ~640 arcmin^2; the limit F444W < 27.7 is that of
+#: the Labbé et al. selection they modify, not read in their paper).
+#: ``density_error``: its Poisson error (sqrt(260) / 640). Brightward the
+#: cumulative counts fall by ``bright_slope`` dex per magnitude, faintward
+#: they rise by ``faint_slope`` (both assumptions: the first makes LRDs
+#: brighter than F444W ~ 22 (3 expected) nearly as rare as the single
+#: K < 23.7 candidate over 15 deg^2 of Ma
 #: et al. 2025, arXiv:2509.02662, at 4.5 < z < 4.9; the second brings the
 #: density to JADES depth, F444W ~ 30, near the 412 LRDs over 349.6 arcmin^2
 #: (1.18 arcmin^-2, z ~ 2-11, a broader colour selection) of the JADES
@@ -96,7 +98,8 @@ LITTLE_RED_DOT_REDSHIFTS = {'z': (1.7, 2.2, 3.2, 4.0, 7.0, 8.0, 9.0, 10.0),
 #: 3645 A, in 20 of 44 red Halpha emitters, nearly all unresolved).
 #: ``beta_uv`` and ``beta_opt``: mean, sigma and range of normal draws
 #: (assumed values inside the selection of Kocevski et al. 2025,
-#: arXiv:2404.03576, beta_UV < -0.37 and beta_opt > 0; Kokorev et al.
+#: arXiv:2404.03576, beta_UV < -0.37 and beta_opt > 0, thresholds recalled
+#: from their section 2, not read in this pass; Kokorev et al.
 #: 2024 model the red part with A_V ~ 1.6 of dust). ``halpha_ew``:
 #: rest-frame equivalent width (A) of the broad Halpha line, log-normal
 #: (median and sigma_ln assumed: a few hundred A, as in the broad-line
