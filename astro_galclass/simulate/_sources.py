@@ -88,6 +88,14 @@ def _optical_to_uv():
     return np.array([np.interp(5500.0, *load_template(name)) for name in TEMPLATE_NAMES])
 
 
+@functools.lru_cache(maxsize=32)
+def _little_red_dot_shares(galaxy_limit, uv_limit):
+    """Shares of the ``low_z`` and ``high_z`` classes that are little red dots."""
+    density = sky_class_fractions(galaxy_limit=galaxy_limit, uv_limit=uv_limit)['density']
+    return {cls: density[f'little_red_dot_{cls}'] / max(density[cls], 1e-30)
+            for cls in ('low_z', 'high_z')}
+
+
 def _uv_slope_mean(z, muv):
     r"""
     Mean UV slope :math:`\beta(z, M_{UV})`.
@@ -424,12 +432,11 @@ class SourceDrawer:
         lrd = np.zeros(len(labels), bool)
         if self.population != 'sky' or not len(labels):
             return lrd
-        density = sky_class_fractions(galaxy_limit=self._f444w_range()[1],
-                                      uv_limit=self.depths['F200W'] + 0.3)['density']
+        shares = _little_red_dot_shares(float(self._f444w_range()[1]),
+                                        float(self.depths['F200W'] + 0.3))
         u = self.rng.uniform(size=len(labels))
         for label, cls in enumerate(HIGHZ_CLASSES[:2]):
-            share = density[f'little_red_dot_{cls}'] / max(density[cls], 1e-30)
-            lrd |= (labels == label) & (u < share)
+            lrd |= (labels == label) & (u < shares[cls])
         return lrd
 
     def _draw_little_red_dots(self, idx, cols, labels):

@@ -260,8 +260,8 @@ def draw_little_red_dot_magnitudes(n, *, rng, m_limit):
 
 
 @functools.cache
-def _igm_grid(step=0.02):
-    """Madau (1995) transmission on the observed wavelength grid, per redshift cell."""
+def _igm_grid(step=0.05):
+    """Madau (1995) transmission on the observed grid, per 0.05 in z (as `PhotometryGrid`)."""
     z = np.arange(0.0, 16.0 + step / 2, step)
     return z, np.stack([igm_transmission(_OBS_WAVE, v) for v in z]).astype(np.float32)
 
