@@ -25,7 +25,6 @@ from astro_galclass.highz.ood import (
 )
 from astro_galclass.highz.red_dots import little_red_dots
 from astro_galclass.nircam import check_priors, shift_priors
-from astro_galclass.utils._classifier import forward_batches
 
 __all__ = ['MC_DROPOUT_SAMPLES', 'InferenceEngine', 'uncertainty_samples']
 
@@ -133,8 +132,8 @@ class InferenceEngine:
         -------
         out : `~numpy.ndarray`
         """
-        return forward_batches(self.classifier, self.batches(values), forward,
-                               total=len(values), empty_shape=empty_shape, progress=progress)
+        return self.classifier.infer(values, forward, empty_shape=empty_shape,
+                                     progress=progress)
 
     # -- flags ----------------------------------------------------------------
 

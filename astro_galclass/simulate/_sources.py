@@ -36,6 +36,11 @@ from astro_galclass.simulate.population_lrd import (
     draw_little_red_dot_redshifts,
     little_red_dot_band_fluxes,
 )
+from astro_galclass.simulate.population_spectra import (
+    draw_dusty_av,
+    draw_line_ews,
+    sky_low_z_kind_shares,
+)
 from astro_galclass.simulate.sed import (
     CALZETTI_RV,
     EMISSION_LINES,
@@ -63,11 +68,25 @@ _STAR_FORMING = [_T[f'fsps_QSF_12_v3_{i:03d}'] for i in (7, 8, 9)]
 
 
 
-#: Shares of the low-z kinds with ``population='sky'``: mostly star-forming
-#: galaxies; quiescent (Balmer-break) galaxies are ~5-20% at the low masses
-#: of faint NIRCam sources at 1 < z < 3 (Tomczak et al. 2014; Davidzon et al.
-#: 2017 mass functions), heavily dusty ones a few per cent.
+#: Shares of the low-z kinds with ``population='sky'`` before issue 31, kept
+#: for reference: the sky population now draws the shares of
+#: `_sky_low_z_shares`, the published fractions of 1 < z < 4 galaxies
+#: (`~astro_galclass.simulate.population_spectra.LOW_Z_RED_KINDS`).
 SKY_LOW_Z_KINDS = {'ordinary': 0.85, 'dusty': 0.07, 'balmer_break': 0.08}
+
+
+@functools.lru_cache(maxsize=8)
+def _sky_low_z_shares(m_limit):
+    """
+    Kind shares for the sky's low-z draws at F444W limit ``m_limit``.
+
+    The red kinds are drawn at z >= 1 only, so their shares of all draws
+    are their fractions of 1 < z < 4 galaxies scaled by the share of the
+    redshifts of `draw_low_z_redshifts` at z >= 1 (measured on 20000 draws
+    of a private generator: the simulator's own draws are untouched).
+    """
+    z = draw_low_z_redshifts(20000, rng=np.random.default_rng(0), m_limit=m_limit)
+    return sky_low_z_kind_shares(float(np.mean(z >= 1.0)))
 
 
 @functools.cache
@@ -259,6 +278,22 @@ class SourceDrawer:
         return {'oiii_hbeta': np.maximum(target_oiii - own['oiii_hbeta'], 0.0),
                 'halpha': np.maximum(halpha_ratio * target_oiii - own['halpha'], 0.0)}
 
+    def _high_z_lines(self, weights, z):
+        """
+        Extra equivalent widths of z >= 4 galaxies: Halpha and [OIII]+Hbeta
+        each from its own published relation with redshift
+        (`~astro_galclass.simulate.population_spectra.draw_line_ews`).
+
+        The extra width is the drawn one less the templates' own, negative
+        where the templates' lines are stronger (the young template's own
+        Halpha, 400 A, is above the median at z ~ 4-5): the total is the
+        drawn width, its distribution the published one, not floored at the
+        templates'.
+        """
+        target = draw_line_ews(z, rng=self.rng)
+        own = self._own_line_ew(weights)
+        return {g: target[g] - own[g] for g in ('oiii_hbeta', 'halpha')}
+
     def _mix(self, idx, families):
         """Dirichlet weights over two templates drawn from ``families``."""
         rng = self.rng
@@ -302,7 +337,11 @@ class SourceDrawer:
         ``'balanced'``: 60% ordinary galaxies (any two templates mixed by
         1500 A flux) at 0.05 < z < 4 uniform, 20% each of the two
         interlopers of dropout selections at 1 < z < 4 uniform, F444W
-        uniform. ``'sky'``: the shares of `SKY_LOW_Z_KINDS`, ordinary
+        uniform. ``'sky'``: quiescent (``'balmer_break'``) and dusty
+        star-forming galaxies at their published fractions of 1 < z < 4
+        galaxies (`_sky_low_z_shares`), the dusty ones on the star-forming
+        templates with the published tail of A_V
+        (`~astro_galclass.simulate.population_spectra.LOW_Z_RED_KINDS`), ordinary
         galaxies from the star-forming templates, templates mixed by 5500 A
         light, redshifts and F444W magnitudes as a field at this depth has
         them (`~astro_galclass.simulate.population.draw_low_z_redshifts`,
@@ -312,8 +351,8 @@ class SourceDrawer:
         rng = self.rng
         m = len(idx)
         sky = self.population == 'sky'
-        shares = SKY_LOW_Z_KINDS if sky else {'ordinary': 0.6, 'dusty': 0.2,
-                                              'balmer_break': 0.2}
+        shares = (_sky_low_z_shares(float(self._f444w_range()[1])) if sky
+                  else {'ordinary': 0.6, 'dusty': 0.2, 'balmer_break': 0.2})
         mix = self._mix_optical if sky else self._mix
         kind = rng.choice(list(shares), size=m, p=list(shares.values()))
         if sky:
@@ -332,7 +371,11 @@ class SourceDrawer:
         for name, families, av_draw in (
                 ('ordinary', _STAR_FORMING if sky else _FSPS,
                  lambda k: rng.exponential(0.1 if sky else 0.3, k)),
-                ('dusty', _DUSTY_SF, lambda k: rng.uniform(1.0, 3.0, k)),
+                # sky: star-forming templates with a published dusty tail of
+                # A_V (the _DUSTY_SF templates carry A_V 1.4-2.9 of their own)
+                ('dusty', _STAR_FORMING if sky else _DUSTY_SF,
+                 (lambda k: draw_dusty_av(k, rng=rng)) if sky
+                 else (lambda k: rng.uniform(1.0, 3.0, k))),
                 ('balmer_break', _QUIESCENT, lambda k: rng.uniform(0.0, 0.5, k))):
             sel = np.flatnonzero(kind == name)
             weights[sel] = mix(sel, families)
@@ -365,8 +408,9 @@ class SourceDrawer:
         4 <= z < 15 and -22.5 < M_UV < -17. ``'sky'``: evolved at their
         published share (`SKY_EVOLVED_HIGH_Z_SHARE`) with F444W from the
         number counts; young galaxies from the UV luminosity function at
-        this depth, with [OIII]+Hbeta and Halpha as strong as observed at
-        z > 6 (`EMISSION_LINE_EW`).
+        this depth, with Halpha and [OIII]+Hbeta as strong as observed at
+        their redshift, each line from its own measurements
+        (`~astro_galclass.simulate.population_spectra.draw_line_ews`).
         """
         rng = self.rng
         m = len(idx)
@@ -401,9 +445,7 @@ class SourceDrawer:
         av[young] = self._av_for_beta(weights[young], target)
         lines = None
         if sky:
-            ew = EMISSION_LINE_EW['high_z']
-            oiii = ew['median'] * np.exp(rng.normal(0.0, ew['sigma_ln'], m))
-            lines = self._draw_extra_lines(weights, oiii, ew['halpha_ratio'])
+            lines = self._high_z_lines(weights, z)
             for group in lines:
                 lines[group][evolved] = 0.0
         flux = self._galaxy_fluxes(weights, av, z, muv=muv, lines=lines)

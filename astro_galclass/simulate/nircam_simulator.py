@@ -85,8 +85,11 @@ class NIRCamSimulator:
           dwarf surface density;
         - young z >= 4 galaxies from the UV luminosity function and the
           comoving volume (median z about 5, a few per cent at z > 8), with
-          [OIII]+Hbeta and Halpha as strong as observed;
-        - low-z galaxies mostly star-forming (``SKY_LOW_Z_KINDS``), their
+          Halpha and [OIII]+Hbeta as strong as observed at their redshift
+          (`astro_galclass.simulate.population_spectra`);
+        - low-z galaxies mostly star-forming, quiescent and dusty ones at
+          their published fractions of 1 < z < 4 galaxies (a few per cent
+          each, `~astro_galclass.simulate.population_spectra.LOW_Z_RED_KINDS`), their
           templates chosen among the star-forming ones and mixed by 5500 A
           light (nearly flat in f_nu at 1 < z < 3, as observed), their
           redshifts continuous with the z >= 4 ones across z = 4, their

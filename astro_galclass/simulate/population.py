@@ -27,10 +27,10 @@ A deep NIRCam field's sources as published statistics describe them.
   al. 2024, 2026). Their temperatures follow the space densities of the
   20 pc census (Kirkpatrick et al. 2021), so that Y dwarfs are about a
   fifth of a deep field's dwarfs, as in JADES (10 of 41).
-- **Emission lines.** The [OIII]+Hbeta equivalent widths of z > 6 galaxies
-  (Endsley et al. 2023: median 780 A) and the [OIII] 5007 distribution of
-  z ~ 2 star-forming galaxies (Boyett et al. 2022: log-normal, mu = 4.24,
-  sigma = 1.33).
+- **Emission lines.** The [OIII] 5007 distribution of z ~ 2 star-forming
+  galaxies (Boyett et al. 2022: log-normal, mu = 4.24, sigma = 1.33) for
+  z < 4 galaxies; those of z >= 4 galaxies, and the red galaxies' shares
+  and dust at 1 < z < 4, are in `astro_galclass.simulate.population_spectra`.
 - **Little red dots.** Their surface density, redshifts, spectra and sizes
   are in `astro_galclass.simulate.population_lrd`; `sky_class_fractions`
   counts them in ``high_z`` (z >= 4) and ``low_z`` (z < 4).
@@ -151,6 +151,9 @@ BROWN_DWARF_DISC = {'latitude_deg': 54.4, 'thin_scale_height': 300.0,
 #: mu = 4.24 and sigma = 1.33 (Boyett et al. 2022; 2.2 per cent above
 #: 1000 A), [OIII]+Hbeta = ``oiii_hbeta_ratio`` times it (4959 is a third of
 #: 5007, Hbeta a quarter: an assumption), Halpha equal to [OIII]+Hbeta.
+#: Since issue 31 the sky population draws z >= 4 lines from
+#: `astro_galclass.simulate.population_spectra` (each line against
+#: redshift); ``high_z`` is kept for reference.
 EMISSION_LINE_EW = {
     'high_z': {'median': 780.0, 'sigma_ln': 0.7, 'halpha_ratio': 0.9},
     'low_z': {'mu': 4.24, 'sigma_ln': 1.33, 'oiii_hbeta_ratio': 1.58, 'halpha_ratio': 1.0},

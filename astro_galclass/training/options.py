@@ -18,7 +18,7 @@ from astro_galclass.utils._validation import check_positive_float
 __all__ = ['RunOptions']
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, init=False)
 class RunOptions:
     """
     The options of a training run that do not change what is trained.
@@ -54,30 +54,31 @@ class RunOptions:
     TypeError: seed must be an int, got float (1.5)
     """
 
-    device: object = 'auto'
-    seed: int = 0
-    progress: bool = True
-    checkpoint_dir: object = None
-    time_budget: object = None
+    device: object
+    seed: int
+    progress: bool
+    checkpoint_dir: object
+    time_budget: object
 
-    def __post_init__(self):
-        if not isinstance(self.device, (str, torch.device)):
+    def __init__(self, *, device='auto', seed=0, progress=True, checkpoint_dir=None,
+                 time_budget=None):
+        if not isinstance(device, (str, torch.device)):
             msg = (f"device must be 'auto', 'cpu', 'cuda[:N]' or a torch.device, got "
-                   f'{type(self.device).__name__} ({self.device!r})')
+                   f'{type(device).__name__} ({device!r})')
             raise TypeError(msg)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
-            msg = f'seed must be an int, got {type(self.seed).__name__} ({self.seed!r})'
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            msg = f'seed must be an int, got {type(seed).__name__} ({seed!r})'
             raise TypeError(msg)
-        object.__setattr__(self, 'seed', int(self.seed))
-        if not isinstance(self.progress, (bool, np.bool_)):
-            msg = f'progress must be True or False, got {self.progress!r}'
+        if not isinstance(progress, (bool, np.bool_)):
+            msg = f'progress must be True or False, got {progress!r}'
             raise TypeError(msg)
-        object.__setattr__(self, 'progress', bool(self.progress))
-        if self.checkpoint_dir is not None:
-            object.__setattr__(self, 'checkpoint_dir', Path(self.checkpoint_dir))
-        if self.time_budget is not None:
-            object.__setattr__(self, 'time_budget',
-                               check_positive_float('time_budget', self.time_budget))
+        # frozen: the fields are set once, here, after their checks
+        values = {'device': device, 'seed': int(seed), 'progress': bool(progress),
+                  'checkpoint_dir': None if checkpoint_dir is None else Path(checkpoint_dir),
+                  'time_budget': None if time_budget is None
+                  else check_positive_float('time_budget', time_budget)}
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
 
     @classmethod
     def check(cls, run):

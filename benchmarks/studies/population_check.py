@@ -22,6 +22,13 @@ Prints, for both populations at JADES-deep depth:
   the brown dwarfs as they were;
 - the model-grid rows with F090W - F115W < -1 (F090W brighter than F115W),
   per grid, and the most negative value;
+- issue 31 (``colours_and_lines``): the sky population's quiescent and
+  dusty fractions of 1 < z < 4 galaxies, the 90th percentiles of
+  F090W-F115W and F115W-F150W there, the Halpha and [OIII]+Hbeta EW
+  medians against z, and F356W-F444W and F277W-F356W percentiles of young
+  z ~ 4-7 galaxies, each beside its published value. Run in a checkout of
+  an older commit (before ``population_spectra``) it prints the colours
+  only.
 - little red dots (issue 31, item 5): their surface density against the
   published ones (Kokorev et al. 2024, Akins et al. 2024, the JADES
   census), their ratio to brown dwarfs at each depth, the redshift
@@ -164,7 +171,64 @@ def little_red_dots_check(n=300, seed=4):
           f'of {bright.sum()}')
 
 
+def colours_and_lines(n=6000, seed=5):
+    low = NIRCamSimulator(depth='jades-deep', seed=seed, population='sky',
+                          class_fractions={'low_z': 1}).draw_sources(n)
+    z = np.asarray(low['redshift'])
+    low = low[(z > 1) & (z < 4)]
+    kind = np.asarray(low['kind'])
+    try:
+        from astro_galclass.simulate import population_spectra as ps
+    except ImportError:                      # before issue 31
+        ps = None
+    line = (f'sky 1<z<4 ({len(low)}): quiescent {np.mean(kind == "balmer_break"):.3f}, '
+            f'dusty {np.mean(kind == "dusty"):.3f}')
+    if ps is not None:
+        line += (f' (published: quiescent {ps.LOW_Z_RED_KINDS["balmer_break"]["fraction"]:.2f}, '
+                 'Tomczak+14 0.006-0.058 at 10^9-9.5 Msun, 1<z<2; dusty '
+                 f'{ps.LOW_Z_RED_KINDS["dusty"]["fraction"]:.2f}, < 0.2 Deshmukh+18); '
+                 f'dusty extra A_V median {np.median(low["av"].value[kind == "dusty"]):.2f}')
+    print(line)
+    zl = np.asarray(low['redshift'])
+    for blue, red in (('F090W', 'F115W'), ('F115W', 'F150W')):
+        colour = low[f'mag_{blue}'].value - low[f'mag_{red}'].value
+        bins = ', '.join(
+            f'{lo}<z<{lo + 1} {np.percentile(colour[(zl >= lo) & (zl < lo + 1)], 90):.2f}'
+            for lo in (1, 2, 3))
+        print(f'sky 1<z<4 {blue}-{red}: p90 {np.percentile(colour, 90):.2f} ({bins}); '
+              f'star-forming alone p90 {np.percentile(colour[kind == "ordinary"], 90):.2f} '
+              '(red kinds at published fractions, < 10%: p90 set by star-forming galaxies; '
+              'issue 31 before: 1.43 / 1.37)')
+    if ps is not None:
+        zs = (4.5, 5.25, 6.0, 7.25)
+        ha = ', '.join(f'z={v} {float(ps.line_ew_median("halpha", v)):.0f}' for v in zs)
+        oiii = ', '.join(f'z={v} {float(ps.line_ew_median("oiii_hbeta", v)):.0f}' for v in zs)
+        print(f'Halpha EW median (A): {ha} (published: 301+-30 at z~4.5, 10^9.5-10.5 Msun, '
+              'Marmol-Queralto+16; mean 665+-53 incl. [NII]+[SII] at 5.1-5.4, Rasappu+16; '
+              '300-600 at z~6, Faisst+16)')
+        print(f'[OIII]+Hbeta EW median (A): {oiii} (published: 780 at z~6.5-8, Endsley+23; '
+              '110 at z~2, Boyett+22)')
+    high = NIRCamSimulator(depth='jades-deep', seed=4, population='sky',
+                           class_fractions={'high_z': 1}).draw_sources(8000)
+    high = high[np.asarray(high['kind']) == 'young']
+    zh = np.asarray(high['redshift'])
+    for blue, red, lo, hi, published in (
+            ('F356W', 'F444W', 4.0, 7.0, 'issue 31 before: p10 -0.63'),
+            ('F356W', 'F444W', 4.2, 4.9, 'Halpha in F356W'),
+            ('F356W', 'F444W', 5.0, 5.2, 'Halpha in F444W, F356W line-free; IRAC '
+             '[3.6]-[4.5] mean 0.31+-0.05 at 5.1-5.4, Rasappu+16 (F356W takes [OIII] '
+             'above z = 5.2)'),
+            ('F277W', 'F356W', 5.5, 6.3, '[OIII]+Hbeta in F356W'),
+            ('F356W', 'F444W', 6.9, 8.0, '[OIII]+Hbeta in F444W')):
+        sel = (zh >= lo) & (zh < hi)
+        c = high[f'mag_{blue}'].value[sel] - high[f'mag_{red}'].value[sel]
+        p10, p50, p90 = np.percentile(c, [10, 50, 90])
+        print(f'sky young {lo}<=z<{hi} ({sel.sum()}): {blue}-{red} p10/50/90 '
+              f'{p10:.2f} / {p50:.2f} / {p90:.2f}, mean {np.mean(c):.2f} ({published})')
+
+
 if __name__ == '__main__':
     main()
     brown_dwarfs()
     little_red_dots_check()
+    colours_and_lines()

@@ -316,3 +316,152 @@ def test_line_response_integrates_to_the_band_average():
     wave = np.linspace(5000.0, 60000.0, 200001)
     response = line_band_response(wave, NIRCAM_BANDS)
     np.testing.assert_allclose(np.trapezoid(response, wave, axis=0), 1.0, rtol=2e-3)
+
+
+# -- red tails at 1 < z < 4 and line strengths at z >= 4 (issue 31) ---------------
+
+@pytest.fixture(scope='module')
+def low_z_sky():
+    truth = NIRCamSimulator(depth='jades-deep', seed=5, population='sky',
+                            class_fractions={'low_z': 1}).draw_sources(6000)
+    z = np.asarray(truth['redshift'])
+    return truth[(z > 1) & (z < 4)]
+
+
+def test_red_kinds_at_their_published_fractions(low_z_sky):
+    from astro_galclass.simulate.population_spectra import LOW_Z_RED_KINDS, sky_low_z_kind_shares
+
+    # Tomczak et al. 2014 (ApJ 783, 85, table 2 fits): quiescent share of
+    # all galaxies at 10^9-10^9.5 Msun is 0.6-5.8% at 1 < z < 2; the
+    # simulation's 1 < z < 4 galaxies were 9.4% Balmer-break and 8.0% dusty
+    # (issue 31: about 18%)
+    kind = np.asarray(low_z_sky['kind'])
+    quiescent, dusty = np.mean(kind == 'balmer_break'), np.mean(kind == 'dusty')
+    assert 0.006 <= LOW_Z_RED_KINDS['balmer_break']['fraction'] <= 0.058
+    # binomial, n ~ 5000: sigma ~ 0.003
+    assert quiescent == pytest.approx(LOW_Z_RED_KINDS['balmer_break']['fraction'], abs=0.012)
+    # below 10^10 Msun unobscured star-forming galaxies dominate (Martis et
+    # al. 2016); non-dusty ones are ~80% of all even at >~10^9.5 Msun
+    # (Deshmukh et al. 2018): dusty well under 20% here
+    assert dusty == pytest.approx(LOW_Z_RED_KINDS['dusty']['fraction'], abs=0.012)
+    assert quiescent + dusty < 0.12
+    # the shares scale with the share of z >= 1 draws; all at z >= 1: as published
+    shares = sky_low_z_kind_shares(0.5)
+    assert sum(shares.values()) == pytest.approx(1.0)
+    frac = shares['dusty'] / (shares['dusty'] + shares['balmer_break'] + 0.5 * shares['ordinary'])
+    assert frac == pytest.approx(LOW_Z_RED_KINDS['dusty']['fraction'])
+
+
+def test_dusty_galaxies_have_the_published_attenuation(low_z_sky):
+    # A_V(stellar) = 0.2-0.4 below 10^9 Msun and ~1 only at 10^11 Msun
+    # (Song et al. 2026, arXiv:2605.23049); the dusty tail at A_V ~ 1-3 on
+    # the star-forming templates (own A_V 0.07-0.8), no longer the heaviest
+    # templates (own A_V 1.4-2.9) plus 1-3 mag
+    dusty = low_z_sky[low_z_sky['kind'] == 'dusty']
+    av = dusty['av'].value
+    assert 1.0 <= av.min() and av.max() <= 3.0
+    assert 1.2 < np.median(av) < 1.6
+    assert set(np.asarray(dusty['template'])) <= {f'fsps_QSF_12_v3_{i:03d}' for i in (7, 8, 9)}
+
+
+@pytest.mark.parametrize(('blue', 'red'), [('F090W', 'F115W'), ('F115W', 'F150W')])
+def test_short_wave_red_tail_at_1_z_4(low_z_sky, blue, red):
+    # the red kinds are 9% of 1 < z < 4 galaxies (published fractions,
+    # above): the 90th percentile of the colours must then be set by the
+    # star-forming galaxies, within 0.15 mag of theirs alone; before issue
+    # 31 it was 1.43 (F090W-F115W) and 1.37 (F115W-F150W), set by the 18%
+    # of red kinds (dusty ones with A_V 2.4-6 in all)
+    colour = low_z_sky[f'mag_{blue}'].value - low_z_sky[f'mag_{red}'].value
+    ordinary = np.asarray(low_z_sky['kind']) == 'ordinary'
+    p90 = np.percentile(colour, 90)
+    assert p90 - np.percentile(colour[ordinary], 90) < 0.15
+    assert p90 < 1.0
+    z = np.asarray(low_z_sky['redshift'])
+    for lo, hi in ((1, 2), (2, 3), (3, 4)):
+        assert np.percentile(colour[(z >= lo) & (z < hi)], 90) < 1.1
+
+
+def test_line_ew_medians_against_redshift():
+    from astro_galclass.simulate.population_spectra import (
+        draw_line_ews,
+        line_ew_median,
+        line_ew_sigma_ln,
+    )
+
+    # [OIII]+Hbeta: 780 A at z ~ 6.5-8 (Endsley et al. 2023, MNRAS 524, 2312);
+    # z ~ 2, [OIII]5007 median e^4.24 = 69 A (Boyett et al. 2022) x 1.58
+    assert line_ew_median('oiii_hbeta', 7.25) == pytest.approx(780.0)
+    assert line_ew_median('oiii_hbeta', 2.0) == pytest.approx(np.exp(4.24) * 1.58, rel=0.01)
+    assert line_ew_sigma_ln('oiii_hbeta', 2.0) == pytest.approx(1.33)
+    # no longer 780 A from z = 4 on: rising with z, held above z = 7.25
+    zs = np.array([4.0, 5.0, 6.0, 7.0, 7.25, 9.0])
+    oiii = line_ew_median('oiii_hbeta', zs)
+    assert np.all(np.diff(oiii[:5]) > 0) and oiii[-1] == pytest.approx(780.0)
+    assert oiii[0] < 0.5 * 780
+    # Halpha: Marmol-Queralto et al. 2016, (1 + z)^1.0 and 301 +/- 30 A at
+    # z ~ 4.5 for 10^9.5-10^10.5 Msun (a deep field's galaxies are less
+    # massive, higher EW); Faisst et al. 2016: 300-600 A at z ~ 6
+    ha = line_ew_median('halpha', zs)
+    assert ha[2] / ha[0] == pytest.approx(7 / 5)
+    assert 301 - 30 < line_ew_median('halpha', 4.5) < 1.5 * 301
+    assert 300 < line_ew_median('halpha', 6.0) < 600
+    # Rasappu et al. 2016: mean Halpha+[NII]+[SII] 665 +/- 53 A at z =
+    # 5.1-5.4; the log-normal's mean, with [NII]+[SII] 10% of Halpha
+    ew = draw_line_ews(np.full(40000, 5.25), rng=np.random.default_rng(0))
+    assert 1.1 * np.mean(ew['halpha']) == pytest.approx(665, rel=0.25)
+    assert np.median(ew['halpha']) == pytest.approx(400, rel=0.03)
+    with pytest.raises(ValueError, match="line must be 'halpha' or 'oiii_hbeta'"):
+        line_ew_median('lyman_alpha', 5.0)
+
+
+def _implied_colour(z, blue, red, line, rest, q=0.0):
+    """Colour of a young galaxy (the sky's templates) with the published line EW."""
+    from astro_galclass.simulate._sources import photometry_grid
+    from astro_galclass.simulate.population_spectra import line_ew_median, line_ew_sigma_ln
+    from astro_galclass.simulate.sed import TEMPLATE_NAMES, template_lines
+
+    weights = np.zeros((1, len(TEMPLATE_NAMES)))
+    weights[0, TEMPLATE_NAMES.index('erb2010')] = 0.8
+    weights[0, TEMPLATE_NAMES.index('fsps_QSF_12_v3_007')] = 0.2
+    flux = photometry_grid().fluxes(weights, np.array([0.2]), np.array([z]))[0]
+    own = float(weights[0] @ template_lines()[line])
+    ew = float(line_ew_median(line, z)) * np.exp(q * float(line_ew_sigma_ln(line, z)))
+    flux = flux * (1 + (ew - own) * (1 + z) * line_band_response(rest * (1 + z)))
+    bands = list(NIRCAM_BANDS)
+    return -2.5 * np.log10(flux[bands.index(blue)] / flux[bands.index(red)])
+
+
+@pytest.mark.parametrize(('lo', 'hi', 'blue', 'red', 'line', 'rest'), [
+    # Halpha in F356W, F444W line-free; [OIII] in F277W
+    (4.2, 4.9, 'F356W', 'F444W', 'halpha', 6564.6),
+    # [OIII]+Hbeta in F356W, F277W line-free
+    (5.5, 6.3, 'F277W', 'F356W', 'oiii_hbeta', 5008.2),
+])
+def test_long_wave_colours_follow_the_published_ews(young_sky, lo, hi, blue, red, line, rest):
+    # the median and the 10th/90th percentiles of the colour as the
+    # published EW median and scatter imply at the bin's centre (the
+    # simulation spreads over the bin: its tails are narrower)
+    z = np.asarray(young_sky['redshift'])
+    sel = (z >= lo) & (z < hi)
+    colour = young_sky[f'mag_{blue}'].value[sel] - young_sky[f'mag_{red}'].value[sel]
+    mid = (lo + hi) / 2
+    assert np.median(colour) == pytest.approx(_implied_colour(mid, blue, red, line, rest),
+                                              abs=0.1)
+    strong = _implied_colour(mid, blue, red, line, rest, q=1.2816)
+    weak = _implied_colour(mid, blue, red, line, rest, q=-1.2816)
+    tail = np.percentile(colour, 10) if blue == 'F356W' else np.percentile(colour, 90)
+    near = np.percentile(colour, 90) if blue == 'F356W' else np.percentile(colour, 10)
+    assert tail == pytest.approx(strong, abs=0.2)
+    assert near == pytest.approx(weak, abs=0.15)
+
+
+def test_f356w_is_boosted_less_at_z_4_to_7(young_sky):
+    # issue 31: the 10th percentile of F356W-F444W at z >= 4 was -0.55 (the
+    # simulation: 780 A [OIII]+Hbeta and 700 A Halpha from z = 4 on); with
+    # Halpha ~ 350 A at z ~ 4.5 (Marmol-Queralto et al. 2016) the z ~ 4-5
+    # boost of F356W is about 0.25 mag (median), not 0.4
+    z = np.asarray(young_sky['redshift'])
+    sel = (z >= 4.0) & (z < 5.0)
+    colour = young_sky['mag_F356W'].value[sel] - young_sky['mag_F444W'].value[sel]
+    assert -0.35 < np.median(colour) < -0.15
+    assert np.percentile(colour, 10) > -0.6
