@@ -27,11 +27,19 @@ from astro_galclass.simulate.population import (
     draw_count_magnitudes,
     draw_high_z,
     galaxy_counts,
+    sky_class_fractions,
 )
 from astro_galclass.simulate.population_lowz import (
     draw_redshifts_given_magnitude,
     low_z_size_kpc,
     redshift_statistics,
+)
+from astro_galclass.simulate.population_lrd import (
+    LITTLE_RED_DOT_SED,
+    LITTLE_RED_DOT_SIZE,
+    draw_little_red_dot_magnitudes,
+    draw_little_red_dot_redshifts,
+    little_red_dot_band_fluxes,
 )
 from astro_galclass.simulate.population_spectra import (
     draw_dusty_av,
@@ -113,6 +121,14 @@ def _optical_to_uv():
     return np.array([np.interp(5500.0, *load_template(name)) for name in TEMPLATE_NAMES])
 
 
+@functools.lru_cache(maxsize=32)
+def _little_red_dot_shares(galaxy_limit, uv_limit):
+    """Shares of the ``low_z`` and ``high_z`` classes that are little red dots."""
+    density = sky_class_fractions(galaxy_limit=galaxy_limit, uv_limit=uv_limit)['density']
+    return {cls: density[f'little_red_dot_{cls}'] / max(density[cls], 1e-30)
+            for cls in ('low_z', 'high_z')}
+
+
 def _uv_slope_mean(z, muv):
     r"""
     Mean UV slope :math:`\beta(z, M_{UV})`.
@@ -192,18 +208,22 @@ class SourceDrawer:
                             p=[class_fractions[c] for c in HIGHZ_CLASSES])
         cols = {
             'class': np.array(HIGHZ_CLASSES)[labels] if n else np.zeros(0, 'U11'),
-            'redshift': np.full(n, np.nan), 'kind': np.full(n, '', dtype='U12'),
+            'redshift': np.full(n, np.nan), 'kind': np.full(n, '', dtype='U14'),
             'template': np.full(n, '', dtype='U20'), 'av': np.zeros(n),
             'beta': np.full(n, np.nan), 'muv': np.full(n, np.nan),
             'teff': np.full(n, np.nan), 're': np.zeros(n),
             'sersic_n': np.full(n, np.nan), 'axis_ratio': np.ones(n),
             'theta': np.zeros(n), 'flux': np.zeros((n, len(self.bands))),
         }
+        # 'sky': a share of the galaxies of each class are little red dots
+        lrd = self._pick_little_red_dots(labels)
         for label, draw in enumerate((self._draw_low_z, self._draw_high_z,
                                       self._draw_brown_dwarfs)):
-            idx = np.flatnonzero(labels == label)
+            idx = np.flatnonzero((labels == label) & ~lrd)
             if len(idx):
                 draw(idx, cols)
+        if lrd.any():
+            self._draw_little_red_dots(np.flatnonzero(lrd), cols, labels)
 
         truth = QTable()
         truth['class'] = cols['class']
@@ -490,6 +510,65 @@ class SourceDrawer:
         cols['muv'][idx] = muv
         self._morphology(idx, cols, z, np.where(kind == 'evolved', 2.5, 1.3),
                          n_sigma=0.4)
+
+    def _pick_little_red_dots(self, labels):
+        """
+        Which sources are little red dots: none with ``'balanced'`` (no
+        random draw is made); with ``'sky'``, in each galaxy class their
+        share of the class's surface density at this depth
+        (`~astro_galclass.simulate.population.sky_class_fractions`).
+        """
+        lrd = np.zeros(len(labels), bool)
+        if self.population != 'sky' or not len(labels):
+            return lrd
+        shares = _little_red_dot_shares(float(self._f444w_range()[1]),
+                                        float(self.depths['F200W'] + 0.3))
+        u = self.rng.uniform(size=len(labels))
+        for label, cls in enumerate(HIGHZ_CLASSES[:2]):
+            lrd |= (labels == label) & (u < shares[cls])
+        return lrd
+
+    def _draw_little_red_dots(self, idx, cols, labels):
+        """
+        Little red dots (``'sky'`` only): compact sources with a V-shaped
+        spectrum, their redshifts, F444W magnitudes, slopes, broad Halpha
+        and sizes drawn from `~astro_galclass.simulate.population_lrd`;
+        z >= 4 in the ``high_z`` class, z < 4 in ``low_z``.
+        """
+        rng = self.rng
+        m = len(idx)
+        high = labels[idx] == HIGHZ_CLASSES.index('high_z')
+        z = np.empty(m)
+        z[high] = draw_little_red_dot_redshifts(high.sum(), rng=rng,
+                                                z_range=(Z_BOUNDARY, np.inf))
+        z[~high] = draw_little_red_dot_redshifts((~high).sum(), rng=rng,
+                                                 z_range=(0.0, Z_BOUNDARY))
+        m444 = draw_little_red_dot_magnitudes(m, rng=rng, m_limit=self._f444w_range()[1])
+        sed = LITTLE_RED_DOT_SED
+
+        def slope(key):
+            mean, sigma, (lo, hi) = sed[key]
+            return np.clip(rng.normal(mean, sigma, m), lo, hi)
+
+        beta_uv, beta_opt = slope('beta_uv'), slope('beta_opt')
+        median, sigma_ln = sed['halpha_ew']
+        ew = median * np.exp(rng.normal(0.0, sigma_ln, m))
+        ratio, uv = little_red_dot_band_fluxes(z, beta_uv, beta_opt, ew, bands=self.bands)
+        f444 = mag_to_njy(m444)
+        cols['redshift'][idx] = z
+        cols['kind'][idx] = 'little_red_dot'
+        cols['template'][idx] = 'little_red_dot'
+        cols['beta'][idx] = beta_uv
+        dm = Planck18.distmod(z).value - 2.5 * np.log10(1 + z)
+        cols['muv'][idx] = njy_to_mag(f444 * uv) - dm
+        cols['flux'][idx] = f444[:, None] * ratio
+        size = LITTLE_RED_DOT_SIZE
+        r_pc = np.clip(size['median_pc'] * np.exp(rng.normal(0, size['sigma_ln'], m)),
+                       *size['range'])
+        cols['re'][idx] = r_pc / 1e3 * Planck18.arcsec_per_kpc_proper(z).value
+        cols['sersic_n'][idx] = 1.0
+        cols['axis_ratio'][idx] = rng.uniform(0.5, 1.0, m)
+        cols['theta'][idx] = rng.uniform(0, np.pi, m)
 
     def _store_galaxies(self, cols, idx, *, z, kind, weights, av, flux):
         cols['redshift'][idx] = z

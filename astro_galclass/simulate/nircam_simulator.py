@@ -95,7 +95,11 @@ class NIRCamSimulator:
           redshifts continuous with the z >= 4 ones across z = 4, their
           F444W magnitudes following the number counts, and emission lines
           as strong as those of z ~ 2 galaxies;
-        - brown dwarfs with the J-band magnitudes of a Galactic model.
+        - brown dwarfs with the J-band magnitudes of a Galactic model;
+        - little red dots (``kind='little_red_dot'``) at their published
+          surface density and redshifts, in ``high_z`` at z >= 4 and
+          ``low_z`` below, V-shaped spectra, unresolved
+          (`astro_galclass.simulate.population_lrd`).
 
     Examples
     --------
@@ -226,7 +230,8 @@ class NIRCamSimulator:
         -------
         truth : `~astropy.table.QTable`
             ``class``, ``redshift`` (NaN for brown dwarfs), ``kind``
-            (population within the class), ``template`` (dominant template
+            (population within the class; ``'little_red_dot'`` with
+            ``population='sky'``), ``template`` (dominant template
             or brown-dwarf grid), ``av``, ``beta``, ``muv``, ``teff``,
             ``re`` (half-light radius), ``sersic_n``, ``axis_ratio``,
             ``theta``, and ``mag_<band>`` / ``flux_<band>`` (true AB

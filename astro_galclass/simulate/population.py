@@ -33,6 +33,9 @@ A deep NIRCam field's sources as published statistics describe them.
   galaxies (Boyett et al. 2022: log-normal, mu = 4.24, sigma = 1.33) for
   z < 4 galaxies; those of z >= 4 galaxies, and the red galaxies' shares
   and dust at 1 < z < 4, are in `astro_galclass.simulate.population_spectra`.
+- **Little red dots.** Their surface density, redshifts, spectra and sizes
+  are in `astro_galclass.simulate.population_lrd`; `sky_class_fractions`
+  counts them in ``high_z`` (z >= 4) and ``low_z`` (z < 4).
 
 The numbers were read through abstracts and public code transcriptions;
 ``benchmarks/studies/population_statistics.rst`` labels where each was read
@@ -46,6 +49,8 @@ import math
 import numpy as np
 from astropy.cosmology import Planck18
 from scipy.special import ndtr
+
+from astro_galclass.simulate.population_lrd import little_red_dot_surface_density
 
 __all__ = ['BROWN_DWARF_ABSOLUTE_W2', 'BROWN_DWARF_DISC', 'BROWN_DWARF_SPACE_DENSITY',
            'BROWN_DWARF_SURFACE_DENSITY', 'brown_dwarf_absolute_f444w',
@@ -625,7 +630,13 @@ def sky_class_fractions(*, galaxy_limit, uv_limit, dwarf_absolute=None):
     -------
     fractions : dict
         ``{'low_z', 'high_z', 'brown_dwarf'}`` summing to 1, with the
-        surface densities (arcmin^-2) they come from under ``'density'``.
+        surface densities (arcmin^-2) they come from under ``'density'``:
+        the three classes', and the little red dots' at z >= 4 and z < 4
+        (``'little_red_dot_high_z'``, ``'little_red_dot_low_z'``; part of
+        ``'high_z'`` and ``'low_z'``), brighter than ``galaxy_limit`` in
+        F444W (`~astro_galclass.simulate.population_lrd`). The number
+        counts include the little red dots, so they add to ``high_z`` and
+        take from ``low_z``.
 
     Examples
     --------
@@ -634,7 +645,9 @@ def sky_class_fractions(*, galaxy_limit, uv_limit, dwarf_absolute=None):
     >>> round(f['high_z'], 2), f['brown_dwarf'] < 1e-3
     (0.06, True)
     """
-    high = high_z_surface_density(uv_limit) / (1 - SKY_EVOLVED_HIGH_Z_SHARE)
+    lrd_high = little_red_dot_surface_density(galaxy_limit, z_range=(4.0, math.inf))
+    lrd_low = little_red_dot_surface_density(galaxy_limit, z_range=(0.0, 4.0))
+    high = high_z_surface_density(uv_limit) / (1 - SKY_EVOLVED_HIGH_Z_SHARE) + lrd_high
     galaxies = galaxy_surface_density(galaxy_limit)
     bd = BROWN_DWARF_SURFACE_DENSITY
     dwarfs = bd['density'] * (brown_dwarf_share_brighter(galaxy_limit, dwarf_absolute)
@@ -643,5 +656,7 @@ def sky_class_fractions(*, galaxy_limit, uv_limit, dwarf_absolute=None):
     density = {'low_z': max(galaxies - high, 0.0), 'high_z': high, 'brown_dwarf': dwarfs}
     total = sum(density.values())
     fractions = {c: v / total for c, v in density.items()}
+    density['little_red_dot_high_z'] = lrd_high
+    density['little_red_dot_low_z'] = lrd_low
     fractions['density'] = density
     return fractions

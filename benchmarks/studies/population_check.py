@@ -37,8 +37,14 @@ Prints, for both populations at JADES-deep depth:
   z ~ 4-7 galaxies, each beside its published value. Run in a checkout of
   an older commit (before ``population_spectra``) it prints the colours
   only.
+- little red dots (issue 31, item 5): their surface density against the
+  published ones (Kokorev et al. 2024, Akins et al. 2024, the JADES
+  census), their ratio to brown dwarfs at each depth, the redshift
+  distribution, and for drawn ones at JADES-deep the median colours, UV
+  slope, M_UV, size and the share passing `little_red_dots` at S/N >= 14.
+  Skipped where the simulator has no ``population_lrd`` (older commits).
 
-Run: ``python benchmarks/studies/population_check.py`` (about half a minute).
+Run: ``python benchmarks/studies/population_check.py`` (about a minute).
 """
 
 import numpy as np
@@ -167,6 +173,67 @@ def low_z(n=6000, seed=7):
           f'{r_near:.2f}"; of all {np.median(re):.2f}"')
 
 
+def little_red_dots_check(n=300, seed=4):
+    try:
+        from astro_galclass.simulate.population_lrd import (
+            draw_little_red_dot_redshifts,
+            little_red_dot_redshift_share,
+            little_red_dot_surface_density,
+        )
+    except ImportError:
+        print('little red dots: not in this simulator')
+        return
+    import math
+
+    from astropy.cosmology import Planck18
+
+    from astro_galclass.highz.red_dots import little_red_dots
+    from astro_galclass.simulate._sources import SourceDrawer
+
+    print(f'LRDs 4<=z<9, F444W<27.7: {little_red_dot_surface_density(27.7, z_range=(4, 9)):.3f} '
+          f'arcmin^-2; Kokorev+24: 260/640 = {260 / 640:.3f} +- {math.sqrt(260) / 640:.3f}')
+    print(f'LRDs z>=4, F444W<27.7: {little_red_dot_surface_density(27.7, z_range=(4, 99)):.3f}; '
+          f'Akins+24 (COSMOS-Web, F277W-F444W>1.5, a subset): 434/1944 = {434 / 1944:.3f}')
+    print(f'LRDs F444W<22 at 4.5<z<4.9 over 15 deg^2: '
+          f'{little_red_dot_surface_density(22.0, z_range=(4.5, 4.9)) * 54000:.1f} expected; '
+          f'Ma+25: 1 (K<23.7)')
+    for depth in DEPTH_PRESETS:
+        d = NIRCamSimulator(depth=depth).sky_class_fractions()['density']
+        lrd = d['little_red_dot_high_z'] + d['little_red_dot_low_z']
+        print(f'LRDs at {depth:12s}: {lrd:.3f} arcmin^-2 ({d["little_red_dot_high_z"]:.3f} '
+              f'at z>=4, share of high_z {d["little_red_dot_high_z"] / d["high_z"]:.2e}), '
+              f'{lrd / d["brown_dwarf"]:.1f} x the brown dwarfs')
+    print(f'  JADES census (arXiv:2604.07138): 412/349.6 = {412 / 349.6:.2f} arcmin^-2 '
+          f'(broad selection), classic cuts <~25% of it')
+    z = draw_little_red_dot_redshifts(20000, rng=np.random.default_rng(seed))
+    zh = z[z >= 4]
+    print(f'LRD redshifts: share z<4 {little_red_dot_redshift_share(0, 4):.3f} '
+          f'(Ma+25 densities), z>=4 median {np.median(zh):.2f}, 5-95% '
+          f'{np.percentile(zh, 5):.2f}-{np.percentile(zh, 95):.2f}, z>=9 '
+          f'{np.mean(zh >= 9):.3f} (Kokorev+24 4-9, Akins+24 5-9, peak z~5)')
+    original = SourceDrawer._pick_little_red_dots
+    SourceDrawer._pick_little_red_dots = lambda self, labels: labels < 2
+    try:
+        cut, truth = NIRCamSimulator(depth='jades-deep', seed=seed, population='sky',
+                                     class_fractions={'high_z': 1}).sample(n)
+    finally:
+        SourceDrawer._pick_little_red_dots = original
+    mag = {b: np.asarray(truth[f'mag_{b}'].value) for b in
+           ('F115W', 'F150W', 'F200W', 'F277W', 'F356W', 'F444W')}
+    zt = np.asarray(truth['redshift'])
+    bright = (np.asarray(truth['snr_F444W']) >= 14) & (zt < 8)
+    kokorev = mag['F444W'] < 27.7
+    r_pc = (np.asarray(truth['re'].value) / Planck18.arcsec_per_kpc_proper(zt).value * 1e3)
+    print(f'drawn LRDs (JADES-deep, z>=4, {n}): median F150W-F200W '
+          f'{np.median(mag["F150W"] - mag["F200W"]):.2f}, F277W-F444W '
+          f'{np.median(mag["F277W"] - mag["F444W"]):.2f}, beta_UV '
+          f'{np.median(np.asarray(truth["beta"])):.2f}; M_UV of F444W<27.7 5/50/95% '
+          f'{np.percentile(np.asarray(truth["muv"].value)[kokorev], [5, 50, 95]).round(1)} '
+          f'(Kokorev+24: -17 to -22); r_e median {np.median(r_pc):.0f} pc (<130); '
+          f'pass little_red_dots at S/N>=14, z<8: {little_red_dots(cut)[bright].mean():.2f} '
+          f'of {bright.sum()}')
+
+
 def colours_and_lines(n=6000, seed=5):
     low = NIRCamSimulator(depth='jades-deep', seed=seed, population='sky',
                           class_fractions={'low_z': 1}).draw_sources(n)
@@ -227,4 +294,5 @@ if __name__ == '__main__':
     main()
     brown_dwarfs()
     low_z()
+    little_red_dots_check()
     colours_and_lines()

@@ -15,7 +15,10 @@ photometric selection (`~astro_galclass.highz.little_red_dots`; see
 This example adds three little red dots (the colours of
 `~astro_galclass.simulate.LITTLE_RED_DOT_MAGNITUDES`) to the mosaics of a
 simulated JADES-deep field, classifies the field from a catalogue, and
-shows where the flagged sources sit in the colour plane of the selection.
+shows where the flagged sources sit in the colour plane of the selection,
+beside the little red dots that the simulator's ``'sky'`` population now
+draws (`astro_galclass.simulate.population_lrd`; the ``'balanced'``
+population of the shipped models still has none).
 """
 
 import astropy.units as u
@@ -36,6 +39,11 @@ from astro_galclass.nircam import (
     njy_to_mag,
 )
 from astro_galclass.simulate import LITTLE_RED_DOT_MAGNITUDES, NIRCamSimulator
+from astro_galclass.simulate.population_lrd import (
+    LITTLE_RED_DOT_SED,
+    draw_little_red_dot_redshifts,
+    little_red_dot_band_fluxes,
+)
 from astro_galclass.simulate.toy import render_gaussians
 
 # %%
@@ -93,6 +101,19 @@ for name, colour in [('low_z', 'tab:blue'), ('high_z', 'tab:orange'),
     ax.scatter(x[sel], y[sel], s=8, color=colour, label=f'{name} (simulated)')
 ax.scatter(x[red_dot], y[red_dot], s=80, marker='*', color='crimson',
            label='flagged LITTLE_RED_DOT')
+# the little red dots of the sky population (`population_lrd`: the
+# published surface density, redshifts and V-shaped spectra), noise-free,
+# at 6 <= z < 8 where the "red2" cuts apply
+rng = np.random.default_rng(5)
+z = draw_little_red_dot_redshifts(300, rng=rng, z_range=(6.0, 8.0))
+mean, sigma, limits = LITTLE_RED_DOT_SED['beta_uv']
+beta_uv = np.clip(rng.normal(mean, sigma, z.size), *limits)
+mean, sigma, limits = LITTLE_RED_DOT_SED['beta_opt']
+beta_opt = np.clip(rng.normal(mean, sigma, z.size), *limits)
+ratio, _ = little_red_dot_band_fluxes(z, beta_uv, beta_opt, np.full(z.size, 400.0))
+sky = -2.5 * np.log10(ratio)
+ax.scatter(sky[:, 4] - sky[:, 6], sky[:, 2] - sky[:, 3], s=4, color='crimson', alpha=0.4,
+           label='sky population LRDs, z = 6-8')
 ax.axvline(0.7, color='k', ls='--', lw=1)
 ax.axhline(0.8, color='k', ls=':', lw=1)
 ax.set_xlabel('F277W - F444W')
