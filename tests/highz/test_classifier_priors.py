@@ -96,31 +96,41 @@ def test_shipped_model_is_calibrated_at_the_mix_it_is_told():
                                                             abs=0.04)
 
 
-def test_shipped_default_is_a_deep_field_posterior():
-    # issue 13: the shipped model's p_high_z means what a user reads it as on a
-    # JADES-deep field: a field drawn from the sky population at the sky's class
-    # mix is calibrated with the default priors, and better than with the
-    # network's own (equal thirds)
+@pytest.fixture(scope='module')
+def sky_field_probabilities():
+    """The shipped model's probabilities on a JADES-deep sky-population field."""
     clf = HighZClassifier.pretrained(device='cpu')
     sim = NIRCamSimulator(depth='jades-deep', seed=33, population='sky')
+    field, truth = sim.sample(1000)
+    thirds = clf.predict_proba(field, priors='training')
+    default = shift_priors(thirds, [1 / 3] * 3, check_priors(clf.default_priors))
+    return clf, sim, field, np.asarray(truth['label']), thirds, default
+
+
+def test_shipped_default_is_a_deep_field_posterior(sky_field_probabilities):
+    # issue 13: the shipped model's p_high_z means what a user reads it as on a
+    # JADES-deep field: its default probabilities are the posteriors at the
+    # sky's class mix
+    clf, sim, field, _, _, default = sky_field_probabilities
     mix = sim.sky_class_fractions()
     # the shipped priors are v4's; since issue 31 the sky mix also counts little
     # red dots (high_z 0.2407 -> 0.2412 at JADES-deep) and the counts are steeper
     # brightward of K = 19.25 (McCracken et al. 2010): within 0.5 per cent
     assert clf.default_priors == pytest.approx({c: mix[c] for c in clf.classes}, rel=5e-3)
-    field, truth = sim.sample(1000)
-    labels = np.asarray(truth['label'])
-    thirds = clf.predict_proba(field, priors='training')
-    default = shift_priors(thirds, [1 / 3] * 3, check_priors(clf.default_priors))
     np.testing.assert_allclose(clf.predict_proba(field[:20]), default[:20], rtol=1e-6)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "version 4 predates issue 31's sky population (z < 4 redshifts from magnitude, "
+    "the bright end, little red dots): there its default probabilities have ECE "
+    "0.046-0.049 (equal thirds 0.042-0.050; 0.021 and 0.039 on the issue-13 sky). "
+    "The retrained network must pass this; then remove the mark"))
+def test_shipped_default_calibrates_a_sky_field(sky_field_probabilities):
+    # a field drawn from the sky population at the sky's class mix is
+    # calibrated with the default priors, and better than with the network's
+    # own (equal thirds)
+    _, _, _, labels, thirds, default = sky_field_probabilities
     ece_default = expected_calibration_error(default, labels)
     ece_thirds = expected_calibration_error(thirds, labels)
-    if not (ece_default < ece_thirds and ece_default < 0.03):
-        # issue 31 redrew the sky's z < 4 galaxies (redshift from magnitude,
-        # more of them at z < 1, few at 3 < z < 4): on that sky the shipped
-        # model's default priors calibrate worse (seed 33: ECE 0.046-0.049,
-        # 0.042-0.050 with equal thirds, against 0.021 and 0.039 on the
-        # issue-13 sky), also at F444W >= 23, its training range. A finding
-        # about the shipped model, left visible for its next training.
-        pytest.xfail(f'issue 31 sky: ECE with default priors {ece_default:.3f}, '
-                     f'with equal thirds {ece_thirds:.3f}')
+    assert ece_default < ece_thirds
+    assert ece_default < 0.03
