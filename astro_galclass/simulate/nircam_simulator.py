@@ -209,7 +209,7 @@ class NIRCamSimulator:
         >>> from astro_galclass.simulate import NIRCamSimulator
         >>> f = NIRCamSimulator(depth='ceers').sky_class_fractions()
         >>> round(f['high_z'], 2), round(f['density']['low_z'])
-        (0.11, 865)
+        (0.11, 864)
         """
         # the brown dwarfs' luminosities: the Teff mix of the space
         # densities, as the sky population draws them
