@@ -106,8 +106,9 @@ class LymanBreakCNN(nn.Module):
     Input: a float tensor ``[B, n_bands, H, W]`` of normalised cutouts (the
     default is 7 bands, F090W to F444W, 64 x 64 pixels; the network is fully
     convolutional up to a global pool, so other sizes divisible by 8 work;
-    in general sizes divisible by `downsampling`, and at least ``crop``
-    pixels with a ``crop``).
+    in general sizes divisible by the attribute ``downsampling``,
+    ``early_pool * 2**len(spatial_channels)``, and at least ``crop`` pixels
+    with a ``crop``).
     Output: logits ``[B, n_classes]`` in the class order low_z, high_z,
     brown_dwarf.
 
@@ -167,7 +168,7 @@ class LymanBreakCNN(nn.Module):
         arcsecond; 32 pixels are 0.96 arcsec at 0.03 arcsec per pixel.
         Cutouts of odd ``H - crop`` lose one more pixel on the right and
         bottom than on the left and top. Must be a multiple of
-        `downsampling`.
+        ``downsampling``.
     early_pool : int, optional
         Average-pooling factor between the channel attention and the
         spatial stage (default 1: none). The spectral stage keeps the full
@@ -445,7 +446,7 @@ class LymanBreakCNN(nn.Module):
             ``'stem'`` ``[B, stem_channels, H, W]``, ``'spectral'`` and
             ``'attention'`` ``[B, spectral_channels, H, W]``, and
             ``'spatial'`` ``[B, spatial_channels[-1], H / d, W / d]``
-            with d the `downsampling` (``early_pool * 2**k``, k the number
+            with d the ``downsampling`` (``early_pool * 2**k``, k the number
             of spatial blocks); H and W are ``crop`` with a ``crop``.
         """
         return dict(zip(FEATURE_STAGES, self._stages(x), strict=True))

@@ -215,7 +215,7 @@ def test_cutout_size_checks_follow_the_new_options():
     with pytest.raises(ValueError, match='multiple of 16'):
         HighZClassifier(model, device='cpu', cutout_size=40)
     HighZClassifier(model, device='cpu', cutout_size=48)
-    with pytest.raises(ValueError, match='at least the model.s crop'):
+    with pytest.raises(ValueError, match=r"at least the model's crop"):
         HighZClassifier(LymanBreakCNN(**FAST), device='cpu', cutout_size=24)
 
 
