@@ -5,7 +5,8 @@ v3's widths (the shipped recipe's network, `LymanBreakCNN` defaults) against
 the fast network (`FAST_ARCHITECTURE`), side by side in one run (issue 32).
 
 One step is what `train_highz_simulated` does per batch with ``workers=0``:
-``NIRCamSimulator.sample`` (balanced population, JADES-deep), the flips,
+``NIRCamSimulator.sample`` (balanced population, JADES-deep; in chunks of
+``--simulate-chunk`` cutouts, as `SimulatedBatches`), the flips,
 rotations and sub-pixel shifts of `CutoutAugmentation`, the asinh
 normalisation, and forward + backward + Adam step (channels-last, as the
 `Trainer` on a CPU). Each network is timed in fp32 and, where the CPU has
@@ -16,7 +17,7 @@ the median over repeats and, for the ratios to v3 fp32, their spread
 (min-max of the per-repeat ratios).
 
 ``python benchmarks/bench_training_speed.py [--steps N] [--batch-size B]
-[--repeats R] [--threads T] [--json FILE]``; a few minutes with the defaults.
+[--repeats R] [--threads T] [--simulate-chunk N] [--json FILE]``; a few minutes with the defaults.
 The ParallelCNN (morphology) figure of earlier versions of this script is
 `bench_morphology_inference.py`'s business now.
 """
@@ -69,19 +70,24 @@ class Step:
         return time.perf_counter() - start
 
 
-def data_step(simulator, augmentation, normalization, batch_size, generator):
-    """Simulate, augment, normalise one batch; return it and the three times."""
-    t0 = time.perf_counter()
-    flux, truth = simulator.sample(batch_size)
+def simulate(simulator, n):
+    """``n`` cutouts (nJy per pixel) and labels, and the seconds per cutout."""
+    start = time.perf_counter()
+    flux, truth = simulator.sample(n)
     flux = flux.to_value(u.nJy)
-    t1 = time.perf_counter()
+    seconds = (time.perf_counter() - start) / n
+    return flux, np.asarray(truth['label'], np.int64), seconds
+
+
+def prepare(flux, labels, augmentation, normalization, generator):
+    """Augment and normalise one batch; return it and the two times per cutout."""
+    t0 = time.perf_counter()
     x = torch.from_numpy(np.nan_to_num(np.asarray(flux, np.float32)))
     x = augmentation(x, generator=generator)
-    t2 = time.perf_counter()
+    t1 = time.perf_counter()
     x = normalization(x)
-    t3 = time.perf_counter()
-    y = torch.from_numpy(np.asarray(truth['label'], np.int64))
-    return x, y, (t1 - t0, t2 - t1, t3 - t2)
+    t2 = time.perf_counter()
+    return x, torch.from_numpy(labels), ((t1 - t0) / len(x), (t2 - t1) / len(x))
 
 
 def main(argv=None):
@@ -90,6 +96,8 @@ def main(argv=None):
                         help='timed training steps per configuration and repeat')
     parser.add_argument('--batch-size', type=int, default=128)
     parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--simulate-chunk', type=int, default=1024,
+                        help='cutouts simulated at once, as SimulatedBatches (default 1024)')
     parser.add_argument('--threads', type=int, default=None,
                         help='torch threads (default: torch\'s choice)')
     parser.add_argument('--no-bf16', action='store_true', help='fp32 only')
@@ -117,24 +125,29 @@ def main(argv=None):
     augmentation = CutoutAugmentation(flips=True, max_shift=0.5)
     normalization = AsinhNormalization()
     generator = torch.Generator().manual_seed(0)
-    x, y, _ = data_step(simulator, augmentation, normalization, args.batch_size, generator)
+    flux, labels, _ = simulate(simulator, args.batch_size)
+    x, y, _ = prepare(flux, labels, augmentation, normalization, generator)
     for step in steps:                                     # warm-up (oneDNN primitives)
         step(x, y)
 
     data = {'simulate': [], 'augment': [], 'normalise': []}
     compute = {s.name: [] for s in steps}                  # per repeat: s per cutout
+    n = args.steps * args.batch_size
     for _ in range(args.repeats):
+        # simulated in chunks, as SimulatedBatches does (one call has a fixed cost)
+        flux, labels, sim = simulate(simulator, max(args.simulate_chunk, n))
         times = {s.name: 0.0 for s in steps}
-        parts = np.zeros(3)
-        for _ in range(args.steps):
-            x, y, t = data_step(simulator, augmentation, normalization, args.batch_size,
-                                generator)
+        parts = np.zeros(2)
+        for i in range(args.steps):
+            batch = slice(i * args.batch_size, (i + 1) * args.batch_size)
+            x, y, t = prepare(flux[batch], labels[batch], augmentation, normalization,
+                              generator)
             parts += t
             for step in steps:
                 times[step.name] += step(x, y)
-        n = args.steps * args.batch_size
-        for key, value in zip(data, parts / n, strict=True):
-            data[key].append(value)
+        data['simulate'].append(sim)
+        data['augment'].append(parts[0] / args.steps)
+        data['normalise'].append(parts[1] / args.steps)
         for name, value in times.items():
             compute[name].append(value / n)
 
@@ -175,6 +188,7 @@ def main(argv=None):
             'torch': torch.__version__, 'threads': torch.get_num_threads(),
             'native_bf16': native_bf16(), 'batch_size': args.batch_size,
             'steps': args.steps, 'repeats': args.repeats,
+            'simulate_chunk': args.simulate_chunk,
             'data_seconds_per_cutout': data, 'compute_seconds_per_cutout': compute,
             'rows': rows}, indent=1))
     return rows
