@@ -51,8 +51,8 @@ def check_names(name, values):
 
 
 def _pooling(model):
-    """The factor the network's 2x2 poolings divide the cutout by."""
-    return 2 ** len(model.config['spatial_channels'])
+    """The factor the network's poolings divide the cutout by (with ``early_pool``)."""
+    return model.config.get('early_pool', 1) * 2 ** len(model.config['spatial_channels'])
 
 
 def model_metadata(model, *, bands, classes, pixel_scale, cutout_size, normalization, name,
@@ -100,7 +100,11 @@ def model_metadata(model, *, bands, classes, pixel_scale, cutout_size, normaliza
     pooling = _pooling(model)
     if size % pooling:
         msg = (f'cutout_size must be a multiple of {pooling} (the '
-               f"model's 2x2 poolings), got {size}")
+               f"model's poolings), got {size}")
+        raise ValueError(msg)
+    if size < model.config.get('crop', 0):
+        msg = (f"cutout_size must be at least the model's crop "
+               f"({model.config['crop']}), got {size}")
         raise ValueError(msg)
     metadata = {
         'name': name or type(model).__name__,
@@ -173,6 +177,9 @@ def _check_values(metadata, model):
             pooling <= size <= 1024 and size % pooling == 0):
         msg = (f'cutout_size must be an int multiple of {pooling} between {pooling} and '
                f'1024, got {size!r}')
+        raise ValueError(msg)
+    if size < model.config.get('crop', 0):
+        msg = f"cutout_size {size} is smaller than the model's crop ({model.config['crop']})"
         raise ValueError(msg)
     if len(metadata['bands']) != model.n_bands:
         msg = (f"{len(metadata['bands'])} bands named for a network of "

@@ -105,12 +105,16 @@ class LymanBreakCNN(nn.Module):
 
     Input: a float tensor ``[B, n_bands, H, W]`` of normalised cutouts (the
     default is 7 bands, F090W to F444W, 64 x 64 pixels; the network is fully
-    convolutional up to a global pool, so other sizes divisible by 8 work).
+    convolutional up to a global pool, so other sizes divisible by 8 work;
+    in general sizes divisible by the attribute ``downsampling``,
+    ``early_pool * 2**len(spatial_channels)``, and at least ``crop`` pixels
+    with a ``crop``).
     Output: logits ``[B, n_classes]`` in the class order low_z, high_z,
     brown_dwarf.
 
     Layers:
 
+    0. with ``crop``: the central ``crop x crop`` pixels of the input;
     1. stem: 1x1 convolution ``n_bands -> stem_channels`` (``2 * n_bands``
        inputs with ``band_mask``), BatchNorm, ReLU;
     2. spectral stage (1x1 convolutions only, mixing bands pixel by pixel):
@@ -118,6 +122,8 @@ class LymanBreakCNN(nn.Module):
        convolution to ``spectral_channels`` with BatchNorm and ReLU, and
        ``n_spectral_blocks`` residual blocks at ``spectral_channels``;
     3. CBAM channel attention with the given ``attention_reduction``;
+       with ``early_pool`` > 1, followed by ``early_pool x early_pool``
+       average pooling;
     4. spatial stage: one 3x3 residual block per entry of
        ``spatial_channels``, each followed by 2x2 max-pooling;
     5. head: global average pooling, then for each entry of ``head_units``
@@ -156,6 +162,23 @@ class LymanBreakCNN(nn.Module):
         missing (see `~astro_galclass.highz.band_mask_input`). A network
         trained so classifies from any subset of its bands
         (`with_band_mask` turns a seven-band network into one).
+    crop : int or None, optional
+        Classify the central ``crop x crop`` pixels of each cutout (default
+        None: the whole cutout). A z >= 4 galaxy spans a few tenths of an
+        arcsecond; 32 pixels are 0.96 arcsec at 0.03 arcsec per pixel.
+        Cutouts of odd ``H - crop`` lose one more pixel on the right and
+        bottom than on the left and top. Must be a multiple of
+        ``downsampling``.
+    early_pool : int, optional
+        Average-pooling factor between the channel attention and the
+        spatial stage (default 1: none). The spectral stage keeps the full
+        resolution (colours pixel by pixel); the 3x3 convolutions, most of
+        the cost, run on ``early_pool**2`` times fewer pixels.
+
+    The defaults are the architecture of every shipped weights file; ``crop``
+    and ``early_pool`` enter `config` only when set (``crop`` not None,
+    ``early_pool`` > 1), so the configurations of existing files are
+    unchanged.
 
     Examples
     --------
@@ -173,7 +196,7 @@ class LymanBreakCNN(nn.Module):
                  spectral_channels=64, n_spectral_blocks=2,
                  attention_reduction=8, spatial_channels=(64, 128, 256),
                  head_units=(512, 256), head_dropout=(0.3, 0.15),
-                 block_dropout=0.1, band_mask=False):
+                 block_dropout=0.1, band_mask=False, crop=None, early_pool=1):
         super().__init__()
         if not isinstance(band_mask, (bool, np.bool_)):
             msg = f'band_mask must be True or False, got {band_mask!r}'
@@ -184,6 +207,7 @@ class LymanBreakCNN(nn.Module):
                             ('n_spectral_blocks', n_spectral_blocks),
                             ('attention_reduction', attention_reduction)):
             _check_positive_int(name, value)
+        _check_positive_int('early_pool', early_pool)
         spatial_channels = tuple(spatial_channels)
         head_units = tuple(head_units)
         head_dropout = tuple(head_dropout)
@@ -198,6 +222,14 @@ class LymanBreakCNN(nn.Module):
             raise ValueError(msg)
         for value in head_dropout + (block_dropout,):
             _check_probability('dropout rate', value)
+        #: The factor the poolings divide the (cropped) cutout by.
+        self.downsampling = early_pool * 2 ** len(spatial_channels)
+        if crop is not None:
+            _check_positive_int('crop', crop)
+            if crop % self.downsampling:
+                msg = (f'crop must be a multiple of {self.downsampling} (the '
+                       f'poolings), got {crop}')
+                raise ValueError(msg)
 
         # Everything needed to rebuild the module, stored with the weights.
         self.config = {
@@ -213,7 +245,13 @@ class LymanBreakCNN(nn.Module):
         }
         if band_mask:
             self.config['band_mask'] = True
+        if crop is not None:
+            self.config['crop'] = crop
+        if early_pool != 1:
+            self.config['early_pool'] = early_pool
         self.band_mask = bool(band_mask)
+        self.crop = crop
+        self.early_pool = early_pool
         #: Input channels: the bands, and their availability planes with `band_mask`.
         self.n_inputs = n_bands * (2 if band_mask else 1)
         self.n_bands = n_bands
@@ -241,6 +279,8 @@ class LymanBreakCNN(nn.Module):
         self.attention = _ChannelAttention(spectral_channels,
                                            attention_reduction)
 
+        # no parameters: the state dict's keys are those of early_pool=1
+        self.early = nn.AvgPool2d(early_pool) if early_pool > 1 else nn.Identity()
         spatial = []
         in_channels = spectral_channels
         for out_channels in spatial_channels:
@@ -284,13 +324,26 @@ class LymanBreakCNN(nn.Module):
             msg = (f'expected a tensor of shape [B, {self.n_inputs}, H, W]{what}, '
                    f'got {list(x.shape)}')
             raise ValueError(msg)
+        if self.crop is not None:
+            if min(x.shape[2:]) < self.crop:
+                msg = (f'expected cutouts of at least {self.crop} x {self.crop} pixels '
+                       f'(crop), got {list(x.shape[2:])}')
+                raise ValueError(msg)
+
+    def _cropped(self, x):
+        if self.crop is None:
+            return x
+        top = (x.shape[2] - self.crop) // 2
+        left = (x.shape[3] - self.crop) // 2
+        return x[:, :, top:top + self.crop, left:left + self.crop]
 
     def _stages(self, x):
         self._check_input(x)
+        x = self._cropped(x)
         stem = self.stem(x)
         spectral = self.spectral(stem)
         attention = self.attention(spectral)
-        spatial = self.spatial(attention)
+        spatial = self.spatial(self.early(attention))
         return stem, spectral, attention, spatial
 
     def embed(self, x):
@@ -392,8 +445,9 @@ class LymanBreakCNN(nn.Module):
         maps : dict of `torch.Tensor`
             ``'stem'`` ``[B, stem_channels, H, W]``, ``'spectral'`` and
             ``'attention'`` ``[B, spectral_channels, H, W]``, and
-            ``'spatial'`` ``[B, spatial_channels[-1], H / 2**k, W / 2**k]``
-            with k the number of spatial blocks.
+            ``'spatial'`` ``[B, spatial_channels[-1], H / d, W / d]``
+            with d the ``downsampling`` (``early_pool * 2**k``, k the number
+            of spatial blocks); H and W are ``crop`` with a ``crop``.
         """
         return dict(zip(FEATURE_STAGES, self._stages(x), strict=True))
 

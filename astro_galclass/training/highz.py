@@ -27,7 +27,7 @@ from astro_galclass.training.options import RunOptions
 from astro_galclass.training.trainer import Trainer, balanced_class_weights
 from astro_galclass.utils._validation import check_class_labels
 
-__all__ = ['COMPACT_ARCHITECTURE', 'train_highz', 'train_highz_simulated']
+__all__ = ['COMPACT_ARCHITECTURE', 'FAST_ARCHITECTURE', 'train_highz', 'train_highz_simulated']
 
 #: Compact widths of `~astro_galclass.highz.LymanBreakCNN`: about 1/7 of the
 #: default parameters, training about six times faster on a CPU (the
@@ -36,6 +36,19 @@ __all__ = ['COMPACT_ARCHITECTURE', 'train_highz', 'train_highz_simulated']
 COMPACT_ARCHITECTURE = {
     'stem_channels': 16, 'spectral_channels': 32, 'n_spectral_blocks': 1,
     'spatial_channels': (24, 48, 96), 'head_units': (128, 64),
+}
+
+#: The fast member of the family (issue 32), for training on two CPU cores:
+#: the central 32 x 32 pixels (0.96 arcsec), the spectral stage at full
+#: resolution, then 2x2 average pooling before the spatial stage, at half
+#: (spectral stage, head) to three quarters (spatial stage) of v3's widths
+#: and the same depth. Not yet the shipped
+#: architecture: the shipped recipe still trains v3's widths
+#: (`benchmarks/bench_training_speed.py` compares the two).
+FAST_ARCHITECTURE = {
+    'stem_channels': 16, 'spectral_channels': 32, 'n_spectral_blocks': 2,
+    'spatial_channels': (48, 96, 192), 'head_units': (256, 128),
+    'crop': 32, 'early_pool': 2,
 }
 
 

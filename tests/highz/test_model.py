@@ -131,3 +131,107 @@ def test_import_has_no_side_effects():
                          text=True, check=True)
     assert out.stdout.strip() == 'False'
     assert out.stderr == ''
+
+
+# --- crop and early_pool (issue 32: the fast network) -------------------------
+
+FAST = {'stem_channels': 8, 'spectral_channels': 16, 'spatial_channels': (16, 32),
+        'head_units': (32,), 'head_dropout': (0.1,), 'crop': 32, 'early_pool': 2}
+
+
+def test_crop_and_early_pool_defaults_are_todays_network():
+    torch.manual_seed(0)
+    old = LymanBreakCNN().eval()
+    torch.manual_seed(0)
+    new = LymanBreakCNN(crop=None, early_pool=1).eval()
+    assert new.config == old.config
+    assert 'crop' not in old.config and 'early_pool' not in old.config
+    assert list(new.state_dict()) == list(old.state_dict())
+    assert old.downsampling == 8
+    x = torch.randn(2, 7, 64, 64)
+    assert torch.equal(old(x), new(x))
+
+
+def test_fast_options_shapes_and_feature_maps():
+    model = LymanBreakCNN(**FAST).eval()
+    assert model.downsampling == 8
+    assert model.config['crop'] == 32 and model.config['early_pool'] == 2
+    x = torch.randn(3, 7, 64, 64)
+    assert model(x).shape == (3, 3)
+    maps = model.feature_maps(x)
+    assert maps['stem'].shape == (3, 8, 32, 32)
+    assert maps['spectral'].shape == maps['attention'].shape == (3, 16, 32, 32)
+    assert maps['spatial'].shape == (3, 32, 4, 4)
+    assert model.pool(x).shape == (3, 32)
+    assert model.embed(x).shape == (3, model.embedding_size) == (3, 32)
+    assert torch.allclose(model.embed(x), model.head(model.pool(x)))
+    # the crop is central: only the central 32 x 32 pixels matter
+    y = x.clone()
+    y[:, :, :16] = 0
+    y[:, :, 48:] = 0
+    y[:, :, :, :16] = 0
+    y[:, :, :, 48:] = 0
+    assert torch.equal(model(x), model(y))
+    assert torch.equal(model(x), model(x[:, :, 16:48, 16:48]))
+
+
+def test_fast_options_with_band_mask():
+    from astro_galclass.highz import band_mask_input
+    torch.manual_seed(0)
+    base = LymanBreakCNN(**FAST).eval()
+    masked = base.with_band_mask().eval()
+    assert masked.config == {**base.config, 'band_mask': True}
+    x = torch.randn(2, 7, 64, 64)
+    assert torch.allclose(base(x), masked(band_mask_input(x, torch.ones(2, 7, dtype=bool))))
+
+
+def test_fast_options_train_step():
+    model = LymanBreakCNN(**FAST).train().to(memory_format=torch.channels_last)
+    x = torch.randn(4, 7, 64, 64).contiguous(memory_format=torch.channels_last)
+    loss = torch.nn.functional.cross_entropy(model(x), torch.tensor([0, 1, 2, 0]))
+    loss.backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_fast_options_round_trip_through_save_and_load(tmp_path):
+    from astro_galclass import HighZClassifier
+    torch.manual_seed(1)
+    clf = HighZClassifier(LymanBreakCNN(**FAST), device='cpu')
+    assert clf.metadata['architecture_kwargs']['crop'] == 32
+    assert clf.metadata['architecture_kwargs']['early_pool'] == 2
+    clf.save(tmp_path / 'fast.pt')
+    back = HighZClassifier(tmp_path / 'fast.pt', device='cpu')
+    assert back.model.config == clf.model.config
+    x = torch.randn(2, 7, 64, 64)
+    assert torch.equal(clf.model.eval()(x), back.model.eval()(x))
+
+
+def test_cutout_size_checks_follow_the_new_options():
+    from astro_galclass import HighZClassifier
+    # early_pool multiplies the poolings: 4 * 2**2 = 16
+    model = LymanBreakCNN(spatial_channels=(8, 16), head_units=(8,), head_dropout=(0.1,),
+                          early_pool=4)
+    assert model.downsampling == 16
+    with pytest.raises(ValueError, match='multiple of 16'):
+        HighZClassifier(model, device='cpu', cutout_size=40)
+    HighZClassifier(model, device='cpu', cutout_size=48)
+    with pytest.raises(ValueError, match=r"at least the model's crop"):
+        HighZClassifier(LymanBreakCNN(**FAST), device='cpu', cutout_size=24)
+
+
+@pytest.mark.parametrize(('kwargs', 'error', 'match'), [
+    ({'early_pool': 0}, ValueError, 'early_pool must be >= 1, got 0'),
+    ({'early_pool': 2.0}, TypeError, 'early_pool must be an int'),
+    ({'crop': 0}, ValueError, 'crop must be >= 1'),
+    ({'crop': 36}, ValueError, r'crop must be a multiple of 8 \(the poolings\), got 36'),
+    ({'crop': 40, 'early_pool': 2}, ValueError, 'crop must be a multiple of 16'),
+])
+def test_invalid_new_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        LymanBreakCNN(**kwargs)
+
+
+def test_input_smaller_than_crop():
+    model = LymanBreakCNN(**FAST)
+    with pytest.raises(ValueError, match=r'at least 32 x 32 pixels \(crop\)'):
+        model(torch.zeros(1, 7, 24, 24))
