@@ -56,7 +56,7 @@ __all__ = ['BROWN_DWARF_ABSOLUTE_W2', 'BROWN_DWARF_DISC', 'BROWN_DWARF_SPACE_DEN
            'BROWN_DWARF_SURFACE_DENSITY', 'brown_dwarf_absolute_f444w',
            'brown_dwarf_share_brighter', 'draw_brown_dwarf_distances', 'draw_brown_dwarf_teff',
            'EMISSION_LINE_EW', 'GALAXY_NUMBER_COUNTS',
-           'UV_LUMINOSITY_FUNCTION', 'draw_count_magnitudes', 'draw_high_z',
+           'UV_LUMINOSITY_FUNCTION', 'draw_count_magnitudes', 'schechter_magnitudes', 'draw_high_z',
            'draw_low_z_redshifts', 'galaxy_counts', 'galaxy_surface_density',
            'high_z_surface_density', 'sky_class_fractions', 'uv_luminosity_function']
 
@@ -249,6 +249,36 @@ def draw_count_magnitudes(n, *, rng, m_range):
     return np.interp(rng.uniform(0, cdf[-1], int(n)), cdf, m)
 
 
+def schechter_magnitudes(mag, phi_star, m_star, alpha):
+    """
+    The Schechter function per unit absolute magnitude.
+
+    Parameters
+    ----------
+    mag : float or array-like
+        Absolute magnitude (AB).
+    phi_star : float or array-like
+        Normalisation (per unit volume).
+    m_star : float or array-like
+        Characteristic magnitude.
+    alpha : float or array-like
+        Faint-end slope.
+
+    Returns
+    -------
+    phi : `~numpy.ndarray`
+        Number density per magnitude, in the units of ``phi_star``.
+
+    Examples
+    --------
+    >>> from astro_galclass.simulate.population import schechter_magnitudes
+    >>> round(float(schechter_magnitudes(-21.0, 1.0, -21.0, -1.5)), 4)   # 0.4 ln10 / e
+    0.3388
+    """
+    x = 10 ** (-0.4 * (np.asarray(mag, float) - m_star))
+    return 0.4 * np.log(10) * phi_star * x ** (alpha + 1) * np.exp(-x)
+
+
 def _parameters(z):
     """Schechter parameters at ``z``: linear in z (log10 phi* for phi*)."""
     table = UV_LUMINOSITY_FUNCTION
@@ -287,8 +317,7 @@ def uv_luminosity_function(muv, z):
     0.3388
     """
     phi_star, m_star, alpha = _parameters(z)
-    x = 10 ** (-0.4 * (np.asarray(muv, float) - m_star))
-    return 0.4 * np.log(10) * phi_star * x ** (alpha + 1) * np.exp(-x)
+    return schechter_magnitudes(muv, phi_star, m_star, alpha)
 
 
 @functools.lru_cache(maxsize=32)

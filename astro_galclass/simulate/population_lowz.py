@@ -33,6 +33,8 @@ import math
 import numpy as np
 from astropy.cosmology import Planck18
 
+from astro_galclass.simulate.population import schechter_magnitudes, uv_luminosity_function
+
 __all__ = ['BRIGHT_K_COUNTS', 'K20_REDSHIFTS', 'K_LUMINOSITY_FUNCTION', 'LOW_Z_SIZE_MASS',
            'UV_JOIN', 'absolute_k', 'draw_redshifts_given_magnitude', 'k_luminosity_function',
            'low_z_size_kpc', 'redshift_distribution', 'redshift_statistics']
@@ -142,8 +144,7 @@ def k_luminosity_function(mk, z):
     z = np.asarray(z, float)
     m_star = p['m_star_0'] - (z / p['z_m']) ** p['k_m']
     phi_star = p['phi_star_0'] * np.exp(-(z / p['z_phi']) ** p['k_phi'])
-    x = 10 ** (-0.4 * (np.asarray(mk, float) - m_star))
-    return 0.4 * np.log(10) * phi_star * x ** (p['alpha'] + 1) * np.exp(-x)
+    return schechter_magnitudes(mk, phi_star, m_star, p['alpha'])
 
 
 @functools.cache
@@ -212,8 +213,6 @@ def _grid(wavelength):
     is measured there, and each census is a lower bound on the galaxies at
     (m, z).
     """
-    from astro_galclass.simulate.population import uv_luminosity_function
-
     distance = Planck18.distmod(_Z_GRID).value
     mk = _M_GRID[:, None] - distance[None, :] - _k_correction(_Z_GRID, wavelength)[None, :]
     volume = Planck18.differential_comoving_volume(_Z_GRID).value / _ARCMIN2_PER_SR
