@@ -101,6 +101,11 @@ def add_run_options(parser, *, time_budget_help):
     parser.add_argument('--time-budget', type=float, default=None, help=time_budget_help)
     parser.add_argument('--checkpoint-dir', type=Path, default=None,
                         help='folder for a checkpoint after each epoch')
+    parser.add_argument('--resume', action='store_true',
+                        help="continue from --checkpoint-dir's last.pt when it exists")
+    parser.add_argument('--precision', choices=('fp32', 'bf16'), default=None,
+                        help="'bf16': bfloat16 autocast for the training passes (faster on "
+                        "CPUs with native BF16); default fp32, or the recipe's")
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
 
 
@@ -108,8 +113,12 @@ def run_options(args, seed=0):
     """The `~astro_galclass.training.RunOptions` of the command line."""
     from astro_galclass.training import RunOptions
 
+    if args.resume and args.checkpoint_dir is None:
+        msg = '--resume needs --checkpoint-dir (the folder of the interrupted run)'
+        raise SystemExit(msg)
     return RunOptions(device=args.device, seed=seed, progress=not args.no_progress,
-                      checkpoint_dir=args.checkpoint_dir, time_budget=args.time_budget)
+                      checkpoint_dir=args.checkpoint_dir, time_budget=args.time_budget,
+                      precision=args.precision or 'fp32', resume=args.resume)
 
 
 def check_outputs(args):

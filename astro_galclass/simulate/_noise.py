@@ -31,8 +31,8 @@ def _randn_pool():
 os.register_at_fork(after_in_child=_randn_pool.cache_clear)
 
 
-@functools.lru_cache(maxsize=8)
-def _unit_noise(bands, pixel_scale, p):
+@functools.lru_cache(maxsize=32)
+def _unit_noise(bands, pixel_scale, p, texture=(1.0, 0.0)):
     """
     Correlation kernels, and the aperture-sum noise of unit-amplitude spectra.
 
@@ -40,11 +40,16 @@ def _unit_noise(bands, pixel_scale, p):
     the same recipe and measuring the standard deviation of its r = 0.16"
     aperture sums, so that the simulated depth is exactly the requested one.
     It does not depend on the depth, so it is computed once per grid.
+    ``texture`` (scale, floor) scales each band's drizzle-kernel width and
+    sets a floor on it (a `~astro_galclass.simulate._variation.NOISE_VARIANTS`
+    entry; ``(0, 0)`` is white noise).
     """
+    scale, floor = texture
     ky = np.fft.fftfreq(p)[:, None]
     kx = np.fft.rfftfreq(p)[None, :]
-    kernel = np.stack([np.exp(-2 * np.pi ** 2 * drizzle_kernel_sigma(b, pixel_scale) ** 2
-                              * (kx ** 2 + ky ** 2)) for b in bands])
+    widths = [max(drizzle_kernel_sigma(b, pixel_scale) * scale, floor) if scale else 0.0
+              for b in bands]
+    kernel = np.stack([np.exp(-2 * np.pi ** 2 * w ** 2 * (kx ** 2 + ky ** 2)) for w in widths])
     gen = torch.Generator().manual_seed(12345)
     z = torch.view_as_complex(torch.randn((2000, len(bands), p, p // 2 + 1, 2),
                                           generator=gen)).numpy()
@@ -105,41 +110,51 @@ class SkyNoise:
         self.generator = generator
         self.electrons_per_njy = electrons_per_njy
 
-    def fourier(self, pixel_scale, p):
+    def fourier(self, pixel_scale, p, texture=(1.0, 0.0)):
         """Per-band amplitude and correlation kernel of the noise spectra."""
-        measured, kernel = _unit_noise(self.bands, pixel_scale, p)
+        measured, kernel = _unit_noise(self.bands, pixel_scale, p, tuple(texture))
         target = np.array([self.sigma_aperture[b] for b in self.bands])
         scale = torch.from_numpy((target / measured).astype(np.float32))[:, None, None]
         return scale, kernel
 
-    def amplitude(self, pixel_scale, p):
+    def amplitude(self, pixel_scale, p, variants=None):
         """
         Amplitude of the real and imaginary parts of the noise spectra.
 
         ``(1, bands, p, p // 2 + 1, 2)``, contiguous in its last axis
-        (broadcasting over that axis of two is several times slower).
+        (broadcasting over that axis of two is several times slower); with
+        ``variants`` (one index into
+        `~astro_galclass.simulate._variation.NOISE_VARIANTS` per image),
+        ``(len(variants), bands, p, p // 2 + 1, 2)``.
         """
-        scale, kernel = self.fourier(pixel_scale, p)
-        return (scale * kernel)[None, :, :, :, None].expand(-1, -1, -1, -1, 2).contiguous()
+        if variants is None:
+            scale, kernel = self.fourier(pixel_scale, p)
+            return (scale * kernel)[None, :, :, :, None].expand(-1, -1, -1, -1, 2).contiguous()
+        from astro_galclass.simulate._variation import NOISE_VARIANTS
 
-    def spectra(self, m, pixel_scale, p):
+        table = torch.stack([torch.mul(*self.fourier(pixel_scale, p, texture))
+                             for texture in NOISE_VARIANTS])
+        picked = table[torch.as_tensor(np.asarray(variants))]
+        return picked[..., None].expand(-1, -1, -1, -1, 2).contiguous()
+
+    def spectra(self, m, pixel_scale, p, variants=None):
         """Fourier transforms of correlated sky noise for ``m`` images of ``p`` x ``p``."""
         z = randn((m, len(self.bands), p, p // 2 + 1, 2), self.generator)
-        return torch.view_as_complex(z.mul_(self.amplitude(pixel_scale, p)))
+        return torch.view_as_complex(z.mul_(self.amplitude(pixel_scale, p, variants)))
 
-    def images(self, m, pixel_scale, size):
+    def images(self, m, pixel_scale, size, variants=None):
         """``m`` noise images ``(m, bands, size, size)`` (float64, nJy per pixel)."""
-        return scipy.fft.irfft2(self.spectra(m, pixel_scale, size).numpy(),
+        return scipy.fft.irfft2(self.spectra(m, pixel_scale, size, variants).numpy(),
                                 s=(size, size), workers=2)
 
-    def add_to_spectra(self, spec, pixel_scale, p):
+    def add_to_spectra(self, spec, pixel_scale, p, variants=None):
         """Add correlated sky noise to the spectra ``spec``, in place."""
         z = randn((len(spec), len(self.bands), p, p // 2 + 1, 2), self.generator)
-        torch.view_as_real(spec).addcmul_(z, self.amplitude(pixel_scale, p))
+        torch.view_as_real(spec).addcmul_(z, self.amplitude(pixel_scale, p, variants))
 
-    def add_real(self, images, pixel_scale):
+    def add_real(self, images, pixel_scale, variants=None):
         """Sky noise plus the sources' Poisson noise (Gaussian), in real space, in place."""
         m, _, size, _ = images.shape
-        sky = self.images(m, pixel_scale, size)
+        sky = self.images(m, pixel_scale, size, variants)
         var = np.clip(images, 0, None) / self.electrons_per_njy[None, :, None, None]
         images += sky + np.sqrt(var) * randn(images.shape, self.generator).numpy()

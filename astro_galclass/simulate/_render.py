@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from astro_galclass.simulate._photometry import psf_sigma_px
+from astro_galclass.simulate._variation import psf_core_factors, wing_transfer
 from astro_galclass.simulate.sersic import sersic_fourier
 from astro_galclass.utils._progress import progress_bar
 
@@ -31,7 +32,7 @@ def source_arrays(truth, bands):
     }
 
 
-def _spectra(src, idx, offsets, pixel_scale, p, bands):
+def _spectra(src, idx, offsets, pixel_scale, p, bands, core=None):
     """
     Discrete Fourier transforms (len(idx), bands, p, p//2+1) of the
     noiseless, pixel-integrated images.
@@ -42,7 +43,9 @@ def _spectra(src, idx, offsets, pixel_scale, p, bands):
     1-D sums (m = -1, 0, 1). For galaxies smaller than 3 pixels the
     nearest alias in each direction is added; larger galaxies have no
     power beyond the Nyquist frequency. Without the aliases an
-    undersampled source (F090W on 0.03" pixels) would ring.
+    undersampled source (F090W on 0.03" pixels) would ring. ``core``
+    (len(idx), bands), optional, scales each source's Gaussian PSF variance
+    (the core of a varied PSF, `~astro_galclass.simulate._variation`).
     """
     m = len(idx)
     kyp = np.fft.fftfreq(p)
@@ -51,12 +54,15 @@ def _spectra(src, idx, offsets, pixel_scale, p, bands):
     cx = torch.from_numpy((centre + offsets[:, 0]).astype(np.float32))
     cy = torch.from_numpy((centre + offsets[:, 1]).astype(np.float32))
     psf2 = torch.from_numpy(psf_sigma_px(bands, pixel_scale) ** 2)[None, :, None]
+    if core is not None:
+        psf2 = psf2 * core[:, :, None]
     flux = torch.from_numpy(src['flux'][idx])[:, :, None]
 
     def axis(k, c, rows):
         """PSF x pixel x phase along one axis at frequencies k: (len(rows), bands, len(k))."""
         k = torch.from_numpy(np.asarray(k, np.float32))[None, None, :]
-        return (torch.exp(-2 * math.pi ** 2 * psf2 * k ** 2) * torch.sinc(k)
+        p2 = psf2 if psf2.shape[0] == 1 else psf2[rows]
+        return (torch.exp(-2 * math.pi ** 2 * p2 * k ** 2) * torch.sinc(k)
                 * torch.exp(-2j * math.pi * c[rows][:, None, None] * k))
 
     re_px = src['re'][idx] / pixel_scale
@@ -106,7 +112,8 @@ def _profile(src, idx, re_px, kx, ky):
     return sersic_fourier(src['n'][idx], x)
 
 
-def render_images(truth, offsets, pixel_scale, size, *, bands, noise=None, progress=False):
+def render_images(truth, offsets, pixel_scale, size, *, bands, noise=None, progress=False,
+                  psf_variants=None, noise_variants=None):
     """
     Images of the sources of ``truth``, with sky noise if asked.
 
@@ -129,6 +136,12 @@ def render_images(truth, offsets, pixel_scale, size, *, bands, noise=None, progr
         sources' Poisson noise when it has ``electrons_per_njy``.
     progress : bool, optional
         Show a progress bar.
+    psf_variants, noise_variants : `~numpy.ndarray`, optional
+        Per source, an index into
+        `~astro_galclass.simulate._variation.PSF_VARIANTS` and
+        `~astro_galclass.simulate._variation.NOISE_VARIANTS` (varied
+        rendering); by default every source has its band's Gaussian PSF and
+        the standard noise texture.
 
     Returns
     -------
@@ -152,9 +165,15 @@ def render_images(truth, offsets, pixel_scale, size, *, bands, noise=None, progr
             if not len(local):
                 continue
             idx = rows[local]
-            spec = _spectra(src, idx, offsets[idx], pixel_scale, p, bands)
+            if psf_variants is None:
+                spec = _spectra(src, idx, offsets[idx], pixel_scale, p, bands)
+            else:
+                core = psf_core_factors(psf_variants[idx], bands, pixel_scale, p)
+                spec = _spectra(src, idx, offsets[idx], pixel_scale, p, bands, core=core)
+                spec.mul_(wing_transfer(psf_variants[idx], bands, pixel_scale, p))
             if noise is not None and noise.electrons_per_njy is None:
-                noise.add_to_spectra(spec, pixel_scale, p)
+                noise.add_to_spectra(spec, pixel_scale, p, variants=(
+                    None if noise_variants is None else noise_variants[idx]))
             if len(local) == len(rows) and p == size:
                 torch.fft.irfft2(spec, s=(p, p), out=torch.from_numpy(out))
                 continue
@@ -162,6 +181,7 @@ def render_images(truth, offsets, pixel_scale, size, *, bands, noise=None, progr
             lo = (p - size) // 2
             out[local] = img[..., lo:lo + size, lo:lo + size]
         if noise is not None and noise.electrons_per_njy is not None:
-            noise.add_real(out, pixel_scale)
+            noise.add_real(out, pixel_scale, variants=(
+                None if noise_variants is None else noise_variants[rows]))
     bar.close()
     return images

@@ -26,6 +26,7 @@ from astro_galclass.simulate._field import FIELD_CENTER, make_mosaics
 from astro_galclass.simulate._noise import SkyNoise
 from astro_galclass.simulate._photometry import add_snr, electrons_per_njy
 from astro_galclass.simulate._render import render_images
+from astro_galclass.simulate._variation import NOISE_VARIANTS, PSF_VARIANTS
 from astro_galclass.simulate._sources import (
     SKY_LOW_Z_KINDS,
     SourceDrawer,
@@ -100,6 +101,17 @@ class NIRCamSimulator:
           surface density and redshifts, in ``high_z`` at z >= 4 and
           ``low_z`` below, V-shaped spectra, unresolved
           (`astro_galclass.simulate.population_lrd`).
+    rendering : {'standard', 'varied'}, optional
+        How `sample` renders cutouts. ``'standard'``: each band's Gaussian
+        PSF and the drizzled noise texture. ``'varied'``: each source drawn
+        with one of several PSF shapes (Gaussians 0.9 to 1.2 times as wide,
+        Moffat profiles with power-law wings, a core with a broad halo) and
+        one of several noise textures (white to strongly correlated, at the
+        same depth), recorded as ``psf_variant`` and ``noise_variant`` in
+        the truth table (`~astro_galclass.simulate._variation`), so that a
+        network trained on it cannot key on one renderer's fingerprints. The
+        ``snr_<band>`` columns assume the Gaussian PSF in both. Mosaics
+        (`make_field`) are rendered the standard way.
 
     Examples
     --------
@@ -114,7 +126,8 @@ class NIRCamSimulator:
 
     def __init__(self, depth='jades-deep', *, seed=None, class_fractions=None,
                  pixel_scale=DEFAULT_PIXEL_SCALE, cutout_size=64,
-                 position_jitter=0.3, source_noise=False, population='balanced'):
+                 position_jitter=0.3, source_noise=False, population='balanced',
+                 rendering='standard'):
         self.bands = NIRCAM_BANDS
         self.depth = depth
         self.depths = resolve_depths(depth, self.bands)
@@ -126,6 +139,10 @@ class NIRCamSimulator:
             msg = f"population must be 'balanced' or 'sky', got {population!r}"
             raise ValueError(msg)
         self.population = population
+        if rendering not in ('standard', 'varied'):
+            msg = f"rendering must be 'standard' or 'varied', got {rendering!r}"
+            raise ValueError(msg)
+        self.rendering = rendering
         self.rng = np.random.default_rng(seed)
         self._torch_gen = torch.Generator().manual_seed(
             int(self.rng.integers(2**62)))
@@ -185,7 +202,8 @@ class NIRCamSimulator:
                 'pixel_scale': self.pixel_scale.value,
                 'cutout_size': self.cutout_size,
                 'position_jitter': self.position_jitter,
-                'source_noise': self.source_noise, 'population': self.population}
+                'source_noise': self.source_noise, 'population': self.population,
+                'rendering': self.rendering}
 
     def sky_class_fractions(self):
         """
@@ -320,7 +338,8 @@ class NIRCamSimulator:
         truth : `~astropy.table.QTable`
             The columns of `draw_sources`, plus ``dx``, ``dy`` (source
             offset from the centre, pixels) and ``snr_<band>`` (S/N of the
-            noiseless source flux in an r = 0.16" aperture).
+            noiseless source flux in an r = 0.16" aperture); with
+            ``rendering='varied'``, ``psf_variant`` and ``noise_variant``.
         """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             msg = f'n must be a non-negative int, got {n!r}'
@@ -330,8 +349,15 @@ class NIRCamSimulator:
             if self.position_jitter > 0 else np.zeros((n, 2))
         scale = self.pixel_scale.value
         show = n >= 10000 if progress is None else progress
+        variants = {}
+        if self.rendering == 'varied':
+            variants = {'psf_variants': self.rng.integers(len(PSF_VARIANTS), size=n),
+                        'noise_variants': self.rng.integers(len(NOISE_VARIANTS), size=n)}
         images = self._images(truth, offsets, scale, self.cutout_size, noise=True,
-                              progress=show)
+                              progress=show, **variants)
+        if variants:
+            truth['psf_variant'] = variants['psf_variants']
+            truth['noise_variant'] = variants['noise_variants']
         truth['dx'] = offsets[:, 0] * u.pix
         truth['dy'] = offsets[:, 1] * u.pix
         add_snr(truth, self.bands, self.sigma_aperture, scale)
@@ -390,7 +416,8 @@ class NIRCamSimulator:
         return SkyNoise(self.bands, self.sigma_aperture, self._torch_gen,
                         electrons_per_njy=electrons)
 
-    def _images(self, truth, offsets, pixel_scale, size, *, noise, progress=False):
+    def _images(self, truth, offsets, pixel_scale, size, *, noise, progress=False, **variants):
         """Images (N, bands, size, size), with sky noise added in Fourier space."""
         return render_images(truth, offsets, pixel_scale, size, bands=self.bands,
-                             noise=self._sky_noise() if noise else None, progress=progress)
+                             noise=self._sky_noise() if noise else None, progress=progress,
+                             **variants)

@@ -20,8 +20,14 @@ class _FluxBatches:
     def __init__(self, *, normalization, augmentation, seed):
         self.normalization = normalization
         self.augmentation = augmentation
+        self.seed = seed
         self.generator = torch.Generator().manual_seed(
             int(np.random.default_rng(seed).integers(2 ** 62)))
+
+    def _reseed(self, epoch):
+        """Seed the augmentation from ``(seed, epoch)`` (`set_epoch`)."""
+        self.generator.manual_seed(
+            int(np.random.default_rng([self.seed, int(epoch), 1]).integers(2 ** 62)))
 
     def _prepare(self, flux, labels, augment):
         x = torch.from_numpy(np.nan_to_num(np.asarray(flux, np.float32), nan=0.0,
@@ -69,6 +75,13 @@ class SimulatedBatches(_FluxBatches):
         simulation, not the network, limits the training speed (a GPU, or
         a many-core CPU).
 
+    Notes
+    -----
+    `~astro_galclass.training.Trainer` calls `set_epoch` before each epoch:
+    with ``workers=0`` an epoch's batches then depend on the seeds and the
+    epoch number only, so a run resumed from a checkpoint sees the batches
+    an uninterrupted one would have seen.
+
     Examples
     --------
     >>> from astro_galclass.highz import AsinhNormalization
@@ -95,11 +108,35 @@ class SimulatedBatches(_FluxBatches):
             raise ValueError(msg)
         self.workers = int(workers)
         self._loader = None
+        self._base = simulator
         self._flux = np.empty((0,), np.float32)
         self._labels = np.empty((0,), np.int64)
 
     def __len__(self):
         return self.batches_per_epoch
+
+    def set_epoch(self, epoch):
+        """
+        Draw epoch ``epoch``'s batches from streams seeded by ``(seeds, epoch)``.
+
+        The simulator becomes a copy of the original reseeded from its seed,
+        this object's ``seed`` and ``epoch`` (`NIRCamSimulator.spawn`), and
+        the augmentation is reseeded likewise. With worker processes it does
+        nothing (their streams run on).
+
+        Parameters
+        ----------
+        epoch : int
+            Epoch number (the `~astro_galclass.training.Trainer` counts from 1).
+        """
+        if self.workers:
+            return
+        base = self._base.seed
+        self.simulator = self._base.spawn([0 if base is None else int(base), int(self.seed),
+                                           int(epoch)])
+        self._reseed(epoch)
+        self._flux = np.empty((0,), np.float32)
+        self._labels = np.empty((0,), np.int64)
 
     def class_counts(self, n_classes):
         """
@@ -247,6 +284,18 @@ class ArrayBatches(_FluxBatches):
     def __len__(self):
         return -(-len(self.labels) // self.batch_size)
 
+    def set_epoch(self, epoch):
+        """
+        Shuffle and augment epoch ``epoch`` from ``(seed, epoch)`` (resumable runs).
+
+        Parameters
+        ----------
+        epoch : int
+            Epoch number.
+        """
+        self.rng = np.random.default_rng([int(self.seed), int(epoch)])
+        self._reseed(epoch)
+
     def class_counts(self, n_classes):
         """
         Number of cutouts per class.
@@ -378,6 +427,19 @@ class MixedBatches:
             total += np.asarray(stream.class_counts(n_classes), float) / len(stream)
         return total * len(self)
 
+    def set_epoch(self, epoch):
+        """
+        Pass ``epoch`` to every stream that has ``set_epoch``.
+
+        Parameters
+        ----------
+        epoch : int
+            Epoch number.
+        """
+        for stream in self.streams:
+            if hasattr(stream, 'set_epoch'):
+                stream.set_epoch(epoch)
+
     def __iter__(self):
         for parts in zip(*self.streams, strict=False):
             yield (torch.cat([x for x, _ in parts]), torch.cat([y for _, y in parts]))
@@ -436,6 +498,21 @@ class BandDropoutBatches:
             Number of classes, passed to the wrapped stream.
         """
         return self.stream.class_counts(n_classes)
+
+    def set_epoch(self, epoch):
+        """
+        Seed the band choices from ``(seed, epoch)`` and pass ``epoch`` on.
+
+        Parameters
+        ----------
+        epoch : int
+            Epoch number (ignored for the band choices when ``fixed``).
+        """
+        if not self.fixed:
+            self.generator.manual_seed(
+                int(np.random.default_rng([self.seed, int(epoch)]).integers(2 ** 62)))
+        if hasattr(self.stream, 'set_epoch'):
+            self.stream.set_epoch(epoch)
 
     def __iter__(self):
         if self.fixed:

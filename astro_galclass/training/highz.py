@@ -64,15 +64,16 @@ def _class_weights(choice, counts):
 
 
 def _fit(clf, train, val, *, class_weights, lr, max_epochs, patience, schedule, calibrate,
-         run):
+         run, weight_decay=0.0):
     """Train ``clf.model`` on the batches; record the calibration and training priors."""
     n_classes = len(clf.classes)
     counts = np.asarray(train.class_counts(n_classes), float)
     weights = _class_weights(class_weights, counts)
     trainer = Trainer(clf.model, n_classes=n_classes, lr=lr, class_weights=weights,
+                      weight_decay=weight_decay,
                       schedule=schedule, max_epochs=max_epochs, patience=patience,
                       device=clf.device, **run.trainer_options())
-    history = trainer.fit(train, val)
+    history = trainer.fit(train, val, resume=run.resume)
     if calibrate:
         logits, labels = trainer.predict_logits(val)
         clf.temperature = fit_temperature(logits.numpy(), labels.numpy())

@@ -41,6 +41,16 @@ class RunOptions:
     time_budget : float, optional
         Wall-clock seconds for the training: the epochs are fitted to it
         (see `~astro_galclass.training.Trainer`; default: no limit).
+    precision : {'fp32', 'bf16'}, optional
+        ``'bf16'`` runs the training forward passes under bfloat16 autocast
+        (the weights, gradients and optimiser stay float32): about 1.2 to 2
+        times faster on CPUs with native BF16 (AVX-512 BF16, AMX) and on
+        recent GPUs, slower elsewhere (default ``'fp32'``).
+    resume : bool, optional
+        Continue from ``checkpoint_dir / 'last.pt'`` when it exists (needs a
+        ``checkpoint_dir``; default False). The simulated and array batch
+        streams are seeded per epoch, so a resumed run sees the batches an
+        uninterrupted one would have.
 
     Examples
     --------
@@ -59,9 +69,11 @@ class RunOptions:
     progress: bool
     checkpoint_dir: object
     time_budget: object
+    precision: str
+    resume: bool
 
     def __init__(self, *, device='auto', seed=0, progress=True, checkpoint_dir=None,
-                 time_budget=None):
+                 time_budget=None, precision='fp32', resume=False):
         if not isinstance(device, (str, torch.device)):
             msg = (f"device must be 'auto', 'cpu', 'cuda[:N]' or a torch.device, got "
                    f'{type(device).__name__} ({device!r})')
@@ -72,11 +84,21 @@ class RunOptions:
         if not isinstance(progress, (bool, np.bool_)):
             msg = f'progress must be True or False, got {progress!r}'
             raise TypeError(msg)
+        if precision not in ('fp32', 'bf16'):
+            msg = f"precision must be 'fp32' or 'bf16', got {precision!r}"
+            raise ValueError(msg)
+        if not isinstance(resume, (bool, np.bool_)):
+            msg = f'resume must be True or False, got {resume!r}'
+            raise TypeError(msg)
+        if resume and checkpoint_dir is None:
+            msg = 'resume=True needs a checkpoint_dir to resume from, got checkpoint_dir=None'
+            raise ValueError(msg)
         # frozen: the fields are set once, here, after their checks
         values = {'device': device, 'seed': int(seed), 'progress': bool(progress),
                   'checkpoint_dir': None if checkpoint_dir is None else Path(checkpoint_dir),
                   'time_budget': None if time_budget is None
-                  else check_positive_float('time_budget', time_budget)}
+                  else check_positive_float('time_budget', time_budget),
+                  'precision': precision, 'resume': bool(resume)}
         for name, value in values.items():
             object.__setattr__(self, name, value)
 
@@ -123,7 +145,9 @@ class RunOptions:
         Returns
         -------
         options : dict
-            ``seed``, ``progress``, ``checkpoint_dir`` and ``time_budget``.
+            ``seed``, ``progress``, ``checkpoint_dir``, ``time_budget`` and
+            ``precision`` (``resume`` is an argument of ``Trainer.fit``).
         """
         return {'seed': self.seed, 'progress': self.progress,
-                'checkpoint_dir': self.checkpoint_dir, 'time_budget': self.time_budget}
+                'checkpoint_dir': self.checkpoint_dir, 'time_budget': self.time_budget,
+                'precision': self.precision}

@@ -112,6 +112,17 @@ class Trainer:
         stopping) stays the plain cross-entropy. Classification only.
     logit_shift_weight : float, optional
         Weight of that term (default 0: off).
+    precision : {'fp32', 'bf16'}, optional
+        ``'bf16'``: the training forward passes under bfloat16 autocast, the
+        loss, weights and optimiser in float32 (see
+        `~astro_galclass.training.RunOptions`). Validation runs in float32.
+
+    Notes
+    -----
+    Before each epoch `fit` calls ``train.set_epoch(epoch)`` when the
+    batch stream has it (the package's streams do), so that an epoch's
+    batches depend on the seeds and the epoch only and a resumed run
+    repeats an uninterrupted one.
 
     Examples
     --------
@@ -132,7 +143,7 @@ class Trainer:
                  lr=5e-4, weight_decay=0.0, class_weights=None, schedule='plateau',
                  schedule_patience=2, max_epochs=30, patience=5, device='auto', seed=0,
                  checkpoint_dir=None, progress=True, time_budget=None, logit_shift=None,
-                 logit_shift_weight=0.0):
+                 logit_shift_weight=0.0, precision='fp32'):
         if not isinstance(model, nn.Module):
             msg = f'model must be a torch.nn.Module, got {type(model).__name__}'
             raise TypeError(msg)
@@ -162,6 +173,10 @@ class Trainer:
         self.time_budget = (None if time_budget is None
                             else _check_positive_float('time_budget', time_budget))
         self.stopped_by = None
+        if precision not in ('fp32', 'bf16'):
+            msg = f"precision must be 'fp32' or 'bf16', got {precision!r}"
+            raise ValueError(msg)
+        self.precision = precision
         self.patience = _check_positive_int('patience', patience)
         self.schedule = schedule
         self.device = resolve_device(device)
@@ -309,13 +324,19 @@ class Trainer:
             epoch = self._epoch + 1
             start = time.perf_counter()
             self.model.train()
+            if hasattr(train, 'set_epoch'):
+                # batches seeded by the epoch: a resumed run sees the same ones
+                train.set_epoch(epoch)
             total, count = 0.0, 0
             n_batches = len(train) if hasattr(train, '__len__') else None
             bar = tqdm(train, total=n_batches, desc=f'epoch {epoch}/{self.max_epochs}',
                        disable=not self.progress, leave=False, unit='batch')
             for x, y in bar:
                 x, y = self._to_device(x, y)
-                loss = self._loss(self.model(x), y)
+                with torch.autocast(self.device.type, dtype=torch.bfloat16,
+                                    enabled=self.precision == 'bf16'):
+                    outputs = self.model(x)
+                loss = self._loss(outputs.float(), y)
                 if not torch.isfinite(loss):
                     msg = (f'the training loss became {loss.item()} in epoch {epoch}; '
                            'lower the learning rate or check the inputs for NaN')

@@ -19,7 +19,7 @@ import functools
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from astro_galclass.training.recipes import highz, highz_head, morphology
+from astro_galclass.training.recipes import highz, highz_head, highz_v5, morphology
 
 __all__ = ['RECIPES', 'Recipe', 'get_recipe']
 
@@ -106,6 +106,13 @@ RECIPES = MappingProxyType({(r.task, r.name): r for r in (
            {'stage1': highz.HIGHZ_STAGE1_RECIPE, 'stage2': highz.HIGHZ_STAGE2_RECIPE},
            highz.reproduce_highz, ('stage2_epochs', *_SIMULATED),
            init='a stage-1 result to start stage 2 from (skips stage 1)'),
+    Recipe('highz', 'v5',
+           'train version 5 of the shipped high-z model from random weights on two CPU '
+           'cores: sky and balanced populations, varied rendering, mosaic cutouts, random '
+           'band subsets',
+           {'v5': highz_v5.HIGHZ_V5_RECIPE}, highz_v5.train_highz_v5,
+           ('max_epochs', 'batches_per_epoch', 'n_val', 'name'),
+           init='a band-masked network to continue (default: random weights)'),
     Recipe('highz', 'head',
            'retrain the dense head of a seven-band network on both populations, '
            'convolutional layers frozen (how version 4 was made from version 3)',
