@@ -15,7 +15,7 @@ from astro_galclass.training.recipes.highz_head import HIGHZ_HEAD_RECIPE
 
 def test_every_recipe_is_data_plus_one_function():
     assert {name for task, name in RECIPES if task == 'highz'} == {
-        'shipped', 'head', 'top', 'sky', 'bands'}
+        'shipped', 'head', 'top', 'sky', 'bands', 'v5'}
     assert {name for task, name in RECIPES if task == 'morphology'} == {
         'shipped', 'photograph', 'photograph-stars'}
     shipped = get_recipe('highz', 'shipped')
@@ -41,7 +41,15 @@ def test_run_options_are_checked_once():
     run = RunOptions(device='cpu', seed=3, checkpoint_dir='ckpt', time_budget=60)
     assert run.checkpoint_dir == Path('ckpt') and run.time_budget == 60.0
     assert run.trainer_options() == {'seed': 3, 'progress': True,
-                                     'checkpoint_dir': Path('ckpt'), 'time_budget': 60.0}
+                                     'checkpoint_dir': Path('ckpt'), 'time_budget': 60.0,
+                                     'precision': 'fp32'}
+    assert RunOptions(precision='bf16').precision == 'bf16'
+    with pytest.raises(ValueError, match="precision must be 'fp32' or 'bf16', got 'fp16'"):
+        RunOptions(precision='fp16')
+    with pytest.raises(ValueError, match='resume=True needs a checkpoint_dir'):
+        RunOptions(resume=True)
+    with pytest.raises(TypeError, match='resume must be True or False'):
+        RunOptions(resume='yes', checkpoint_dir='ckpt')
     assert RunOptions(device=torch.device('cpu')).device == torch.device('cpu')
     assert RunOptions.check(None) == RunOptions()
     with pytest.raises(TypeError, match='seed must be an int'):

@@ -71,8 +71,8 @@ HIGHZ_V5_RECIPE = {
     'mosaic': 8,
     'p_all': 0.4,
     'batches_per_epoch': 150,
-    'max_epochs': 36,
-    'patience': 36,
+    'max_epochs': 26,
+    'patience': 26,
     'lr': 1e-3,
     'weight_decay': 1e-4,
     'schedule': 'cosine',
@@ -223,7 +223,8 @@ def _native_bf16(device):
     if device.type == 'cuda':
         return torch.cuda.is_bf16_supported()
     try:
-        flags = open('/proc/cpuinfo').read()
+        with open('/proc/cpuinfo') as info:
+            flags = info.read()
     except OSError:
         return False
     return 'avx512_bf16' in flags or 'amx_bf16' in flags
