@@ -28,6 +28,12 @@ Out-of-distribution flags and Monte Carlo dropout uncertainties of a high-z mode
    spread of the predicted class's probability) and the ECE of the sample
    mean against the single deterministic pass.
 
+With a band-masked network (``--band-subsets F``), a share ``F`` of the
+fitting cutouts keeps only CEERS's six or COSMOS-Web's four bands (the
+others NaN, as `classify` gives them to the network), each subset its own
+group with the 1% goal, and the report adds the in-distribution flag rates
+for six and four bands.
+
 ``--write-weights FILE`` saves the model with its fitted statistics (how the
 shipped file gets them). Run: ``python benchmarks/bench_highz_ood.py``
 (about 8 minutes on two CPU cores with the defaults).
@@ -41,11 +47,32 @@ import numpy as np
 from astro_galclass import HighZClassifier
 from astro_galclass.highz import HighZFlag, little_red_dots
 from astro_galclass.highz.ood import single_band_scores
+from astro_galclass.nircam import SURVEY_BANDS
 from astro_galclass.simulate import ARTIFACT_KINDS, NIRCamSimulator, inject_artifacts
 from astro_galclass.training import SimulatedMosaicBatches
 from astro_galclass.training.calibration import expected_calibration_error
 
 EQUAL = {'low_z': 1.0, 'high_z': 1.0, 'brown_dwarf': 1.0}
+#: The band subsets of ``--band-subsets``: group name -> the bands kept.
+SUBSETS = {'ceers': SURVEY_BANDS['ceers'], 'cosmos-web': SURVEY_BANDS['cosmos-web']}
+
+
+def _keep_bands(cutouts, bands, keep):
+    """A copy of ``cutouts`` with the bands not in ``keep`` set to NaN (missing)."""
+    out = np.array(cutouts, dtype=np.float32, copy=True)
+    drop = [i for i, b in enumerate(bands) if b not in keep]
+    out[:, drop] = np.nan
+    return out
+
+
+def _with_subsets(cutouts, kinds, bands, share, rng):
+    """Give a share of the cutouts, spread over `SUBSETS`, only a subset's bands."""
+    cutouts, kinds = np.array(cutouts, np.float32, copy=True), np.array(kinds, dtype=object)
+    picked = rng.permutation(len(kinds))[:round(share * len(kinds))]
+    for name, rows in zip(SUBSETS, np.array_split(picked, len(SUBSETS)), strict=True):
+        cutouts[rows] = _keep_bands(cutouts[rows], bands, SUBSETS[name])
+        kinds[rows] = name
+    return cutouts, kinds.astype(str)
 
 
 def _in_distribution(n, seed, depth, mosaic_fraction=0.0, field_sources=150):
@@ -102,6 +129,9 @@ def main(argv=None):
                         help='sources per simulated mosaic (at a fixed density)')
     parser.add_argument('--features', default='embedding', choices=('embedding', 'pooled', 'both'),
                         help='network features of the score (HighZClassifier.fit_ood)')
+    parser.add_argument('--band-subsets', type=float, default=0.0,
+                        help='band-masked networks: share of the fitting cutouts given only '
+                        "CEERS's six or COSMOS-Web's four bands (each its own 1%% group)")
     parser.add_argument('--figure', default=None, help='PNG of the score distributions')
     parser.add_argument('--write-weights', default=None,
                         help='save the model with its fitted statistics here')
@@ -113,13 +143,21 @@ def main(argv=None):
            else HighZClassifier(args.weights, device=args.device))
     fit_x, fit_y, fit_kind = _in_distribution(args.n_fit, args.seed, args.depth,
                                               args.mosaic_fraction, args.field_sources)
+    if args.band_subsets:
+        if not clf.band_mask:
+            parser.error('--band-subsets needs a band-masked network (band_mask=True)')
+        fit_x, fit_kind = _with_subsets(fit_x, fit_kind, clf.bands, args.band_subsets,
+                                        np.random.default_rng(args.seed + 5))
     confidence = args.confidence or None
     summary = clf.fit_ood(fit_x, fit_y, false_flag_rate=0.01, features=args.features,
                           groups=fit_kind, confidence=confidence, description=(
         f'{args.n_fit} simulated {args.depth} cutouts, half balanced and half sky '
         f'population, classes in equal thirds, {args.mosaic_fraction:.0%} of them cut out '
         f'of simulated mosaics of {args.field_sources} sources each (seeds {args.seed}, '
-        f'{args.seed + 1}); thresholds such that neither kind has more than 1% flagged'
+        f'{args.seed + 1})'
+        + (f'; {args.band_subsets:.0%} of them with only the CEERS or COSMOS-Web bands'
+           if args.band_subsets else '')
+        + '; thresholds such that no kind has more than 1% flagged'
         + (f' at confidence {confidence}' if confidence else '')))
     by_kind = ', '.join(f'{k} {v:.3f}' for k, v in
                         summary.get('false_flag_rate_by_group', {}).items())
@@ -145,6 +183,14 @@ def main(argv=None):
               'in distr., mosaics': single_band_scores(mosaic_x, clf.bands, scale)}
     red_dots = {'in distribution': little_red_dots(test_x),
                 'in distr., mosaics': little_red_dots(mosaic_x)}
+    if clf.band_mask:
+        for name, keep in SUBSETS.items():
+            for label, x in (('', test_x), (', mosaics', mosaic_x)):
+                kept = _keep_bands(x, clf.bands, keep)
+                key = f'in distr., {name}{label}'
+                scores[key] = clf.ood_score(kept)
+                pixels[key] = single_band_scores(kept, clf.bands, scale)
+                red_dots[key] = None      # the selection needs bands a subset lacks
     rng = np.random.default_rng(args.seed)
     pool_x, _, _ = _in_distribution(2 * args.n_kind, args.seed + 20, args.depth)
     blank = NIRCamSimulator(depth=args.depth, seed=args.seed + 30).noise(args.n_kind).value
@@ -156,13 +202,15 @@ def main(argv=None):
         red_dots[kind] = little_red_dots(injected)
     threshold = clf.ood_threshold
     single_threshold = clf.metadata['ood']['single_band_threshold']
-    print(f'\n{"sources":20s} {"n":>5s} {"flagged OUT_OF_DISTRIBUTION":>28s} '
+    print(f'\n{"sources":32s} {"n":>5s} {"flagged OUT_OF_DISTRIBUTION":>28s} '
           f'{"by the pixel test":>18s} {"median highz_ood":>17s} {"LITTLE_RED_DOT":>15s} '
           f'{"either":>7s}')
     for kind, s in scores.items():
-        print(f'{kind:20s} {len(s):5d} {np.mean(s > threshold):28.3f} '
+        dots = red_dots[kind]
+        either = s > threshold if dots is None else (s > threshold) | dots
+        print(f'{kind:32s} {len(s):5d} {np.mean(s > threshold):28.3f} '
               f'{np.mean(pixels[kind] > single_threshold):18.3f} {np.median(s):17.2f} '
-              f'{np.mean(red_dots[kind]):15.3f} {np.mean((s > threshold) | red_dots[kind]):7.3f}')
+              f'{"-" if dots is None else f"{np.mean(dots):.3f}":>15s} {np.mean(either):7.3f}')
 
     samples = clf.predict_proba_samples(test_x, n_samples=args.uncertainty)
     single = clf.predict_proba(test_x)

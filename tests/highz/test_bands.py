@@ -213,3 +213,21 @@ def test_masked_classifier_survives_save_and_load(masked, cutouts, tmp_path):
     np.testing.assert_allclose(loaded.predict_proba(cutouts[:, idx], bands=COSMOS_WEB),
                                masked.predict_proba(cutouts[:, idx], bands=COSMOS_WEB),
                                atol=1e-12)
+
+
+def test_shipped_model_classifies_cosmos_web_mosaics():
+    # issue 32: the shipped network takes any four or more bands, so a
+    # COSMOS-Web user's four mosaics give probabilities, not masked rows
+    from astro_galclass.simulate import NIRCamSimulator
+
+    shipped = HighZClassifier.pretrained(device='cpu')
+    assert shipped.band_mask
+    images, catalog = NIRCamSimulator(seed=21).make_field(n_sources=30, shape=(400, 400),
+                                                          nan_border=False)
+    table = shipped.classify_catalog(catalog, {b: images[b] for b in COSMOS_WEB})
+    inside = (table['highz_flags'] & (HighZFlag.OFF_IMAGE | HighZFlag.PARTIAL_OVERLAP)) == 0
+    assert inside.sum() >= 15
+    assert not table['p_high_z'].mask[inside].any()
+    assert np.all(table['highz_flags'][inside] & HighZFlag.BANDS_SUBSET)
+    p = columns(table)[inside]
+    np.testing.assert_allclose(p.sum(axis=1), 1, atol=1e-5)
