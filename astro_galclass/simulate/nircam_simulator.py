@@ -108,7 +108,7 @@ class NIRCamSimulator:
         Moffat profiles with power-law wings, a core with a broad halo) and
         one of several noise textures (white to strongly correlated, at the
         same depth), recorded as ``psf_variant`` and ``noise_variant`` in
-        the truth table (`~astro_galclass.simulate._variation`), so that a
+        the truth table (``astro_galclass.simulate._variation``), so that a
         network trained on it cannot key on one renderer's fingerprints. The
         ``snr_<band>`` columns assume the Gaussian PSF in both. Mosaics
         (`make_field`) are rendered the standard way.
