@@ -149,9 +149,9 @@ def add_parser(sub):
                    "(default 'none': all layers)")
     p.add_argument('--stage2-epochs', dest='stage2_epochs',
                    type=non_negative, default=None,
-                   help='with --recipe v3: stage-2 epochs (0: stage 1 only)')
+                   help='with --recipe shipped: stage-2 epochs (0: stage 1 only)')
     p.add_argument('--workers', type=non_negative, default=None,
-                   help='with --recipe v3, sky or bands: simulation processes (the '
+                   help='with --recipe shipped, sky or bands: simulation processes (the '
                    'batches depend on their number)')
     p.add_argument('--n-sky', type=positive, default=None,
                    help="with --recipe head or top: sky-population sources (the recipe's 24000)")
@@ -171,7 +171,7 @@ def add_parser(sub):
     p.add_argument('--lr', type=float, default=None,
                    help='Adam learning rate (default 5e-4; 1e-4 when fine-tuning with --init)')
     p.add_argument('--max-epochs', type=positive, default=None,
-                   help='default 30, 10 when fine-tuning (with --recipe v3: stage-1 '
+                   help='default 30, 10 when fine-tuning (with --recipe shipped: stage-1 '
                    'epochs of the recipe)')
     p.add_argument('--patience', type=positive, default=None,
                    help='early-stopping patience (default 6; 3 when fine-tuning)')

@@ -149,7 +149,7 @@ def test_demo(tiny_weights, tmp_path):
 
 def test_train_highz_recipe_options(tmp_path):
     # which options go with which recipe comes from the recipe table
-    with pytest.raises(SystemExit, match='--workers applies only with --recipe v3 or sky '
+    with pytest.raises(SystemExit, match='--workers applies only with --recipe shipped or sky '
                        'or bands'):
         main(['train-highz', '--output', str(tmp_path / 'm.pt'), '--workers', '2'])
     with pytest.raises(SystemExit, match='cannot be combined with --data'):
@@ -166,10 +166,10 @@ def test_train_highz_recipe_options(tmp_path):
         main(['train-highz', '--recipe', 'head', '--output', str(tmp_path / 'm.pt'),
               '--lr', '0.1', '--batch-size', '8'])
     with pytest.raises(SystemExit, match='takes --init, --stage2-epochs, --max-epochs'):
-        main(['train-highz', '--recipe', 'v3', '--output', str(tmp_path / 'm.pt'),
+        main(['train-highz', '--recipe', 'shipped', '--output', str(tmp_path / 'm.pt'),
               '--stage2-epochs', '1', '--seed', '1'])
     with pytest.raises(SystemExit, match='--resume needs --checkpoint-dir'):
-        main(['train-highz', '--recipe', 'shipped', '--output', str(tmp_path / 'm.pt'),
+        main(['train-highz', '--recipe', 'v5', '--output', str(tmp_path / 'm.pt'),
               '--resume'])
 
 

@@ -11,16 +11,14 @@ from astro_galclass.training import RunOptions
 from astro_galclass.training.recipes import RECIPES, Recipe, get_recipe
 from astro_galclass.training.recipes.highz import HIGHZ_STAGE1_RECIPE, HIGHZ_STAGE2_RECIPE
 from astro_galclass.training.recipes.highz_head import HIGHZ_HEAD_RECIPE
-from astro_galclass.training.recipes.highz_v5 import HIGHZ_V5_RECIPE
 
 
 def test_every_recipe_is_data_plus_one_function():
     assert {name for task, name in RECIPES if task == 'highz'} == {
-        'shipped', 'v3', 'head', 'top', 'sky', 'bands'}
+        'shipped', 'head', 'top', 'sky', 'bands', 'v5'}
     assert {name for task, name in RECIPES if task == 'morphology'} == {
         'shipped', 'photograph', 'photograph-stars'}
-    assert get_recipe('highz', 'shipped').stages == {'v5': HIGHZ_V5_RECIPE}
-    shipped = get_recipe('highz', 'v3')
+    shipped = get_recipe('highz', 'shipped')
     assert shipped.stages == {'stage1': HIGHZ_STAGE1_RECIPE, 'stage2': HIGHZ_STAGE2_RECIPE}
     assert get_recipe('highz', 'head').stages['head'] == HIGHZ_HEAD_RECIPE
     with pytest.raises(TypeError):

@@ -9,10 +9,10 @@ per stage, the options that may override them, and the function that runs
 it. `RECIPES` is the table of all of them; the command line reads it, so
 that an option a recipe does not take is refused with the list of those it
 does. The hyperparameter dicts and the functions live in
-`astro_galclass.training.recipes.highz_v5` (the shipped high-z model),
-`astro_galclass.training.recipes.highz` (version 3 and experiments),
-`astro_galclass.training.recipes.highz_head` and
-`astro_galclass.training.recipes.morphology`.
+`astro_galclass.training.recipes.highz`,
+`astro_galclass.training.recipes.highz_head`,
+`astro_galclass.training.recipes.highz_v5` (the candidate version 5,
+trained on two CPU cores) and `astro_galclass.training.recipes.morphology`.
 """
 
 import dataclasses
@@ -101,14 +101,14 @@ _FROZEN = ('max_epochs', 'n_sky', 'n_balanced', 'name')
 
 #: Every recipe of the shipped models: ``(task, name)`` -> `Recipe`.
 RECIPES = MappingProxyType({(r.task, r.name): r for r in (
-    Recipe('highz', 'v3',
-           'train version 3 of the high-z model (the default widths) from scratch in two '
-           'stages on simulated cutouts (a GPU recipe: half a day on two CPU cores)',
+    Recipe('highz', 'shipped',
+           'train version 3 of the shipped high-z model from scratch in two stages on '
+           'simulated cutouts',
            {'stage1': highz.HIGHZ_STAGE1_RECIPE, 'stage2': highz.HIGHZ_STAGE2_RECIPE},
            highz.reproduce_highz, ('stage2_epochs', *_SIMULATED),
            init='a stage-1 result to start stage 2 from (skips stage 1)'),
-    Recipe('highz', 'shipped',
-           'train version 5, the shipped high-z model, from random weights on two CPU '
+    Recipe('highz', 'v5',
+           'train version 5 of the shipped high-z model from random weights on two CPU '
            'cores: sky and balanced populations, varied rendering, mosaic cutouts, random '
            'band subsets',
            {'v5': highz_v5.HIGHZ_V5_RECIPE}, highz_v5.train_highz_v5,

@@ -8,8 +8,7 @@ continues a network on the sky population (`HIGHZ_SKY_RECIPE`, an
 experiment); `continue_highz_bands` turns a seven-band network into one that
 takes any band subset (`HIGHZ_BANDS_RECIPE`). Version 4 retrains the head of
 version 3 (`astro_galclass.training.recipes.highz_head`). From the shell:
-``galclass train-highz --recipe v3|sky|bands`` (the shipped version 5:
-`astro_galclass.training.recipes.highz_v5`).
+``galclass train-highz --recipe shipped|sky|bands``.
 """
 
 import time
@@ -182,7 +181,7 @@ def reproduce_highz(output, *, init=None, max_epochs=None, stage2_epochs=None,
     a lower learning rate. The shipped weights were trained on a GPU (an
     H100, about 14 minutes); on two CPU cores the network trains at about 26
     cutouts per second, so the recipe (1.1 million cutouts) takes about half
-    a day there. From the shell: ``galclass train-highz --recipe v3``.
+    a day there. From the shell: ``galclass train-highz --recipe shipped``.
 
     Parameters
     ----------
@@ -219,7 +218,7 @@ def reproduce_highz(output, *, init=None, max_epochs=None, stage2_epochs=None,
     check_stage2_epochs(stage2['max_epochs'], init)
     budget1, budget2 = stage_budgets(run.time_budget, {**stage1, 'max_epochs': 0}
                                      if init is not None else stage1, stage2)
-    command = 'galclass train-highz --recipe v3'
+    command = 'galclass train-highz --recipe shipped'
     loaded, model = _stage_model(init, stage1, run.device)
     if loaded is None:
         first, history = _simulated_stage(

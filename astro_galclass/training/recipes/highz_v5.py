@@ -21,7 +21,7 @@ subset (`~astro_galclass.highz.BandDropout`: the seven bands, CEERS's six,
 COSMOS-Web's four, or a random four to six). Training runs under bfloat16
 autocast where the CPU has native BF16, and every epoch is a checkpoint, so
 an interrupted run resumes (``--resume``) and repeats the uninterrupted one.
-From the shell: ``galclass train-highz --recipe shipped``.
+From the shell: ``galclass train-highz --recipe v5``.
 """
 
 import time
@@ -127,7 +127,7 @@ def train_highz_v5(output, *, init=None, max_epochs=None, batches_per_epoch=None
     seeing the batches the uninterrupted one would have. The
     out-of-distribution statistics are fitted afterwards
     (``benchmarks/bench_highz_ood.py --write-weights``). From the shell:
-    ``galclass train-highz --recipe shipped``.
+    ``galclass train-highz --recipe v5``.
 
     Parameters
     ----------
@@ -200,7 +200,7 @@ def train_highz_v5(output, *, init=None, max_epochs=None, batches_per_epoch=None
     clf.metadata['simulator'] = sky.settings()
     clf.metadata['balanced_simulator'] = balanced.settings()
     clf.metadata['recipe'] = {
-        'reproduce': 'galclass train-highz --recipe shipped',
+        'reproduce': 'galclass train-highz --recipe v5',
         'init': None if init is None else str(init),
         **fit_record('astro_galclass.training.recipes.highz_v5.train_highz_v5', history,
                      **recipe, precision_used=precision, band_dropout=repr(dropout),
