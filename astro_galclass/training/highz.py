@@ -64,13 +64,14 @@ def _class_weights(choice, counts):
 
 
 def _fit(clf, train, val, *, class_weights, lr, max_epochs, patience, schedule, calibrate,
-         run, weight_decay=0.0):
+         run, weight_decay=0.0, logit_shift=None, logit_shift_weight=0.0):
     """Train ``clf.model`` on the batches; record the calibration and training priors."""
     n_classes = len(clf.classes)
     counts = np.asarray(train.class_counts(n_classes), float)
     weights = _class_weights(class_weights, counts)
     trainer = Trainer(clf.model, n_classes=n_classes, lr=lr, class_weights=weights,
-                      weight_decay=weight_decay,
+                      weight_decay=weight_decay, logit_shift=logit_shift,
+                      logit_shift_weight=logit_shift_weight,
                       schedule=schedule, max_epochs=max_epochs, patience=patience,
                       device=clf.device, **run.trainer_options())
     history = trainer.fit(train, val, resume=run.resume)

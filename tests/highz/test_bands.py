@@ -215,6 +215,9 @@ def test_masked_classifier_survives_save_and_load(masked, cutouts, tmp_path):
                                atol=1e-12)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    'version 4 takes all seven bands; the band-masked candidate version 5 '
+    '(--recipe v5) is not shipped yet (issue 32): remove this mark when it is'))
 def test_shipped_model_classifies_cosmos_web_mosaics():
     # issue 32: the shipped network takes any four or more bands, so a
     # COSMOS-Web user's four mosaics give probabilities, not masked rows

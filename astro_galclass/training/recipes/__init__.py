@@ -108,7 +108,7 @@ RECIPES = MappingProxyType({(r.task, r.name): r for r in (
            highz.reproduce_highz, ('stage2_epochs', *_SIMULATED),
            init='a stage-1 result to start stage 2 from (skips stage 1)'),
     Recipe('highz', 'v5',
-           'train version 5 of the shipped high-z model from random weights on two CPU '
+           'train the candidate version 5 of the high-z model from random weights on two CPU '
            'cores: sky and balanced populations, varied rendering, mosaic cutouts, random '
            'band subsets',
            {'v5': highz_v5.HIGHZ_V5_RECIPE}, highz_v5.train_highz_v5,
