@@ -374,8 +374,9 @@ def noise_images(n, *, bands=NIRCAM_BANDS, pixel_scale=DEFAULT_PIXEL_SCALE, size
     Each band's noise is drawn by GalSim (``Image.addNoise`` of a
     ``galsim.CorrelatedNoise`` measured on a drizzle-like image of white
     noise at the band's native pixels) on square tiles of up to 16 x 16
-    cutouts (fewer when ``n`` is small), cut into cutouts, and scaled so that the r = 0.16" aperture sums
-    (`aperture_mask`) have the standard deviation
+    cutouts (fewer when ``n`` is small), cut into cutouts, and scaled so
+    that the r = 0.16" aperture sums (`aperture_mask`) have the standard
+    deviation
     ``aperture_noise(resolve_depths(depth, bands), bands)[band]``, that of
     the unit model being measured once on a blank draw.
 

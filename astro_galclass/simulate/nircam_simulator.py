@@ -26,13 +26,13 @@ from astro_galclass.simulate._field import FIELD_CENTER, make_mosaics
 from astro_galclass.simulate._noise import SkyNoise
 from astro_galclass.simulate._photometry import add_snr, electrons_per_njy
 from astro_galclass.simulate._render import render_images
-from astro_galclass.simulate._variation import NOISE_VARIANTS, PSF_VARIANTS
 from astro_galclass.simulate._sources import (
     SKY_LOW_Z_KINDS,
     SourceDrawer,
     brown_dwarf_colours,
     photometry_grid,
 )
+from astro_galclass.simulate._variation import NOISE_VARIANTS, PSF_VARIANTS
 from astro_galclass.simulate.population import sky_class_fractions
 
 __all__ = ['SKY_LOW_Z_KINDS', 'NIRCamSimulator']
