@@ -26,8 +26,9 @@ class _FluxBatches:
 
     def _reseed(self, epoch):
         """Seed the augmentation from ``(seed, epoch)`` (`set_epoch`)."""
+        seed = 0 if self.seed is None else int(self.seed)
         self.generator.manual_seed(
-            int(np.random.default_rng([self.seed, int(epoch), 1]).integers(2 ** 62)))
+            int(np.random.default_rng([seed, int(epoch), 1]).integers(2 ** 62)))
 
     def _prepare(self, flux, labels, augment):
         x = torch.from_numpy(np.nan_to_num(np.asarray(flux, np.float32), nan=0.0,
@@ -132,7 +133,8 @@ class SimulatedBatches(_FluxBatches):
         if self.workers:
             return
         base = self._base.seed
-        self.simulator = self._base.spawn([0 if base is None else int(base), int(self.seed),
+        self.simulator = self._base.spawn([0 if base is None else int(base),
+                                           0 if self.seed is None else int(self.seed),
                                            int(epoch)])
         self._reseed(epoch)
         self._flux = np.empty((0,), np.float32)
@@ -293,7 +295,8 @@ class ArrayBatches(_FluxBatches):
         epoch : int
             Epoch number.
         """
-        self.rng = np.random.default_rng([int(self.seed), int(epoch)])
+        self.rng = np.random.default_rng([0 if self.seed is None else int(self.seed),
+                                          int(epoch)])
         self._reseed(epoch)
 
     def class_counts(self, n_classes):
