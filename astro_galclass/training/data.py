@@ -121,7 +121,8 @@ class SimulatedBatches(_FluxBatches):
         Draw epoch ``epoch``'s batches from streams seeded by ``(seeds, epoch)``.
 
         The simulator becomes a copy of the original reseeded from its seed,
-        this object's ``seed`` and ``epoch`` (`NIRCamSimulator.spawn`), and
+        this object's ``seed`` and ``epoch``
+        (`~astro_galclass.simulate.NIRCamSimulator.spawn`), and
         the augmentation is reseeded likewise. With worker processes it does
         nothing (their streams run on).
 
