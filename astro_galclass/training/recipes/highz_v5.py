@@ -51,6 +51,7 @@ from astro_galclass.training.data import (
 )
 from astro_galclass.training.highz import FAST_ARCHITECTURE, _fit
 from astro_galclass.training.options import RunOptions
+from astro_galclass.training.recipes.highz import _set_sky_priors
 
 __all__ = ['HIGHZ_V5_RECIPE', 'train_highz_v5']
 
@@ -200,10 +201,7 @@ def train_highz_v5(output, *, init=None, max_epochs=None, batches_per_epoch=None
                    schedule=recipe['schedule'], calibrate=True,
                    weight_decay=recipe['weight_decay'],
                    run=run.replace(seed=seed, precision=precision))
-    clf.metadata['default_priors'] = {c: float(mix[c]) for c in clf.classes}
-    clf.metadata['default_priors_source'] = (
-        f"NIRCamSimulator(depth={recipe['depth']!r}).sky_class_fractions(): the class mix "
-        'of a field at that depth from published surface densities')
+    _set_sky_priors(clf, recipe['depth'])
     seen = len(history) * recipe['batch_size'] * recipe['batches_per_epoch']
     clf.metadata['simulator'] = sky.settings()
     clf.metadata['balanced_simulator'] = balanced.settings()
